@@ -1,0 +1,68 @@
+# ProbSeg — every entry point a person or CI needs. `make serve` and `make test` install what
+# is missing (idempotently, quietly when everything is there) and then do their job.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+TRUNK_VERSION := 0.21.14
+# wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock exactly.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/[" ]/, "", $$0); sub("version=", "", $$0); print; exit}' Cargo.lock)
+WASM_TARGET := wasm32-unknown-unknown
+CARGO_BIN := $(HOME)/.cargo/bin
+E2E_DIR := tests/e2e
+export PATH := $(CARGO_BIN):$(PATH)
+
+.PHONY: help tools browser-deps build serve test lint test-native test-wasm test-e2e clean-dist
+
+help:
+	@echo "make serve   build the app (release) and serve it on http://127.0.0.1:8080"
+	@echo "make test    run every test: fmt, clippy (native + wasm32), native, wasm (Chromium), e2e"
+	@echo "make build   release build of the app into dist/"
+
+## Toolchain: wasm32 target, trunk, wasm-bindgen-cli (exact version), crate sources.
+tools:
+	@rustup target list --installed | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
+	@[[ "$$(trunk --version 2>/dev/null)" == "trunk $(TRUNK_VERSION)" ]] || \
+		cargo install trunk --version $(TRUNK_VERSION) --locked
+	@# Not --locked: the locked graph of wasm-bindgen-cli 0.2.130 names a yanked crate.
+	@[[ "$$(wasm-bindgen --version 2>/dev/null)" == "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]] || \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	@# Trunk runs cargo --offline (Trunk.toml), so the sources must be here first.
+	@cargo fetch --locked -q
+
+## Browser tests: Debian's Chromium + ChromeDriver, and playwright-core (never its own browsers).
+browser-deps:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+	@if ! cmp -s $(E2E_DIR)/package-lock.json $(E2E_DIR)/node_modules/.package-lock.json; then \
+		npm ci --prefix $(E2E_DIR) --no-audit --no-fund --loglevel=error; \
+	fi
+
+build: tools
+	trunk build --release
+
+serve: tools
+	trunk serve --release
+
+test: tools browser-deps lint test-native test-wasm test-e2e
+	@echo "make test: all suites passed"
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --all-targets -q -- -D warnings
+	cargo clippy --target $(WASM_TARGET) --release -p probseg-web --all-targets -q -- -D warnings
+
+test-native:
+	cargo test -q
+
+# --release shares the compiled dependencies with Trunk's release build (burn compiles slowly).
+test-wasm:
+	cargo test --target $(WASM_TARGET) --release -p probseg-web -q
+
+test-e2e: build browser-deps
+	cd $(E2E_DIR) && node --test --test-concurrency=1 ./*.test.mjs
+
+clean-dist:
+	rm -rf dist

@@ -1,0 +1,109 @@
+//! Native CPU benchmark of the paper model (128², batch 1) on burn's flex backend.
+//!
+//! `cargo bench -p probunet --bench native` — prints a Markdown table of medians (and minima).
+//! `BENCH_RUNS=n` sets the timed runs per row (default 15); `BENCH_PRESET=small|tiny` another model.
+//! Rows follow `shared/peers/NOTES.md` so they compare one to one with the PyTorch figures.
+
+use std::time::{Duration, Instant};
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use probunet::{Batch, ProbUNet, ProbUNetConfig, SeededRng, Trainer, TrainerConfig};
+
+fn time(label: &str, runs: usize, mut f: impl FnMut(), device: &Device) -> (String, Duration, Duration) {
+    f(); // warm-up (allocations, kernel choice)
+    device.sync().unwrap();
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            device.sync().unwrap();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    let row = (label.to_string(), times[times.len() / 2], times[0]);
+    eprintln!("{:<44} median {:>9.1?}  min {:>9.1?}", row.0, row.1, row.2);
+    row
+}
+
+fn image(b: usize, s: usize, seed: u64, device: &Device) -> Tensor<4> {
+    let mut rng = SeededRng::new(seed);
+    let v: Vec<f32> = (0..b * s * s).map(|_| rng.uniform() as f32).collect();
+    Tensor::from_data(TensorData::new(v, [b, 1, s, s]), device)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; ignore arguments.
+    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(15);
+    let preset = std::env::var("BENCH_PRESET").unwrap_or_else(|_| "paper".into());
+    let config = match preset.as_str() {
+        "small" => ProbUNetConfig::small(),
+        "tiny" => ProbUNetConfig::tiny(),
+        _ => ProbUNetConfig::paper(),
+    };
+    let s = 128;
+    let device = Device::flex();
+    let model = ProbUNet::new_seeded(&config, 0, &device);
+    let x = image(1, s, 1, &device);
+    let m = config.latent_dim;
+    let z = |n: usize| Tensor::<2>::from_data(TensorData::new(SeededRng::new(n as u64).normals(n * m, 1.0), [n, m]), &device);
+    let (z1, z16) = (z(1), z(16));
+    let enc = model.encode(x.clone());
+    let read = |t: Tensor<4>| {
+        let _ = t.sum().into_scalar::<f32>();
+    };
+
+    let mut rows = Vec::new();
+    rows.push(time("(a) encode (U-Net + prior + fcomb projection)", runs, || {
+        let e = model.encode(x.clone());
+        read(e.projection);
+    }, &device));
+    rows.push(time("(b) 1 sample given (a), fast path", runs, || read(model.sample(&enc, z1.clone())), &device));
+    rows.push(time("(c) 16 samples given (a), fast path, batched", runs, || read(model.sample(&enc, z16.clone())), &device));
+    rows.push(time("(c) 16 samples given (a), plain concat path", runs, || read(model.sample_plain(&enc, z16.clone())), &device));
+    rows.push(time("(a)+(b) encode + 1 sample", runs, || {
+        let e = model.encode(x.clone());
+        read(model.sample(&e, z1.clone()));
+    }, &device));
+    rows.push(time("(a)+(c) encode + 16 samples (sample_n)", runs, || {
+        let e = model.encode(x.clone());
+        read(model.sample_n(&e, 16, &mut SeededRng::new(3)).logits);
+    }, &device));
+    rows.push(time("(d) naive: 16 full forwards at batch 1", runs.div_ceil(4).max(3), || {
+        for i in 0..16 {
+            let features = model.unet.forward(x.clone());
+            let prior = model.prior.forward(x.clone());
+            let zi = prior.mu.clone() + prior.sigma() * z16.clone().narrow(0, i, 1);
+            read(model.fcomb.forward_concat(features, zi));
+        }
+    }, &device));
+    for b in [1usize, 8] {
+        let batch = Batch {
+            images: image(b, s, 2, &device),
+            masks: Tensor::<3, Int>::zeros([b, s, s], &device),
+        };
+        let mut trainer = Trainer::new(model.clone(), TrainerConfig::new());
+        let label = format!("(e) training step, batch {b}");
+        rows.push(time(&label, if b == 1 { runs } else { runs.div_ceil(3).max(3) }, || {
+            let _ = trainer.step(&batch).values();
+        }, &device));
+    }
+
+    println!("\nprobunet native benchmark: preset {preset}, {s}×{s}, burn flex (CPU), {runs} runs/row\n");
+    println!("| measurement | median | min |");
+    println!("|---|---|---|");
+    for (label, median, min) in &rows {
+        println!("| {label} | {:.1} ms | {:.1} ms |", ms(*median), ms(*min));
+    }
+    let get = |i: usize| ms(rows[i].1);
+    println!(
+        "\n16 vs 1 sample given encode: {:.2}×; encode+16 vs encode+1: {:.2}×; naive 16 vs encode+16: {:.1}×",
+        get(2) / get(1),
+        get(5) / get(4),
+        get(6) / get(5)
+    );
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}

@@ -1,0 +1,115 @@
+//! fcomb: combines the U-Net's features with a latent sample z into segmentation logits.
+//!
+//! The paper tiles z over the feature map, concatenates and applies 1×1 convolutions. The first
+//! of those is linear in its input, so with `W = [W_f | W_z]` split by input channel,
+//!
+//! `W · [f ; z] + b = (W_f · f + b) + W_z · z`.
+//!
+//! `W_f · f + b` (the *projection*) depends only on the image and is computed once per image by
+//! [`Fcomb::project`]; each sample adds the per-channel constant `W_z · z` (a tiny matmul) and
+//! runs the remaining 1×1 convs. [`Fcomb::forward_concat`] is the paper's literal path, kept as
+//! the reference the fast path is tested against.
+
+use burn::module::Module;
+use burn::nn::conv::Conv2d;
+use burn::tensor::activation::relu;
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{Device, Tensor};
+
+use crate::unet::{Init, conv};
+
+/// `fcomb_layers` hidden 1×1 convs (+ ReLU), then the output 1×1 conv; `layers.last()` is the
+/// output layer.
+#[derive(Module, Debug)]
+pub struct Fcomb {
+    pub layers: Vec<Conv2d>,
+}
+
+impl Fcomb {
+    pub(crate) fn new(
+        init: &mut Init,
+        feature_channels: usize,
+        latent_dim: usize,
+        hidden: usize,
+        hidden_layers: usize,
+        num_classes: usize,
+        device: &Device,
+    ) -> Self {
+        let mut c = feature_channels + latent_dim;
+        let mut layers = Vec::with_capacity(hidden_layers + 1);
+        for _ in 0..hidden_layers {
+            layers.push(conv(init, c, hidden, 1, device));
+            c = hidden;
+        }
+        layers.push(conv(init, c, num_classes, 1, device));
+        Self { layers }
+    }
+
+    /// Channels of the first layer's output (what [`Self::project`] returns).
+    pub fn projection_channels(&self) -> usize {
+        self.layers[0].weight.dims()[0]
+    }
+
+    /// The literal path: tile z, concatenate, run every layer.
+    ///
+    /// `features`: `[1 or N, C, H, W]` (a single image is shared by all N samples);
+    /// `z`: `[N, M]`. Returns logits `[N, classes, H, W]`.
+    pub fn forward_concat(&self, features: Tensor<4>, z: Tensor<2>) -> Tensor<4> {
+        let [n, m] = z.dims();
+        let [b, _, h, w] = features.dims();
+        let features = broadcast_batch(features, b, n);
+        let tiled = z.reshape([n, m, 1, 1]).expand([n, m, h, w]);
+        let mut x = Tensor::cat(vec![features, tiled], 1);
+        let last = self.layers.len() - 1;
+        for (i, layer) in self.layers.iter().enumerate() {
+            x = layer.forward(x);
+            if i < last {
+                x = relu(x);
+            }
+        }
+        x
+    }
+
+    /// `W_f · features + b` for the first layer: `[B, C, H, W]` → `[B, P, H, W]`. Once per image.
+    pub fn project(&self, features: Tensor<4>) -> Tensor<4> {
+        let first = &self.layers[0];
+        let c = features.dims()[1];
+        let w_f = first.weight.val().narrow(1, 0, c);
+        let bias = first.bias.as_ref().map(|b| b.val());
+        conv2d(features, w_f, bias, ConvOptions::new([1, 1], [0, 0], [1, 1], 1))
+    }
+
+    /// The per-sample part of the first layer, `W_z · z`: `[N, M]` → `[N, P]`.
+    pub fn latent_offset(&self, z: Tensor<2>) -> Tensor<2> {
+        let weight = self.layers[0].weight.val();
+        let [p, c_in, _, _] = weight.dims();
+        let m = z.dims()[1];
+        let w_z = weight.narrow(1, c_in - m, m).reshape([p, m]);
+        z.matmul(w_z.transpose())
+    }
+
+    /// The fast path: `projection` from [`Self::project`] (`[1 or N, P, H, W]`), `z`: `[N, M]`.
+    /// Equal to [`Self::forward_concat`] up to float rounding.
+    pub fn forward_projected(&self, projection: Tensor<4>, z: Tensor<2>) -> Tensor<4> {
+        let [n, _] = z.dims();
+        let [b, p, h, w] = projection.dims();
+        let offset = self.latent_offset(z).reshape([n, p, 1, 1]).expand([n, p, h, w]);
+        let mut x = broadcast_batch(projection, b, n) + offset;
+        for layer in &self.layers[1..] {
+            x = layer.forward(relu(x));
+        }
+        x
+    }
+}
+
+/// `[1, ...]` → `[n, ...]` by broadcasting; `[n, ...]` unchanged.
+fn broadcast_batch(x: Tensor<4>, b: usize, n: usize) -> Tensor<4> {
+    let [_, c, h, w] = x.dims();
+    if b == n {
+        x
+    } else {
+        assert_eq!(b, 1, "features of {b} images cannot be paired with {n} latents");
+        x.expand([n, c, h, w])
+    }
+}

@@ -1,0 +1,31 @@
+//! The probabilistic U-Net (Kohl et al., NeurIPS 2018) in burn.
+//!
+//! Backend-agnostic: burn 0.22's [`burn::tensor::Device`] picks the backend at run time, so the
+//! same code runs natively on the CPU (flex), in the browser on flex/wasm or on WebGPU.
+//!
+//! Reading order: [`config`] (presets) → [`unet`] → [`gaussian_encoder`] (prior/posterior) →
+//! [`fcomb`] → [`model`] (encode once, sample many) → [`loss`] → [`train`] → [`weights`].
+//! [`init`] holds the seeded host RNG that makes weights and samples identical on every backend.
+
+pub mod config;
+pub mod fcomb;
+pub mod gaussian_encoder;
+pub mod init;
+pub mod loss;
+pub mod metrics;
+pub mod model;
+pub mod probe;
+pub mod train;
+pub mod unet;
+pub mod weights;
+
+pub use config::{ConfigError, ProbUNetConfig};
+pub use gaussian_encoder::{DiagonalGaussian, LOG_SIGMA_BOUNDS};
+pub use init::SeededRng;
+pub use loss::{LossConfig, LossParts, LossValues};
+pub use model::{Encoded, ProbUNet, Samples, TrainOutput, argmax_masks, one_hot};
+pub use train::{Batch, Trainer, TrainerConfig};
+pub use weights::{
+    Precision, WeightsError, load_pytorch_safetensors, load_weights, load_weights_expecting,
+    save_weights,
+};

@@ -1,0 +1,172 @@
+//! The U-Net: a contracting encoder and an expanding decoder with skip connections.
+//!
+//! Layout and operations follow the paper's LIDC model as `shared/peers/probunet.py` builds it,
+//! so PyTorch weights of that layout load one to one (see [`crate::weights`]):
+//! every level is `convs_per_level` × (3×3 conv, padding 1, + ReLU); the encoder average-pools
+//! 2×2 before every level but the first; the decoder upsamples bilinearly (half-pixel centres,
+//! PyTorch's `align_corners = false`) to the skip's size, concatenates the skip and convolves.
+
+use burn::module::{Module, Param};
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv2d;
+use burn::tensor::activation::relu;
+use burn::tensor::module::{avg_pool2d, interpolate};
+use burn::tensor::ops::{AvgPoolOptions, InterpolateMode, InterpolateOptions};
+use burn::tensor::{Device, Tensor};
+
+use crate::init::{SeededRng, he_normal_conv};
+
+/// How fresh parameters are filled: He-normal from a seeded host RNG, or zeros when they are
+/// about to be overwritten by loaded weights (skips drawing 5 M random numbers).
+pub(crate) enum Init<'a> {
+    HeNormal(&'a mut SeededRng),
+    Zeros,
+}
+
+/// A `k`×`k` convolution with "same" padding, its parameters filled by `init`.
+pub(crate) fn conv(init: &mut Init, c_in: usize, c_out: usize, k: usize, device: &Device) -> Conv2d {
+    let shape = [c_out, c_in, k, k];
+    let (weight, bias) = match init {
+        Init::HeNormal(rng) => he_normal_conv(rng, shape, device),
+        Init::Zeros => (Tensor::zeros(shape, device), Tensor::zeros([c_out], device)),
+    };
+    let p = k / 2;
+    Conv2d {
+        weight: Param::from_tensor(weight),
+        bias: Some(Param::from_tensor(bias)),
+        stride: [1, 1],
+        kernel_size: [k, k],
+        dilation: [1, 1],
+        groups: 1,
+        padding: PaddingConfig2d::Explicit(p, p, p, p),
+    }
+}
+
+/// One resolution level: `n` × (3×3 conv + ReLU).
+#[derive(Module, Debug)]
+pub struct ConvBlock {
+    pub convs: Vec<Conv2d>,
+}
+
+impl ConvBlock {
+    pub(crate) fn new(init: &mut Init, c_in: usize, c_out: usize, n: usize, device: &Device) -> Self {
+        let convs = (0..n)
+            .map(|i| conv(init, if i == 0 { c_in } else { c_out }, c_out, 3, device))
+            .collect();
+        Self { convs }
+    }
+
+    pub fn forward(&self, mut x: Tensor<4>) -> Tensor<4> {
+        for conv in &self.convs {
+            x = relu(conv.forward(x));
+        }
+        x
+    }
+}
+
+/// The contracting path; also the body of the prior and posterior nets.
+#[derive(Module, Debug)]
+pub struct Encoder {
+    pub blocks: Vec<ConvBlock>,
+}
+
+impl Encoder {
+    pub(crate) fn new(
+        init: &mut Init,
+        in_channels: usize,
+        filters: &[usize],
+        convs_per_level: usize,
+        device: &Device,
+    ) -> Self {
+        let mut c = in_channels;
+        let blocks = filters
+            .iter()
+            .map(|&f| {
+                let block = ConvBlock::new(init, c, f, convs_per_level, device);
+                c = f;
+                block
+            })
+            .collect();
+        Self { blocks }
+    }
+
+    /// Feature maps of every level, full resolution first.
+    pub fn forward(&self, mut x: Tensor<4>) -> Vec<Tensor<4>> {
+        let mut features = Vec::with_capacity(self.blocks.len());
+        for (i, block) in self.blocks.iter().enumerate() {
+            if i > 0 {
+                x = avg_pool2d(x, AvgPoolOptions::new([2, 2]));
+            }
+            x = block.forward(x);
+            features.push(x.clone());
+        }
+        features
+    }
+
+    /// Only the deepest feature map (what the prior and posterior use).
+    pub fn forward_deepest(&self, x: Tensor<4>) -> Tensor<4> {
+        self.forward(x).pop().expect("an encoder has at least one level")
+    }
+}
+
+/// The expanding path, deepest level first.
+#[derive(Module, Debug)]
+pub struct Decoder {
+    pub blocks: Vec<ConvBlock>,
+}
+
+impl Decoder {
+    pub(crate) fn new(init: &mut Init, filters: &[usize], convs_per_level: usize, device: &Device) -> Self {
+        let blocks = (0..filters.len().saturating_sub(1))
+            .rev()
+            .map(|lvl| {
+                let c_in = filters[lvl + 1] + filters[lvl];
+                ConvBlock::new(init, c_in, filters[lvl], convs_per_level, device)
+            })
+            .collect();
+        Self { blocks }
+    }
+
+    /// Takes the encoder's feature maps and returns the full-resolution map (`filters[0]` ch).
+    pub fn forward(&self, mut features: Vec<Tensor<4>>) -> Tensor<4> {
+        let mut x = features.pop().expect("an encoder has at least one level");
+        for block in &self.blocks {
+            let skip = features.pop().expect("one skip per decoder level");
+            let [_, _, h, w] = skip.dims();
+            let up = interpolate(
+                x,
+                InterpolateOptions::new(InterpolateMode::Bilinear)
+                    .with_align_corners(false)
+                    .with_output_size([h, w]),
+            );
+            x = block.forward(Tensor::cat(vec![up, skip], 1));
+        }
+        x
+    }
+}
+
+/// Encoder + decoder: image → `filters[0]`-channel features at the input resolution.
+#[derive(Module, Debug)]
+pub struct UNet {
+    pub encoder: Encoder,
+    pub decoder: Decoder,
+}
+
+impl UNet {
+    pub(crate) fn new(
+        init: &mut Init,
+        in_channels: usize,
+        filters: &[usize],
+        convs_per_level: usize,
+        device: &Device,
+    ) -> Self {
+        Self {
+            encoder: Encoder::new(init, in_channels, filters, convs_per_level, device),
+            decoder: Decoder::new(init, filters, convs_per_level, device),
+        }
+    }
+
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        self.decoder.forward(self.encoder.forward(x))
+    }
+}

@@ -1,0 +1,32 @@
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use probunet::SeededRng;
+
+pub fn device() -> Device {
+    Device::flex()
+}
+
+/// A reproducible uniform [0, 1) image batch.
+pub fn image(shape: [usize; 4], seed: u64, device: &Device) -> Tensor<4> {
+    let mut rng = SeededRng::new(seed);
+    let n = shape.iter().product();
+    let v: Vec<f32> = (0..n).map(|_| rng.uniform() as f32).collect();
+    Tensor::from_data(TensorData::new(v, shape), device)
+}
+
+/// Reproducible standard-normal latents.
+pub fn latents(n: usize, m: usize, seed: u64, device: &Device) -> Tensor<2> {
+    Tensor::from_data(TensorData::new(SeededRng::new(seed).normals(n * m, 1.0), [n, m]), device)
+}
+
+pub fn mask_from(v: Vec<i64>, shape: [usize; 3], device: &Device) -> Tensor<3, Int> {
+    Tensor::from_data(TensorData::new(v, shape), device)
+}
+
+pub fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
+}
+
+pub fn max_abs_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
+    assert_eq!(a.dims(), b.dims());
+    (a - b).abs().max().into_scalar::<f32>()
+}

@@ -1,0 +1,102 @@
+//! Saving and loading weights: round trips, and clear errors instead of panics.
+
+use burn::store::{BurnpackStore, ModuleSnapshot};
+use probunet::weights::{WeightsError, read_weights_config};
+use probunet::{Precision, ProbUNet, ProbUNetConfig, load_weights, load_weights_expecting, save_weights};
+
+use crate::common::*;
+
+fn outputs(model: &ProbUNet) -> burn::tensor::Tensor<4> {
+    let d = device();
+    let enc = model.encode(image([1, 1, 32, 32], 3, &d));
+    model.sample(&enc, latents(3, model.config().latent_dim, 4, &d))
+}
+
+#[test]
+fn full_precision_round_trip_is_exact() {
+    let d = device();
+    let model = ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 7, &d);
+    let bytes = save_weights(&model, Precision::Full).unwrap();
+    let loaded = load_weights(&bytes, &d).unwrap();
+    assert_eq!(loaded.config(), model.config());
+    assert_eq!(to_vec(outputs(&loaded)), to_vec(outputs(&model)));
+}
+
+#[test]
+fn half_precision_is_half_the_size_and_close() {
+    let d = device();
+    let config = ProbUNetConfig::small();
+    let model = ProbUNet::new_seeded(&config, 7, &d);
+    let full = save_weights(&model, Precision::Full).unwrap();
+    let half = save_weights(&model, Precision::Half).unwrap();
+    assert!(half.len() * 10 < full.len() * 6, "f16 {} vs f32 {} bytes", half.len(), full.len());
+    assert_eq!(read_weights_config(&half).unwrap(), config);
+    let loaded = load_weights_expecting(&half, &config, &d).unwrap();
+    // f16 keeps ~3 decimal digits: outputs agree to ~1e-3 relative.
+    let (a, b) = (outputs(&loaded), outputs(&model));
+    let scale = b.clone().abs().max().into_scalar::<f32>();
+    let diff = max_abs_diff(a.clone(), b);
+    assert!(diff > 0.0 && diff <= 5e-3 * scale.max(1.0), "diff {diff}, scale {scale}");
+    // Loaded parameters are f32 again (training can resume on them).
+    assert_eq!(loaded.fcomb.layers[0].weight.val().dtype(), burn::tensor::DType::F32);
+}
+
+#[test]
+fn a_different_config_is_refused_with_the_differences_named() {
+    let d = device();
+    let bytes = save_weights(&ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 0, &d), Precision::Half).unwrap();
+    let wanted = ProbUNetConfig::tiny().with_latent_dim(3);
+    let err = load_weights_expecting(&bytes, &wanted, &d).unwrap_err();
+    assert!(matches!(err, WeightsError::ConfigMismatch(_)), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("latent_dim: expected 3, found 2"), "{msg}");
+}
+
+#[test]
+fn corrupt_or_foreign_bytes_are_errors_not_panics() {
+    let d = device();
+    let bytes = save_weights(&ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 0, &d), Precision::Half).unwrap();
+
+    let garbage: Vec<u8> = (0..5000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    for (what, b) in [
+        ("empty", Vec::new()),
+        ("garbage", garbage),
+        ("truncated", bytes[..bytes.len() / 2].to_vec()),
+        ("header only", bytes[..16].to_vec()),
+    ] {
+        let err = load_weights(&b, &d).expect_err(what);
+        assert!(matches!(err, WeightsError::Corrupt(_)), "{what}: {err:?}");
+    }
+
+    // Scribbling over the metadata (where the config lives) must not panic either.
+    let mut scribbled = bytes.clone();
+    for b in scribbled[10..200].iter_mut() {
+        *b ^= 0x5a;
+    }
+    assert!(load_weights(&scribbled, &d).is_err());
+}
+
+#[test]
+fn a_burnpack_without_config_is_refused() {
+    let d = device();
+    let model = ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 0, &d);
+    let mut store = BurnpackStore::from_bytes(None);
+    model.save_into(&mut store).unwrap();
+    let bytes = store.get_bytes().unwrap().to_vec();
+    let err = load_weights(&bytes, &d).unwrap_err();
+    assert!(matches!(err, WeightsError::MissingConfig), "{err:?}");
+    assert!(err.to_string().contains("probunet.config"));
+}
+
+#[test]
+fn tensors_that_do_not_add_up_are_refused() {
+    let d = device();
+    // A valid file of the tiny model whose config claims the small model.
+    let model = ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 0, &d);
+    let json = serde_json::to_string(&ProbUNetConfig::small()).unwrap();
+    let mut store = BurnpackStore::from_bytes(None).metadata(probunet::weights::CONFIG_KEY, json);
+    model.save_into(&mut store).unwrap();
+    let bytes = store.get_bytes().unwrap().to_vec();
+    let err = load_weights(&bytes, &d).unwrap_err();
+    assert!(matches!(err, WeightsError::TensorMismatch(_)), "{err:?}");
+}

@@ -1,0 +1,123 @@
+// Shared pieces of the end-to-end tests: a static server for the release build, Debian's
+// Chromium through playwright-core, and a page opener that records every request.
+import { createServer } from "node:http";
+import { readFile, stat, mkdir } from "node:fs/promises";
+import { extname, join, normalize, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = resolve(here, "..", "..");
+export const distDir = process.env.PROBSEG_DIST ?? join(repoRoot, "dist");
+export const screenshotDir = join(repoRoot, "target", "e2e-screenshots");
+
+const mimeTypes = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript",
+  ".mjs": "text/javascript",
+  ".wasm": "application/wasm",
+  ".css": "text/css",
+  ".json": "application/json",
+  ".png": "image/png",
+  ".bin": "application/octet-stream",
+  ".mpk": "application/octet-stream",
+};
+
+/** Serves `root` on 127.0.0.1 (a free port); counts every request it receives. */
+export async function startStaticServer(root = distDir) {
+  const hits = [];
+  const server = createServer(async (request, response) => {
+    hits.push(request.url);
+    const path = decodeURIComponent(new URL(request.url, "http://x").pathname);
+    let file = normalize(join(root, path));
+    if (!file.startsWith(root)) {
+      response.writeHead(403).end();
+      return;
+    }
+    try {
+      if ((await stat(file)).isDirectory()) file = join(file, "index.html");
+      const body = await readFile(file);
+      response.writeHead(200, {
+        "Content-Type": mimeTypes[extname(file)] ?? "application/octet-stream",
+        "Cache-Control": "no-store",
+      });
+      response.end(body);
+    } catch {
+      response.writeHead(404).end("not found");
+    }
+  });
+  await new Promise((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hits,
+    close: () => new Promise((done) => server.close(done)),
+  };
+}
+
+/** Debian's Chromium, headless, fresh profile; `webgpu` adds the flag that exposes SwiftShader. */
+export async function launchBrowser({ webgpu }) {
+  const args = [
+    "--no-sandbox",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ];
+  if (webgpu) args.push("--enable-unsafe-webgpu");
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args,
+  });
+}
+
+/**
+ * Opens the app at `url` and records every request the page makes (including those the CSP
+ * blocks, which Chromium reports as failed requests), plus console errors and CSP violations.
+ */
+export async function openApp(browser, url) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const requests = [];
+  const consoleErrors = [];
+  page.on("request", (request) => requests.push(request.url()));
+  page.on("console", (message) => {
+    if (message.type() === "error") consoleErrors.push(message.text());
+  });
+  page.on("pageerror", (error) => consoleErrors.push(String(error)));
+  await page.goto(url);
+  return { page, context, requests, consoleErrors };
+}
+
+/** Waits until the backend panel shows a result (the smoke test ran or failed). */
+export async function waitForBackend(page, timeout = 120_000) {
+  await page.waitForSelector("#backend-status[data-backend]", { timeout });
+  await page.waitForSelector("#probe-result, #probe-error", { timeout });
+  return page.evaluate(() => {
+    const status = document.querySelector("#backend-status");
+    const result = document.querySelector("#probe-result");
+    const error = document.querySelector("#probe-error");
+    return {
+      backend: status.dataset.backend,
+      reason: document.querySelector("#backend-reason")?.textContent ?? "",
+      meanForeground: result ? Number(result.dataset.meanForeground) : NaN,
+      absLogitSum: result ? Number(result.dataset.absLogitSum) : NaN,
+      error: error?.textContent ?? null,
+    };
+  });
+}
+
+export async function screenshot(page, name) {
+  await mkdir(screenshotDir, { recursive: true });
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+/** Requests whose origin differs from `origin` (data: and blob: URLs stay in the page). */
+export function foreignRequests(requests, origin) {
+  return requests.filter((url) => {
+    if (url.startsWith("data:") || url.startsWith("blob:")) return false;
+    return new URL(url).origin !== origin;
+  });
+}
