@@ -11,6 +11,8 @@ WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/
 WASM_TARGET := wasm32-unknown-unknown
 CARGO_BIN := $(HOME)/.cargo/bin
 E2E_DIR := tests/e2e
+# Native builds cover the libraries and the CLI; the web app (root package) is wasm-only.
+NATIVE := --workspace --exclude probseg-web
 export PATH := $(CARGO_BIN):$(PATH)
 
 .PHONY: help tools browser-deps build serve test lint test-native test-wasm test-e2e clean-dist
@@ -51,11 +53,11 @@ test: tools browser-deps lint test-native test-wasm test-e2e
 
 lint:
 	cargo fmt --all --check
-	cargo clippy --all-targets -q -- -D warnings
-	cargo clippy --target $(WASM_TARGET) --release -p probseg-web --all-targets -q -- -D warnings
+	cargo clippy $(NATIVE) --all-targets -q -- -D warnings
+	cargo clippy --target $(WASM_TARGET) -p probseg-web --all-targets -q -- -D warnings
 
 test-native:
-	cargo test -q
+	cargo test $(NATIVE) -q
 
 # --release shares the compiled dependencies with Trunk's release build (burn compiles slowly).
 test-wasm:

@@ -9,7 +9,12 @@ use std::time::{Duration, Instant};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use probunet::{Batch, ProbUNet, ProbUNetConfig, SeededRng, Trainer, TrainerConfig};
 
-fn time(label: &str, runs: usize, mut f: impl FnMut(), device: &Device) -> (String, Duration, Duration) {
+fn time(
+    label: &str,
+    runs: usize,
+    mut f: impl FnMut(),
+    device: &Device,
+) -> (String, Duration, Duration) {
     f(); // warm-up (allocations, kernel choice)
     device.sync().unwrap();
     let mut times: Vec<Duration> = (0..runs)
@@ -34,7 +39,10 @@ fn image(b: usize, s: usize, seed: u64, device: &Device) -> Tensor<4> {
 
 fn main() {
     // `cargo bench` passes `--bench`; ignore arguments.
-    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(15);
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(15);
     let preset = std::env::var("BENCH_PRESET").unwrap_or_else(|_| "paper".into());
     let config = match preset.as_str() {
         "small" => ProbUNetConfig::small(),
@@ -46,7 +54,12 @@ fn main() {
     let model = ProbUNet::new_seeded(&config, 0, &device);
     let x = image(1, s, 1, &device);
     let m = config.latent_dim;
-    let z = |n: usize| Tensor::<2>::from_data(TensorData::new(SeededRng::new(n as u64).normals(n * m, 1.0), [n, m]), &device);
+    let z = |n: usize| {
+        Tensor::<2>::from_data(
+            TensorData::new(SeededRng::new(n as u64).normals(n * m, 1.0), [n, m]),
+            &device,
+        )
+    };
     let (z1, z16) = (z(1), z(16));
     let enc = model.encode(x.clone());
     let read = |t: Tensor<4>| {
@@ -54,29 +67,64 @@ fn main() {
     };
 
     let mut rows = Vec::new();
-    rows.push(time("(a) encode (U-Net + prior + fcomb projection)", runs, || {
-        let e = model.encode(x.clone());
-        read(e.projection);
-    }, &device));
-    rows.push(time("(b) 1 sample given (a), fast path", runs, || read(model.sample(&enc, z1.clone())), &device));
-    rows.push(time("(c) 16 samples given (a), fast path, batched", runs, || read(model.sample(&enc, z16.clone())), &device));
-    rows.push(time("(c) 16 samples given (a), plain concat path", runs, || read(model.sample_plain(&enc, z16.clone())), &device));
-    rows.push(time("(a)+(b) encode + 1 sample", runs, || {
-        let e = model.encode(x.clone());
-        read(model.sample(&e, z1.clone()));
-    }, &device));
-    rows.push(time("(a)+(c) encode + 16 samples (sample_n)", runs, || {
-        let e = model.encode(x.clone());
-        read(model.sample_n(&e, 16, &mut SeededRng::new(3)).logits);
-    }, &device));
-    rows.push(time("(d) naive: 16 full forwards at batch 1", runs.div_ceil(4).max(3), || {
-        for i in 0..16 {
-            let features = model.unet.forward(x.clone());
-            let prior = model.prior.forward(x.clone());
-            let zi = prior.mu.clone() + prior.sigma() * z16.clone().narrow(0, i, 1);
-            read(model.fcomb.forward_concat(features, zi));
-        }
-    }, &device));
+    rows.push(time(
+        "(a) encode (U-Net + prior + fcomb projection)",
+        runs,
+        || {
+            let e = model.encode(x.clone());
+            read(e.projection);
+        },
+        &device,
+    ));
+    rows.push(time(
+        "(b) 1 sample given (a), fast path",
+        runs,
+        || read(model.sample(&enc, z1.clone())),
+        &device,
+    ));
+    rows.push(time(
+        "(c) 16 samples given (a), fast path, batched",
+        runs,
+        || read(model.sample(&enc, z16.clone())),
+        &device,
+    ));
+    rows.push(time(
+        "(c) 16 samples given (a), plain concat path",
+        runs,
+        || read(model.sample_plain(&enc, z16.clone())),
+        &device,
+    ));
+    rows.push(time(
+        "(a)+(b) encode + 1 sample",
+        runs,
+        || {
+            let e = model.encode(x.clone());
+            read(model.sample(&e, z1.clone()));
+        },
+        &device,
+    ));
+    rows.push(time(
+        "(a)+(c) encode + 16 samples (sample_n)",
+        runs,
+        || {
+            let e = model.encode(x.clone());
+            read(model.sample_n(&e, 16, &mut SeededRng::new(3)).logits);
+        },
+        &device,
+    ));
+    rows.push(time(
+        "(d) naive: 16 full forwards at batch 1",
+        runs.div_ceil(4).max(3),
+        || {
+            for i in 0..16 {
+                let features = model.unet.forward(x.clone());
+                let prior = model.prior.forward(x.clone());
+                let zi = prior.mu.clone() + prior.sigma() * z16.clone().narrow(0, i, 1);
+                read(model.fcomb.forward_concat(features, zi));
+            }
+        },
+        &device,
+    ));
     for b in [1usize, 8] {
         let batch = Batch {
             images: image(b, s, 2, &device),
@@ -84,12 +132,23 @@ fn main() {
         };
         let mut trainer = Trainer::new(model.clone(), TrainerConfig::new());
         let label = format!("(e) training step, batch {b}");
-        rows.push(time(&label, if b == 1 { runs } else { runs.div_ceil(3).max(3) }, || {
-            let _ = trainer.step(&batch).values();
-        }, &device));
+        rows.push(time(
+            &label,
+            if b == 1 {
+                runs
+            } else {
+                runs.div_ceil(3).max(3)
+            },
+            || {
+                let _ = trainer.step(&batch).values();
+            },
+            &device,
+        ));
     }
 
-    println!("\nprobunet native benchmark: preset {preset}, {s}×{s}, burn flex (CPU), {runs} runs/row\n");
+    println!(
+        "\nprobunet native benchmark: preset {preset}, {s}×{s}, burn flex (CPU), {runs} runs/row\n"
+    );
     println!("| measurement | median | min |");
     println!("|---|---|---|");
     for (label, median, min) in &rows {

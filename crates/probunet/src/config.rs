@@ -44,14 +44,15 @@ impl ProbUNetConfig {
     ///
     /// Why: a 3×3 conv costs ∝ c_in·c_out, so halving every width cuts the U-Net and prior
     /// FLOPs ~4× (the browser's CPU path runs ~4× slower than native, DESIGN.md §7) and the
-    /// shipped f16 weights to ~0.65 MB. Four levels and 3 convs per level keep the receptive
-    /// field of the paper (the lesion context), and the latent stays 6-D so the latent map and
-    /// sample diversity behave like the paper's. fcomb stays 32 wide: it is cheap and runs per sample.
+    /// parameters from 5.0 M to 1.25 M (2.5 MB of f16 weights to download instead of 10 MB).
+    /// Four levels and 3 convs per level keep the paper's receptive field (the lesion's context),
+    /// and the latent stays 6-D so the latent map and sample diversity behave like the paper's.
+    /// fcomb stays 32 wide: it is cheap. To be confirmed by measured speed and quality.
     pub fn small() -> Self {
         Self::new(vec![16, 32, 64, 96])
     }
 
-    /// A toy model for fast tests (3 levels, 2 convs each, latent 2): trains in seconds at 32².
+    /// A toy model for fast tests (3 levels, 2 convs each, latent 2): trains in seconds at 16².
     pub fn tiny() -> Self {
         Self::new(vec![8, 16, 32])
             .with_convs_per_level(2)
@@ -80,7 +81,8 @@ impl ProbUNetConfig {
         let conv = |c_in: usize, c_out: usize, k: usize| c_out * c_in * k * k + c_out;
         let f = &self.filters;
         let n = self.convs_per_level;
-        let level = |c_in: usize, c_out: usize| conv(c_in, c_out, 3) + (n - 1) * conv(c_out, c_out, 3);
+        let level =
+            |c_in: usize, c_out: usize| conv(c_in, c_out, 3) + (n - 1) * conv(c_out, c_out, 3);
         let encoder = |c_in: usize| {
             let mut c = c_in;
             f.iter()
@@ -127,13 +129,20 @@ impl ProbUNetConfig {
         }
         let too_big = |v: usize| v > 1 << 16;
         if self.filters.iter().any(|&f| too_big(f))
-            || [self.in_channels, self.num_classes, self.latent_dim, self.fcomb_channels]
-                .into_iter()
-                .any(too_big)
+            || [
+                self.in_channels,
+                self.num_classes,
+                self.latent_dim,
+                self.fcomb_channels,
+            ]
+            .into_iter()
+            .any(too_big)
             || self.convs_per_level > 64
             || self.fcomb_layers > 64
         {
-            return bad("a width or depth is beyond any sensible model (over 65536 channels or 64 layers)");
+            return bad(
+                "a width or depth is beyond any sensible model (over 65536 channels or 64 layers)",
+            );
         }
         Ok(())
     }
@@ -150,7 +159,11 @@ mod tests {
 
     #[test]
     fn presets_are_valid_and_distinct() {
-        for c in [ProbUNetConfig::paper(), ProbUNetConfig::small(), ProbUNetConfig::tiny()] {
+        for c in [
+            ProbUNetConfig::paper(),
+            ProbUNetConfig::small(),
+            ProbUNetConfig::tiny(),
+        ] {
             c.check().unwrap();
         }
         assert_ne!(ProbUNetConfig::paper(), ProbUNetConfig::small());

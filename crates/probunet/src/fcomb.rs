@@ -77,7 +77,12 @@ impl Fcomb {
         let c = features.dims()[1];
         let w_f = first.weight.val().narrow(1, 0, c);
         let bias = first.bias.as_ref().map(|b| b.val());
-        conv2d(features, w_f, bias, ConvOptions::new([1, 1], [0, 0], [1, 1], 1))
+        conv2d(
+            features,
+            w_f,
+            bias,
+            ConvOptions::new([1, 1], [0, 0], [1, 1], 1),
+        )
     }
 
     /// The per-sample part of the first layer, `W_z · z`: `[N, M]` → `[N, P]`.
@@ -94,7 +99,10 @@ impl Fcomb {
     pub fn forward_projected(&self, projection: Tensor<4>, z: Tensor<2>) -> Tensor<4> {
         let [n, _] = z.dims();
         let [b, p, h, w] = projection.dims();
-        let offset = self.latent_offset(z).reshape([n, p, 1, 1]).expand([n, p, h, w]);
+        let offset = self
+            .latent_offset(z)
+            .reshape([n, p, 1, 1])
+            .expand([n, p, h, w]);
         let mut x = broadcast_batch(projection, b, n) + offset;
         for layer in &self.layers[1..] {
             x = layer.forward(relu(x));
@@ -109,7 +117,10 @@ fn broadcast_batch(x: Tensor<4>, b: usize, n: usize) -> Tensor<4> {
     if b == n {
         x
     } else {
-        assert_eq!(b, 1, "features of {b} images cannot be paired with {n} latents");
+        assert_eq!(
+            b, 1,
+            "features of {b} images cannot be paired with {n} latents"
+        );
         x.expand([n, c, h, w])
     }
 }

@@ -28,7 +28,10 @@ impl DiagonalGaussian {
     /// Builds one from raw head outputs, clamping log σ.
     pub fn new(mu: Tensor<2>, raw_log_sigma: Tensor<2>) -> Self {
         let (lo, hi) = LOG_SIGMA_BOUNDS;
-        Self { mu, log_sigma: raw_log_sigma.clamp(lo, hi) }
+        Self {
+            mu,
+            log_sigma: raw_log_sigma.clamp(lo, hi),
+        }
     }
 
     /// σ = exp(log σ).
@@ -52,7 +55,8 @@ impl DiagonalGaussian {
         let var_q = (self.log_sigma.clone() * 2.0).exp();
         let var_p = (other.log_sigma.clone() * 2.0).exp();
         let diff = self.mu.clone() - other.mu.clone();
-        other.log_sigma.clone() - self.log_sigma.clone() + (var_q + diff.clone() * diff) / (var_p * 2.0)
+        other.log_sigma.clone() - self.log_sigma.clone()
+            + (var_q + diff.clone() * diff) / (var_p * 2.0)
             - 0.5
     }
 }
@@ -91,7 +95,10 @@ impl GaussianEncoder {
         let h = self.encoder.forward_deepest(x);
         let [b, c, height, width] = h.dims();
         // Global mean over space, then the head (a 1×1 conv on the resulting 1×1 map).
-        let pooled = h.reshape([b, c, height * width]).mean_dim(2).reshape([b, c, 1, 1]);
+        let pooled = h
+            .reshape([b, c, height * width])
+            .mean_dim(2)
+            .reshape([b, c, 1, 1]);
         let out = self.head.forward(pooled);
         let m = out.dims()[1] / 2;
         let out = out.reshape([b, 2 * m]);

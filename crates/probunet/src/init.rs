@@ -25,7 +25,10 @@ pub struct SeededRng {
 impl SeededRng {
     /// A generator seeded with `seed`; the same seed always gives the same stream.
     pub fn new(seed: u64) -> Self {
-        Self { state: seed, spare: None }
+        Self {
+            state: seed,
+            spare: None,
+        }
     }
 
     /// The next 64 random bits (SplitMix64).
@@ -131,7 +134,10 @@ mod tests {
         for _ in 0..10_000 {
             let x = rng.uniform() + 1e-300;
             let (a, b) = (ln(x), x.ln());
-            assert!((a - b).abs() <= 4.0 * f64::EPSILON * b.abs().max(1.0), "{x}: {a} vs {b}");
+            assert!(
+                (a - b).abs() <= 4.0 * f64::EPSILON * b.abs().max(1.0),
+                "{x}: {a} vs {b}"
+            );
         }
         assert_eq!(ln(1.0), 0.0);
         assert!((ln(5e-324) - 5e-324f64.ln()).abs() < 1e-12);
@@ -139,10 +145,12 @@ mod tests {
 
     #[test]
     fn streams_are_reproducible_and_distinct() {
-        let a: Vec<u64> = (0..4).map({
-            let mut r = SeededRng::new(42);
-            move |_| r.next_u64()
-        }).collect();
+        let a: Vec<u64> = (0..4)
+            .map({
+                let mut r = SeededRng::new(42);
+                move |_| r.next_u64()
+            })
+            .collect();
         let mut r = SeededRng::new(42);
         assert_eq!(a, (0..4).map(|_| r.next_u64()).collect::<Vec<_>>());
         assert_ne!(SeededRng::new(43).next_u64(), a[0]);

@@ -15,6 +15,7 @@ pub mod loss;
 pub mod metrics;
 pub mod model;
 pub mod probe;
+pub mod synth;
 pub mod train;
 pub mod unet;
 pub mod weights;

@@ -64,17 +64,33 @@ impl LossParts {
     /// Reads the values (blocking; in the browser on WebGPU use [`Self::values_async`]).
     pub fn values(&self) -> LossValues {
         let read = |t: &Tensor<1>| t.clone().into_scalar::<f32>();
-        LossValues { total: read(&self.total), ce: read(&self.ce), kl: read(&self.kl), beta: self.beta }
+        LossValues {
+            total: read(&self.total),
+            ce: read(&self.ce),
+            kl: read(&self.kl),
+            beta: self.beta,
+        }
     }
 
     /// Reads the values without blocking (needed on WebGPU in the browser).
     pub async fn values_async(&self) -> LossValues {
-        let data = Tensor::cat(vec![self.total.clone(), self.ce.clone(), self.kl.clone()], 0)
-            .into_data_async()
-            .await
-            .expect("reading the loss back from the device");
-        let v: Vec<f32> = data.convert::<f32>().try_to_vec::<f32>().expect("three f32 values");
-        LossValues { total: v[0], ce: v[1], kl: v[2], beta: self.beta }
+        let data = Tensor::cat(
+            vec![self.total.clone(), self.ce.clone(), self.kl.clone()],
+            0,
+        )
+        .into_data_async()
+        .await
+        .expect("reading the loss back from the device");
+        let v: Vec<f32> = data
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .expect("three f32 values");
+        LossValues {
+            total: v[0],
+            ce: v[1],
+            kl: v[2],
+            beta: self.beta,
+        }
     }
 }
 
@@ -99,7 +115,12 @@ impl LossConfig {
             kl.clone()
         };
         let beta = self.beta_at(step);
-        LossParts { total: ce.clone() + kl_term * beta, ce, kl, beta }
+        LossParts {
+            total: ce.clone() + kl_term * beta,
+            ce,
+            kl,
+            beta,
+        }
     }
 }
 
@@ -109,7 +130,11 @@ pub fn ce_per_image(logits: Tensor<4>, y: Tensor<3, Int>) -> Tensor<1> {
 }
 
 /// [`ce_per_image`] with foreground pixels (label ≥ 1) weighted by `foreground_weight`.
-pub fn weighted_ce_per_image(logits: Tensor<4>, y: Tensor<3, Int>, foreground_weight: f32) -> Tensor<1> {
+pub fn weighted_ce_per_image(
+    logits: Tensor<4>,
+    y: Tensor<3, Int>,
+    foreground_weight: f32,
+) -> Tensor<1> {
     let [b, c, h, w] = logits.dims();
     let nll = -(log_softmax(logits, 1) * one_hot(y.clone(), c)).sum_dim(1); // [B, 1, H, W]
     let nll = if foreground_weight == 1.0 {
@@ -195,11 +220,17 @@ mod tests {
         };
         let y = Tensor::<3, Int>::zeros([1, 1, 1], &d);
         let plain = LossConfig::new().loss(&out, y.clone(), 0).values();
-        let floored = LossConfig::new().with_free_bits(0.5).loss(&out, y, 0).values();
+        let floored = LossConfig::new()
+            .with_free_bits(0.5)
+            .loss(&out, y, 0)
+            .values();
         // KL per dim: 0.005 and 2.0; the floor lifts the first to 0.5 in the total only.
         assert!((plain.kl - 2.005).abs() < 1e-5, "{plain:?}");
         assert_eq!(plain.kl, floored.kl);
-        assert!((floored.total - floored.ce - 2.5).abs() < 1e-5, "{floored:?}");
+        assert!(
+            (floored.total - floored.ce - 2.5).abs() < 1e-5,
+            "{floored:?}"
+        );
         assert!((plain.ce - 2f32.ln()).abs() < 1e-6);
     }
 }

@@ -129,7 +129,11 @@ impl ProbUNet {
         let features = self.unet.forward(x.clone());
         let prior = self.prior.forward(x);
         let projection = self.fcomb.project(features.clone());
-        Encoded { features, prior, projection }
+        Encoded {
+            features,
+            prior,
+            projection,
+        }
     }
 
     /// Logits for given latents `z` `[N, M]` (fast path). With one encoded image all N latents
@@ -158,8 +162,15 @@ impl ProbUNet {
     pub fn draw_prior(&self, encoded: &Encoded, n: usize, rng: &mut SeededRng) -> Tensor<2> {
         let [b, m] = encoded.prior.mu.dims();
         let device = encoded.prior.mu.device();
-        let eps = Tensor::from_data(TensorData::new(rng.normals(b * n * m, 1.0), [b * n, m]), &device);
-        let rep = |t: Tensor<2>| t.unsqueeze_dim::<3>(1).expand([b, n, m]).reshape([b * n, m]);
+        let eps = Tensor::from_data(
+            TensorData::new(rng.normals(b * n * m, 1.0), [b * n, m]),
+            &device,
+        );
+        let rep = |t: Tensor<2>| {
+            t.unsqueeze_dim::<3>(1)
+                .expand([b, n, m])
+                .reshape([b * n, m])
+        };
         rep(encoded.prior.mu.clone()) + rep(encoded.prior.sigma()) * eps
     }
 
@@ -182,7 +193,8 @@ impl ProbUNet {
     pub fn reconstruct(&self, x: Tensor<4>, y: Tensor<3, Int>) -> Tensor<4> {
         let posterior = self.posterior(x.clone(), y);
         let features = self.unet.forward(x);
-        self.fcomb.forward_projected(self.fcomb.project(features), posterior.mu)
+        self.fcomb
+            .forward_projected(self.fcomb.project(features), posterior.mu)
     }
 
     /// The training forward pass: z = μ_q + σ_q ⊙ ε (reparameterised, `eps` `[B, M]`).
@@ -191,8 +203,14 @@ impl ProbUNet {
         let prior = self.prior.forward(x.clone());
         let features = self.unet.forward(x);
         let z = posterior.sample_with(eps);
-        let logits = self.fcomb.forward_projected(self.fcomb.project(features), z);
-        TrainOutput { logits, prior, posterior }
+        let logits = self
+            .fcomb
+            .forward_projected(self.fcomb.project(features), z);
+        TrainOutput {
+            logits,
+            prior,
+            posterior,
+        }
     }
 }
 
@@ -216,5 +234,7 @@ fn repeat_each(x: Tensor<4>, b: usize, n: usize) -> Tensor<4> {
         return x;
     }
     let [_, c, h, w] = x.dims();
-    x.unsqueeze_dim::<5>(1).expand([b, n, c, h, w]).reshape([b * n, c, h, w])
+    x.unsqueeze_dim::<5>(1)
+        .expand([b, n, c, h, w])
+        .reshape([b * n, c, h, w])
 }

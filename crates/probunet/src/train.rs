@@ -1,7 +1,7 @@
 //! A hand-written training loop step (burn-train does not run in the browser): posterior path,
 //! loss, backward, Adam. The same code runs natively and in wasm, on any backend.
 //!
-//! ```ignore
+//! ```text
 //! let mut trainer = Trainer::new(ProbUNet::new_seeded(&cfg, 0, &device), TrainerConfig::new());
 //! for batch in batches {
 //!     let loss = trainer.step(&batch).values();

@@ -24,7 +24,13 @@ pub(crate) enum Init<'a> {
 }
 
 /// A `k`×`k` convolution with "same" padding, its parameters filled by `init`.
-pub(crate) fn conv(init: &mut Init, c_in: usize, c_out: usize, k: usize, device: &Device) -> Conv2d {
+pub(crate) fn conv(
+    init: &mut Init,
+    c_in: usize,
+    c_out: usize,
+    k: usize,
+    device: &Device,
+) -> Conv2d {
     let shape = [c_out, c_in, k, k];
     let (weight, bias) = match init {
         Init::HeNormal(rng) => he_normal_conv(rng, shape, device),
@@ -49,7 +55,13 @@ pub struct ConvBlock {
 }
 
 impl ConvBlock {
-    pub(crate) fn new(init: &mut Init, c_in: usize, c_out: usize, n: usize, device: &Device) -> Self {
+    pub(crate) fn new(
+        init: &mut Init,
+        c_in: usize,
+        c_out: usize,
+        n: usize,
+        device: &Device,
+    ) -> Self {
         let convs = (0..n)
             .map(|i| conv(init, if i == 0 { c_in } else { c_out }, c_out, 3, device))
             .collect();
@@ -105,7 +117,9 @@ impl Encoder {
 
     /// Only the deepest feature map (what the prior and posterior use).
     pub fn forward_deepest(&self, x: Tensor<4>) -> Tensor<4> {
-        self.forward(x).pop().expect("an encoder has at least one level")
+        self.forward(x)
+            .pop()
+            .expect("an encoder has at least one level")
     }
 }
 
@@ -116,7 +130,12 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    pub(crate) fn new(init: &mut Init, filters: &[usize], convs_per_level: usize, device: &Device) -> Self {
+    pub(crate) fn new(
+        init: &mut Init,
+        filters: &[usize],
+        convs_per_level: usize,
+        device: &Device,
+    ) -> Self {
         let blocks = (0..filters.len().saturating_sub(1))
             .rev()
             .map(|lvl| {

@@ -62,15 +62,20 @@ pub enum WeightsError {
 
 /// Serialises `model` (weights + config) to bytes.
 pub fn save_weights(model: &ProbUNet, precision: Precision) -> Result<Vec<u8>, WeightsError> {
-    let json = serde_json::to_string(model.config()).map_err(|e| WeightsError::Save(e.to_string()))?;
+    let json =
+        serde_json::to_string(model.config()).map_err(|e| WeightsError::Save(e.to_string()))?;
     let mut store = BurnpackStore::from_bytes(None)
         .metadata(CONFIG_KEY, json)
         .metadata(FORMAT_KEY, FORMAT_VERSION);
     if precision == Precision::Half {
         store = store.with_to_adapter(HalfPrecisionAdapter::new());
     }
-    model.save_into(&mut store).map_err(|e| WeightsError::Save(e.to_string()))?;
-    let bytes = store.get_bytes().map_err(|e| WeightsError::Save(e.to_string()))?;
+    model
+        .save_into(&mut store)
+        .map_err(|e| WeightsError::Save(e.to_string()))?;
+    let bytes = store
+        .get_bytes()
+        .map_err(|e| WeightsError::Save(e.to_string()))?;
     Ok(bytes.to_vec())
 }
 
@@ -107,7 +112,9 @@ pub fn load_weights_expecting(
     let reader = open(bytes)?;
     let found = config_of(&reader)?;
     if &found != expected {
-        return Err(WeightsError::ConfigMismatch(describe_difference(expected, &found)));
+        return Err(WeightsError::ConfigMismatch(describe_difference(
+            expected, &found,
+        )));
     }
     load_checked(bytes, reader, &found, device)
 }
@@ -170,7 +177,10 @@ fn open(bytes: &[u8]) -> Result<Reader, WeightsError> {
 }
 
 fn config_of(reader: &Reader) -> Result<ProbUNetConfig, WeightsError> {
-    let json = reader.metadata().get(CONFIG_KEY).ok_or(WeightsError::MissingConfig)?;
+    let json = reader
+        .metadata()
+        .get(CONFIG_KEY)
+        .ok_or(WeightsError::MissingConfig)?;
     let config: ProbUNetConfig =
         serde_json::from_str(json).map_err(|e| WeightsError::BadConfig(e.to_string()))?;
     config.check()?;
@@ -184,7 +194,9 @@ fn load_checked(
     config: &ProbUNetConfig,
     device: &Device,
 ) -> Result<ProbUNet, WeightsError> {
-    let tensors = reader.into_tensors().map_err(|e| WeightsError::Corrupt(e.to_string()))?;
+    let tensors = reader
+        .into_tensors()
+        .map_err(|e| WeightsError::Corrupt(e.to_string()))?;
     let in_file: usize = tensors.iter().map(|t| t.shape.num_elements()).sum();
     let expected = config.num_params();
     if in_file != expected {
@@ -208,7 +220,11 @@ fn load_checked(
 fn check_applied(result: &ApplyResult) -> Result<(), WeightsError> {
     let mut problems = Vec::new();
     if !result.errors.is_empty() {
-        problems.push(format!("{} errors: {:?}", result.errors.len(), result.errors));
+        problems.push(format!(
+            "{} errors: {:?}",
+            result.errors.len(),
+            result.errors
+        ));
     }
     if !result.missing.is_empty() {
         let names: Vec<&str> = result.missing.iter().map(|(p, _)| p.as_str()).collect();

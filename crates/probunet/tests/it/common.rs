@@ -15,7 +15,10 @@ pub fn image(shape: [usize; 4], seed: u64, device: &Device) -> Tensor<4> {
 
 /// Reproducible standard-normal latents.
 pub fn latents(n: usize, m: usize, seed: u64, device: &Device) -> Tensor<2> {
-    Tensor::from_data(TensorData::new(SeededRng::new(seed).normals(n * m, 1.0), [n, m]), device)
+    Tensor::from_data(
+        TensorData::new(SeededRng::new(seed).normals(n * m, 1.0), [n, m]),
+        device,
+    )
 }
 
 pub fn mask_from(v: Vec<i64>, shape: [usize; 3], device: &Device) -> Tensor<3, Int> {

@@ -16,7 +16,10 @@ fn paper_preset_has_the_reference_parameter_counts() {
     assert_eq!(model.num_params(), 4_999_770);
     assert_eq!(config.num_params(), 4_999_770);
     for c in [ProbUNetConfig::small(), ProbUNetConfig::tiny()] {
-        assert_eq!(ProbUNet::new_seeded(&c, 0, &device()).num_params(), c.num_params());
+        assert_eq!(
+            ProbUNet::new_seeded(&c, 0, &device()).num_params(),
+            c.num_params()
+        );
     }
 }
 
@@ -28,9 +31,17 @@ fn init_is_he_normal_from_the_host_rng() {
     let w = to_vec(model.unet.encoder.blocks[0].convs[0].weight.val());
     let want = SeededRng::new(5).normals(72, (2.0f64 / 9.0).sqrt());
     assert_eq!(w, want);
-    assert!(to_vec(model.unet.encoder.blocks[0].convs[0].bias.as_ref().unwrap().val())
+    assert!(
+        to_vec(
+            model.unet.encoder.blocks[0].convs[0]
+                .bias
+                .as_ref()
+                .unwrap()
+                .val()
+        )
         .iter()
-        .all(|&b| b == 0.0));
+        .all(|&b| b == 0.0)
+    );
     // A wide layer's empirical std is close to √(2 / fan_in).
     let w = to_vec(model.prior.encoder.blocks[2].convs[1].weight.val()); // 32·32·9 values
     let std = (w.iter().map(|x| x * x).sum::<f32>() / w.len() as f32).sqrt();
@@ -42,7 +53,13 @@ fn init_is_he_normal_from_the_host_rng() {
 fn same_seed_same_weights_other_seed_other_weights() {
     let d = device();
     let c = ProbUNetConfig::tiny();
-    let w = |seed| to_vec(ProbUNet::new_seeded(&c, seed, &d).fcomb.layers[1].weight.val());
+    let w = |seed| {
+        to_vec(
+            ProbUNet::new_seeded(&c, seed, &d).fcomb.layers[1]
+                .weight
+                .val(),
+        )
+    };
     assert_eq!(w(1), w(1));
     assert_ne!(w(1), w(2));
 }
@@ -120,7 +137,11 @@ fn mean_and_reconstruct_decode_the_distribution_means() {
     let d = device();
     let model = ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 1, &d);
     let x = image([1, 1, 32, 32], 4, &d);
-    let y = mask_from((0..1024).map(|i| ((i % 32) > 16) as i64).collect(), [1, 32, 32], &d);
+    let y = mask_from(
+        (0..1024).map(|i| ((i % 32) > 16) as i64).collect(),
+        [1, 32, 32],
+        &d,
+    );
     let enc = model.encode(x.clone());
     let mean = model.mean(&enc);
     assert!(max_abs_diff(mean.clone(), model.sample(&enc, enc.prior.mu.clone())) <= 1e-6);

@@ -18,10 +18,16 @@ fn reference_dir() -> PathBuf {
 
 /// Reads tensor `name` of `io.safetensors` (f32) onto `device`.
 fn read<const D: usize>(store: &mut SafetensorsStore, name: &str, device: &Device) -> Tensor<D> {
-    let t = store.get_tensor(name).unwrap().unwrap_or_else(|| panic!("{name} in io.safetensors"));
+    let t = store
+        .get_tensor(name)
+        .unwrap()
+        .unwrap_or_else(|| panic!("{name} in io.safetensors"));
     assert_eq!(t.dtype, DType::F32);
     let bytes = t.to_bytes().unwrap();
-    let v: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+    let v: Vec<f32> = bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
     let shape: [usize; D] = t.shape.to_vec().try_into().unwrap();
     Tensor::from_data(TensorData::new(v, shape), device)
 }
@@ -36,28 +42,55 @@ fn assert_close<const D: usize>(name: &str, ours: Tensor<D>, theirs: Tensor<D>) 
 fn paper_model_reproduces_the_pytorch_reference() {
     let d = device();
     let dir = reference_dir();
-    let model: ProbUNet =
-        load_pytorch_safetensors_file(dir.join("weights.safetensors"), &ProbUNetConfig::paper(), &d)
-            .expect("reference weights load");
+    let model: ProbUNet = load_pytorch_safetensors_file(
+        dir.join("weights.safetensors"),
+        &ProbUNetConfig::paper(),
+        &d,
+    )
+    .expect("reference weights load");
     let mut io = SafetensorsStore::from_file(dir.join("io.safetensors"));
     let x: Tensor<4> = read(&mut io, "x", &d);
     let y: Tensor<3, Int> = read::<3>(&mut io, "y", &d).int();
 
     let enc = model.encode(x.clone());
-    assert_close("features", enc.features.clone(), read(&mut io, "features", &d));
-    assert_close("prior_mu", enc.prior.mu.clone(), read(&mut io, "prior_mu", &d));
+    assert_close(
+        "features",
+        enc.features.clone(),
+        read(&mut io, "features", &d),
+    );
+    assert_close(
+        "prior_mu",
+        enc.prior.mu.clone(),
+        read(&mut io, "prior_mu", &d),
+    );
     // Unclamped head output, as the reference reports it (and within the clamp anyway).
     let (_, raw_ls) = model.prior.forward_raw(x.clone());
-    assert_close("prior_log_sigma", raw_ls, read(&mut io, "prior_log_sigma", &d));
-    assert_close("prior_log_sigma (clamped)", enc.prior.log_sigma.clone(), read(&mut io, "prior_log_sigma", &d));
+    assert_close(
+        "prior_log_sigma",
+        raw_ls,
+        read(&mut io, "prior_log_sigma", &d),
+    );
+    assert_close(
+        "prior_log_sigma (clamped)",
+        enc.prior.log_sigma.clone(),
+        read(&mut io, "prior_log_sigma", &d),
+    );
 
     let post = model.posterior(x.clone(), y.clone());
     assert_close("post_mu", post.mu.clone(), read(&mut io, "post_mu", &d));
-    assert_close("post_log_sigma", post.log_sigma.clone(), read(&mut io, "post_log_sigma", &d));
+    assert_close(
+        "post_log_sigma",
+        post.log_sigma.clone(),
+        read(&mut io, "post_log_sigma", &d),
+    );
 
     let z: Tensor<2> = read(&mut io, "z", &d);
     let logits: Tensor<4> = read(&mut io, "logits", &d);
-    assert_close("logits (fast path)", model.sample(&enc, z.clone()), logits.clone());
+    assert_close(
+        "logits (fast path)",
+        model.sample(&enc, z.clone()),
+        logits.clone(),
+    );
     assert_close("logits (concat path)", model.sample_plain(&enc, z), logits);
 
     assert_close("kl", post.kl_to(&enc.prior), read(&mut io, "kl", &d));

@@ -4,34 +4,57 @@
 use std::time::Instant;
 
 use burn::tensor::{Int, Tensor, TensorData};
-use probunet::{Batch, LossConfig, ProbUNet, ProbUNetConfig, SeededRng, Trainer, TrainerConfig, argmax_masks};
+use probunet::{
+    Batch, LossConfig, ProbUNet, ProbUNetConfig, SeededRng, Trainer, TrainerConfig, argmax_masks,
+};
 
 use crate::common::*;
 
-const S: usize = 32;
+const S: usize = 16;
+/// Prior samples drawn after training (cheap at 16²).
+const N: usize = 256;
 
-/// One textured image with a faint blob; mask A is the blob's core, mask B a generous outline.
+/// One image of a bright lesion core with a fainter halo, the case raters disagree on:
+/// mask A is the core alone, mask B core and halo.
 fn ambiguous_case() -> (Vec<f32>, Vec<i64>, Vec<i64>) {
     let mut rng = SeededRng::new(21);
-    let (cy, cx) = (15.0f32, 17.0f32);
+    let (cy, cx) = (7.3f32, 8.2f32);
     let mut img = Vec::with_capacity(S * S);
     let (mut a, mut b) = (Vec::new(), Vec::new());
     for i in 0..S {
         for j in 0..S {
             let r = ((i as f32 - cy).powi(2) + (j as f32 - cx).powi(2)).sqrt();
-            let blob = (-(r / 6.0).powi(2)).exp();
-            img.push(0.3 + 0.5 * blob + 0.05 * rng.normal() as f32);
-            a.push((r < 4.0) as i64);
-            b.push((r < 9.0) as i64);
+            let level = if r < 2.5 {
+                0.9
+            } else if r < 5.5 {
+                0.6
+            } else {
+                0.3
+            };
+            img.push(level + 0.02 * rng.normal() as f32);
+            a.push((r < 2.5) as i64);
+            b.push((r < 5.5) as i64);
         }
     }
     (img, a, b)
 }
 
 fn iou(a: &[i64], b: &[i64]) -> f32 {
-    let inter = a.iter().zip(b).filter(|(x, y)| **x == 1 && **y == 1).count();
-    let union = a.iter().zip(b).filter(|(x, y)| **x == 1 || **y == 1).count();
-    if union == 0 { 1.0 } else { inter as f32 / union as f32 }
+    let inter = a
+        .iter()
+        .zip(b)
+        .filter(|(x, y)| **x == 1 && **y == 1)
+        .count();
+    let union = a
+        .iter()
+        .zip(b)
+        .filter(|(x, y)| **x == 1 || **y == 1)
+        .count();
+    if union == 0 {
+        1.0
+    } else {
+        inter as f32 / union as f32
+    }
 }
 
 #[test]
@@ -62,25 +85,43 @@ fn one_batch_overfit_makes_prior_samples_produce_both_masks() {
     let start = Instant::now();
     let d = device();
     let (img, a, b) = ambiguous_case();
-    let images: Tensor<4> = Tensor::from_data(TensorData::new([img.clone(), img].concat(), [2, 1, S, S]), &d);
-    let masks = Tensor::<3, Int>::from_data(TensorData::new([a.clone(), b.clone()].concat(), [2, S, S]), &d);
-    let batch = Batch { images: images.clone(), masks };
+    let images: Tensor<4> = Tensor::from_data(
+        TensorData::new([img.clone(), img].concat(), [2, 1, S, S]),
+        &d,
+    );
+    let masks = Tensor::<3, Int>::from_data(
+        TensorData::new([a.clone(), b.clone()].concat(), [2, S, S]),
+        &d,
+    );
+    let batch = Batch {
+        images: images.clone(),
+        masks,
+    };
 
     let config = TrainerConfig::new()
         .with_learning_rate(3e-3)
+        // Without the KL warm-up one of three seeds tried collapsed (latent unused, CE stuck).
         .with_loss(LossConfig::new().with_kl_warmup_steps(100));
     let mut trainer = Trainer::new(ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 0, &d), config);
     let mut values = trainer.step(&batch).values();
-    for _ in 0..300 {
+    for _ in 1..400 {
         values = trainer.step(&batch).values();
     }
-    eprintln!("after {} steps ({:.1?}): {values:?}", trainer.steps_done(), start.elapsed());
+    eprintln!(
+        "after {} steps ({:.1?}): {values:?}",
+        trainer.steps_done(),
+        start.elapsed()
+    );
     assert!(values.total.is_finite());
 
     let model = trainer.into_model();
     let enc = model.encode(images.narrow(0, 0, 1));
-    let samples = model.sample_n(&enc, 64, &mut SeededRng::new(5));
-    let masks: Vec<i64> = argmax_masks(samples.logits).into_data().convert::<i64>().try_to_vec::<i64>().unwrap();
+    let samples = model.sample_n(&enc, N, &mut SeededRng::new(5));
+    let masks: Vec<i64> = argmax_masks(samples.logits)
+        .into_data()
+        .convert::<i64>()
+        .try_to_vec::<i64>()
+        .unwrap();
     let (mut like_a, mut like_b) = (0, 0);
     for m in masks.chunks(S * S) {
         if iou(m, &a) > 0.8 {
@@ -90,6 +131,11 @@ fn one_batch_overfit_makes_prior_samples_produce_both_masks() {
             like_b += 1;
         }
     }
-    eprintln!("of 64 prior samples: {like_a} match mask A, {like_b} match mask B");
-    assert!(like_a >= 6 && like_b >= 6, "A: {like_a}, B: {like_b} of 64");
+    eprintln!("of {N} prior samples: {like_a} match mask A, {like_b} match mask B (IoU > 0.8)");
+    // IoU(A, B) is 0.21, so no sample matches both; each hypothesis must get ≥ 10 % of the draws
+    // (seeds 0–2 give 21–30 % for A and 30–51 % for B after these 400 steps; an unused latent gives 0 %).
+    assert!(
+        like_a >= N / 10 && like_b >= N / 10,
+        "A: {like_a}, B: {like_b} of {N}"
+    );
 }

@@ -2,7 +2,9 @@
 
 use burn::store::{BurnpackStore, ModuleSnapshot};
 use probunet::weights::{WeightsError, read_weights_config};
-use probunet::{Precision, ProbUNet, ProbUNetConfig, load_weights, load_weights_expecting, save_weights};
+use probunet::{
+    Precision, ProbUNet, ProbUNetConfig, load_weights, load_weights_expecting, save_weights,
+};
 
 use crate::common::*;
 
@@ -29,22 +31,37 @@ fn half_precision_is_half_the_size_and_close() {
     let model = ProbUNet::new_seeded(&config, 7, &d);
     let full = save_weights(&model, Precision::Full).unwrap();
     let half = save_weights(&model, Precision::Half).unwrap();
-    assert!(half.len() * 10 < full.len() * 6, "f16 {} vs f32 {} bytes", half.len(), full.len());
+    assert!(
+        half.len() * 10 < full.len() * 6,
+        "f16 {} vs f32 {} bytes",
+        half.len(),
+        full.len()
+    );
     assert_eq!(read_weights_config(&half).unwrap(), config);
     let loaded = load_weights_expecting(&half, &config, &d).unwrap();
     // f16 keeps ~3 decimal digits: outputs agree to ~1e-3 relative.
     let (a, b) = (outputs(&loaded), outputs(&model));
     let scale = b.clone().abs().max().into_scalar::<f32>();
     let diff = max_abs_diff(a.clone(), b);
-    assert!(diff > 0.0 && diff <= 5e-3 * scale.max(1.0), "diff {diff}, scale {scale}");
+    assert!(
+        diff > 0.0 && diff <= 5e-3 * scale.max(1.0),
+        "diff {diff}, scale {scale}"
+    );
     // Loaded parameters are f32 again (training can resume on them).
-    assert_eq!(loaded.fcomb.layers[0].weight.val().dtype(), burn::tensor::DType::F32);
+    assert_eq!(
+        loaded.fcomb.layers[0].weight.val().dtype(),
+        burn::tensor::DType::F32
+    );
 }
 
 #[test]
 fn a_different_config_is_refused_with_the_differences_named() {
     let d = device();
-    let bytes = save_weights(&ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 0, &d), Precision::Half).unwrap();
+    let bytes = save_weights(
+        &ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 0, &d),
+        Precision::Half,
+    )
+    .unwrap();
     let wanted = ProbUNetConfig::tiny().with_latent_dim(3);
     let err = load_weights_expecting(&bytes, &wanted, &d).unwrap_err();
     assert!(matches!(err, WeightsError::ConfigMismatch(_)), "{err:?}");
@@ -55,9 +72,15 @@ fn a_different_config_is_refused_with_the_differences_named() {
 #[test]
 fn corrupt_or_foreign_bytes_are_errors_not_panics() {
     let d = device();
-    let bytes = save_weights(&ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 0, &d), Precision::Half).unwrap();
+    let bytes = save_weights(
+        &ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 0, &d),
+        Precision::Half,
+    )
+    .unwrap();
 
-    let garbage: Vec<u8> = (0..5000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..5000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     for (what, b) in [
         ("empty", Vec::new()),
         ("garbage", garbage),

@@ -1,0 +1,166 @@
+//! Damaged and hostile inputs return errors (never panic), absurd sizes are refused before
+//! allocation, and header edits are honoured (MONOCHROME1).
+
+mod common;
+
+use imaging::{ImagingError, Photometric, Preset};
+
+/// Replaces the value of a short explicit-VR LE element `(group, element)` with `value`.
+fn patch(bytes: &mut [u8], group: u16, element: u16, value: &[u8]) {
+    let mut tag = group.to_le_bytes().to_vec();
+    tag.extend_from_slice(&element.to_le_bytes());
+    let at = bytes.windows(4).position(|w| w == tag.as_slice()).unwrap() + 8;
+    bytes[at..at + value.len()].copy_from_slice(value);
+}
+
+#[test]
+fn absurd_dicom_dimensions_are_refused_before_allocating() {
+    let mut b = common::read("dicom/CT_small.dcm");
+    patch(&mut b, 0x0028, 0x0010, &u16::MAX.to_le_bytes());
+    patch(&mut b, 0x0028, 0x0011, &u16::MAX.to_le_bytes());
+    let e = imaging::decode(&b, None).unwrap_err();
+    assert!(matches!(e, ImagingError::TooLarge { .. }), "{e}");
+    assert!(e.to_string().starts_with("image too large: 65535×65535"), "{e}");
+}
+
+#[test]
+fn bigger_header_than_pixel_data_is_truncation() {
+    let mut b = common::read("dicom/CT_small.dcm");
+    patch(&mut b, 0x0028, 0x0010, &256u16.to_le_bytes());
+    let e = imaging::decode(&b, None).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "truncated pixel data: expected 65536 bytes, found 32768"
+    );
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn absurd_png_dimensions_are_refused() {
+    let mut b = common::read("png/CT_small_lungwin_8bit.png");
+    b[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    b[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    let crc = crc32(&b[12..29]);
+    b[29..33].copy_from_slice(&crc.to_be_bytes());
+    let e = imaging::decode(&b, None).unwrap_err();
+    assert!(e.to_string().starts_with("image too large: 100000×100000"), "{e}");
+}
+
+#[test]
+fn monochrome1_is_inverted_after_the_window() {
+    let mut b = common::read("dicom/CT_small.dcm");
+    let at = b.windows(11).position(|w| w == b"MONOCHROME2").unwrap();
+    b[at + 10] = b'1';
+    let m1 = imaging::decode(&b, None).unwrap();
+    let m2 = common::decode("dicom/CT_small.dcm").unwrap();
+    assert_eq!(m1.photometric, Photometric::Monochrome1);
+    assert!(m1.pixels == m2.pixels, "values are not changed, only display");
+    let w = Preset::Lung.window();
+    for (a, b) in m1.windowed(w).iter().zip(m2.windowed(w)) {
+        assert!((a - (1.0 - b)).abs() < 1e-6);
+    }
+}
+
+#[test]
+fn empty_and_unknown_inputs_say_so() {
+    assert_eq!(imaging::decode(&[], None).unwrap_err(), ImagingError::Empty);
+    let e = imaging::decode(b"hello world, not an image", Some("notes.txt")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "unrecognised file format of notes.txt: expected PNG, JPEG or DICOM"
+    );
+}
+
+#[test]
+fn generated_jpeg_and_colour_pngs_decode() {
+    use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+    let mut rgb = RgbImage::new(16, 8);
+    for (x, _, p) in rgb.enumerate_pixels_mut() {
+        *p = Rgb([(x * 16) as u8, 0, 0]);
+    }
+    let img = DynamicImage::ImageRgb8(rgb);
+    for (fmt, expect) in [(ImageFormat::Png, "Rgb8"), (ImageFormat::Jpeg, "")] {
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, fmt).unwrap();
+        let s = imaging::decode(out.get_ref(), None).unwrap();
+        assert_eq!((s.width, s.height), (16, 8));
+        assert_eq!(s.photometric, Photometric::ColourAsLuminance, "{fmt:?}");
+        if fmt == ImageFormat::Png {
+            assert_eq!(s.source, imaging::Source::Png { bit_depth: 8, color: expect.into() });
+            assert!((s.pixels[15] - 0.299 * 240.0).abs() < 1e-3);
+        }
+    }
+    let la = DynamicImage::ImageLumaA8(image::ImageBuffer::from_pixel(4, 4, image::LumaA([77, 0])));
+    let mut out = std::io::Cursor::new(Vec::new());
+    la.write_to(&mut out, ImageFormat::Png).unwrap();
+    let s = imaging::decode(out.get_ref(), None).unwrap();
+    assert!(s.pixels.iter().all(|&v| v == 77.0), "alpha ignored");
+}
+
+/// Deterministic xorshift so failures reproduce.
+fn rng(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+#[test]
+fn truncated_and_mutated_fixtures_never_panic() {
+    let small = [
+        "dicom/CT_small.dcm",
+        "dicom/MR_small_bigendian.dcm",
+        "dicom/MR_small_implicit.dcm",
+        "dicom/emri_small.dcm",
+        "dicom/image_dfl.dcm",
+        "dicom/rtstruct.dcm",
+        "dicom/CT1_J2KI.dcm",
+        "png/CT_small_lungwin_8bit.png",
+    ];
+    let large = [
+        "dicom/CT1_RLE.dcm",
+        "dicom/CT1_JPLL.dcm",
+        "dicom/CT1_J2KR.dcm",
+        "dicom/693_UNCI.dcm",
+        "png/BrainProtonDensitySlice.png",
+    ];
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    for f in small.iter().chain(&large) {
+        let b = common::read(f);
+        let cuts = if small.contains(f) { 24 } else { 6 };
+        for k in 0..cuts {
+            let len = (b.len() * k / cuts).max(1);
+            let t = std::time::Instant::now();
+            let _ = imaging::decode(&b[..len], None);
+            if t.elapsed().as_secs_f32() > 1.0 { eprintln!("SLOW cut {f} {len} {:?}", t.elapsed()); }
+        }
+        if small.contains(f) {
+            for _ in 0..40 {
+                let mut m = b.clone();
+                for _ in 0..1 + rng(&mut seed) % 4 {
+                    // Mostly the header, where lengths and sizes live.
+                    let span = if rng(&mut seed) % 4 == 0 { m.len() } else { m.len().min(1500) };
+                    let i = (rng(&mut seed) as usize) % span;
+                    m[i] = rng(&mut seed) as u8;
+                }
+                let t = std::time::Instant::now();
+                eprintln!("mut {f}");
+                let _ = imaging::decode(&m, None);
+                if t.elapsed().as_secs_f32() > 1.0 {
+                    eprintln!("SLOW mut {f} {:?}", t.elapsed());
+                    std::fs::write("/tmp/slow_case.bin", &m).unwrap();
+                }
+            }
+        }
+    }
+}
