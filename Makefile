@@ -15,12 +15,13 @@ E2E_DIR := tests/e2e
 NATIVE := --workspace --exclude probseg-web
 export PATH := $(CARGO_BIN):$(PATH)
 
-.PHONY: help tools browser-deps build serve test lint test-native test-wasm test-e2e clean-dist
+.PHONY: help tools browser-deps build serve test lint test-native test-wasm test-e2e bench-native clean-dist
 
 help:
 	@echo "make serve   build the app (release) and serve it on http://127.0.0.1:8080"
 	@echo "make test    run every test: fmt, clippy (native + wasm32), native, wasm (Chromium), e2e"
 	@echo "make build   release build of the app into dist/"
+	@echo "make bench-native   native CPU benchmark of the paper model (medians; see BENCHMARKS.md)"
 
 ## Toolchain: wasm32 target, trunk, wasm-bindgen-cli (exact version), crate sources.
 tools:
@@ -65,6 +66,11 @@ test-wasm:
 
 test-e2e: build browser-deps
 	cd $(E2E_DIR) && node --test --test-concurrency=1 ./*.test.mjs
+
+# Native CPU benchmark (paper preset, 128², batch 1). Compare with ../shared/peers in the same
+# session: `cp -r ../shared/peers /tmp/peers && bash /tmp/peers/run.sh` (see its README).
+bench-native:
+	cargo bench -p probunet --bench native
 
 clean-dist:
 	rm -rf dist

@@ -19,7 +19,7 @@ pub struct AdapterInfo {
 }
 
 impl AdapterInfo {
-    /// A short human-readable name, e.g. "google swiftshader (software)".
+    /// A short human-readable name, e.g. "google swiftshader".
     pub fn label(&self) -> String {
         let name = [&self.vendor, &self.architecture, &self.description]
             .iter()
@@ -27,8 +27,7 @@ impl AdapterInfo {
             .map(|part| part.as_str())
             .collect::<Vec<_>>()
             .join(" ");
-        let name = if name.is_empty() { "unnamed adapter".to_owned() } else { name };
-        if self.is_fallback { format!("{name} (software)") } else { name }
+        if name.is_empty() { "unnamed adapter".to_owned() } else { name }
     }
 }
 

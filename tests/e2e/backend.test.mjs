@@ -21,7 +21,7 @@ async function run(name, { webgpu, query }) {
     const report = await waitForBackend(page);
     await screenshot(page, name);
     assert.equal(report.error, null, `smoke test failed: ${report.error}`);
-    assert.deepEqual(consoleErrors.filter((e) => !e.includes("favicon")), []);
+    assert.deepEqual(consoleErrors, []);
     assert.match(await page.locator("h1").textContent(), /ProbSeg/);
     results[name] = report;
     return report;

@@ -1,10 +1,17 @@
 //! `probunet`: the native command line of the probabilistic U-Net.
 //!
 //! This file holds only the clap definitions and dispatch; each subcommand lives in its own
-//! module (`synth.rs`, …) so that train/eval/sample/export can be added side by side.
+//! module (`synth.rs`, `train.rs`, `eval.rs`, `sample.rs`, `export.rs`); `folder.rs` reads
+//! multi-rater crops and `model_io.rs` holds what the model-using commands share.
 
+mod eval;
+mod export;
+mod folder;
+mod model_io;
 mod png;
+mod sample;
 mod synth;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -21,11 +28,27 @@ enum Command {
     /// Write synthetic ambiguity-benchmark cases (image PNG, one PNG per hypothesis, JSON with
     /// labels and exact probabilities, optionally drawn rater masks) to a folder.
     Synth(synth::SynthArgs),
+    /// Train the probabilistic U-Net (or, with --deterministic, the plain U-Net baseline) on
+    /// synthetic cases or a multi-rater folder, with checkpoints, resume and a NaN/inf guard.
+    Train(train::TrainArgs),
+    /// Evaluate weights: GED₁₆/GED₁₀₀ against the exact hypothesis distribution, HM-IoU₁₆,
+    /// diversity, per-hypothesis frequency error and the sampling-noise floor (or, with --data,
+    /// against the raters of a multi-rater folder).
+    Eval(eval::EvalArgs),
+    /// Sample an image: N sample masks, an uncertainty (entropy) map and the mean-latent mask
+    /// as PNGs.
+    Sample(sample::SampleArgs),
+    /// Convert weights to half precision for the web page and print the size.
+    Export(export::ExportArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Synth(args) => synth::run(&args),
+        Command::Train(args) => train::run(&args),
+        Command::Eval(args) => eval::run(&args),
+        Command::Sample(args) => sample::run(&args),
+        Command::Export(args) => export::run(&args),
     }
 }
 

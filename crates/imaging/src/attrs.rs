@@ -80,12 +80,7 @@ fn floats(e: &InMemElement) -> Option<Vec<f64>> {
 
 /// Looks `tag` up at top level, then in this frame's and the shared functional groups
 /// (Enhanced CT/MR keep spacing, rescale and VOI only there).
-fn lookup<'a>(
-    ds: &'a InMemDicomObject,
-    frame: u32,
-    macro_seq: Tag,
-    tag: Tag,
-) -> Option<&'a InMemElement> {
+fn lookup(ds: &InMemDicomObject, frame: u32, macro_seq: Tag, tag: Tag) -> Option<&InMemElement> {
     if let Some(e) = element(ds, tag) {
         return Some(e);
     }
@@ -154,11 +149,16 @@ impl Attrs {
         let center = lookup(ds, frame, voi, tags::WINDOW_CENTER).and_then(floats);
         let width = lookup(ds, frame, voi, tags::WINDOW_WIDTH).and_then(floats);
         let window = center.zip(width).map(|(c, w)| (c[0], w[0]));
-        let spacing = lookup(ds, frame, tags::PIXEL_MEASURES_SEQUENCE, tags::PIXEL_SPACING)
-            .or_else(|| element(ds, tags::IMAGER_PIXEL_SPACING))
-            .and_then(floats)
-            .filter(|v| v.len() >= 2 && v[0] > 0.0 && v[1] > 0.0)
-            .map(|v| (v[0], v[1]));
+        let spacing = lookup(
+            ds,
+            frame,
+            tags::PIXEL_MEASURES_SEQUENCE,
+            tags::PIXEL_SPACING,
+        )
+        .or_else(|| element(ds, tags::IMAGER_PIXEL_SPACING))
+        .and_then(floats)
+        .filter(|v| v.len() >= 2 && v[0] > 0.0 && v[1] > 0.0)
+        .map(|v| (v[0], v[1]));
         let padding = element(ds, tags::PIXEL_PADDING_VALUE)
             .and_then(|e| e.to_int::<i64>().ok())
             .map(|p| {
@@ -221,9 +221,9 @@ pub(crate) fn ts_name(uid: &str) -> String {
 /// The two-letter VRs of PS3.5 (used only to sniff explicit-VR data sets without meta).
 pub(crate) fn is_known_vr(vr: [u8; 2]) -> bool {
     const VRS: [&[u8; 2]; 34] = [
-        b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO", b"LT",
-        b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"PN", b"SH", b"SL", b"SQ", b"SS", b"ST",
-        b"SV", b"TM", b"UC", b"UI", b"UL", b"UN", b"UR", b"US", b"UT", b"UV",
+        b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO", b"LT", b"OB",
+        b"OD", b"OF", b"OL", b"OV", b"OW", b"PN", b"SH", b"SL", b"SQ", b"SS", b"ST", b"SV", b"TM",
+        b"UC", b"UI", b"UL", b"UN", b"UR", b"US", b"UT", b"UV",
     ];
     VRS.iter().any(|v| **v == vr)
 }

@@ -130,7 +130,10 @@ fn encoded_frame(
     let frags = seq.fragments();
     let missing = || decode_err("encapsulated", format!("no fragment holds frame {frame}"));
     if frags.len() == frames as usize {
-        return frags.get(frame as usize).map(|f| Cow::from(&f[..])).ok_or_else(missing);
+        return frags
+            .get(frame as usize)
+            .map(|f| Cow::from(&f[..]))
+            .ok_or_else(missing);
     }
     if frames == 1 {
         return Ok(Cow::Owned(frags.concat()));
@@ -166,7 +169,9 @@ fn jpeg(data: &[u8], layout: &Layout) -> Result<(Vec<f32>, Layout), ImagingError
     let mut dec = jpeg_decoder::Decoder::new(data);
     dec.set_max_decoding_buffer_size(MAX_DECODED_BYTES as usize);
     dec.read_info().map_err(|e| decode_err("JPEG", e))?;
-    let info = dec.info().ok_or_else(|| decode_err("JPEG", "no frame header"))?;
+    let info = dec
+        .info()
+        .ok_or_else(|| decode_err("JPEG", "no frame header"))?;
     let comps = match info.pixel_format {
         jpeg_decoder::PixelFormat::L8 | jpeg_decoder::PixelFormat::L16 => 1,
         jpeg_decoder::PixelFormat::RGB24 => 3,
@@ -194,7 +199,10 @@ fn jpeg(data: &[u8], layout: &Layout) -> Result<(Vec<f32>, Layout), ImagingError
 /// Image size and component count from the J2K SIZ marker (PS3.5 A.4.4 / T.800 A.5.1),
 /// found in a raw codestream or inside a JP2 wrapper.
 fn j2k_size(data: &[u8]) -> Option<(u64, u64, u64, bool)> {
-    let at = data.windows(4).position(|w| w == [0xFF, 0x4F, 0xFF, 0x51])? + 4;
+    let at = data
+        .windows(4)
+        .position(|w| w == [0xFF, 0x4F, 0xFF, 0x51])?
+        + 4;
     let s = data.get(at..at + 38)?;
     let be32 = |i: usize| u64::from(u32::from_be_bytes([s[i], s[i + 1], s[i + 2], s[i + 3]]));
     let (x, y, xo, yo) = (be32(4), be32(8), be32(12), be32(16));
@@ -208,8 +216,7 @@ fn j2k_size(data: &[u8]) -> Option<(u64, u64, u64, bool)> {
 fn jpeg2000(data: &[u8], layout: &Layout) -> Result<(Vec<f32>, Layout), ImagingError> {
     let (w, h, comps, unsampled) =
         j2k_size(data).ok_or_else(|| decode_err("JPEG 2000", "no image size (SIZ) marker"))?;
-    if (w, h, comps) != (layout.cols.into(), layout.rows.into(), layout.spp.into()) || !unsampled
-    {
+    if (w, h, comps) != (layout.cols.into(), layout.rows.into(), layout.spp.into()) || !unsampled {
         return Err(size_mismatch("JPEG 2000", w, h, comps, layout));
     }
     let params = jpeg2k::DecodeParameters::new().strict(true);
@@ -222,7 +229,10 @@ fn jpeg2000(data: &[u8], layout: &Layout) -> Result<(Vec<f32>, Layout), ImagingE
             .iter()
             .all(|c| u64::from(c.width()) * u64::from(c.height()) == n as u64);
     if !ok {
-        return Err(decode_err("JPEG 2000", "decoded size does not match the header"));
+        return Err(decode_err(
+            "JPEG 2000",
+            "decoded size does not match the header",
+        ));
     }
     let mut samples = Vec::with_capacity(n * components.len());
     let planes: Vec<&[i32]> = components.iter().map(|c| c.data()).collect();

@@ -4,7 +4,6 @@
 //! Attributes are read here, checked for sanity and size *before* any pixel buffer exists;
 //! the codec step lives in `codec.rs` and the sample arithmetic in `pixels.rs`.
 
-use dicom_core::Tag;
 use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
 use dicom_object::{InMemDicomObject, OpenFileOptions};
@@ -75,15 +74,12 @@ impl Obj {
     }
 }
 
-fn parse_with(bytes: &[u8], framing: Framing, until: Option<Tag>) -> Result<Parsed, String> {
+fn parse_with(bytes: &[u8], framing: Framing) -> Result<Parsed, String> {
     match framing {
         Framing::Preamble | Framing::MagicOnly => {
             let start = if framing == Framing::Preamble { 128 } else { 0 };
-            let mut opts = OpenFileOptions::new().read_preamble(ReadPreamble::Never);
-            if let Some(t) = until {
-                opts = opts.read_until(t);
-            }
-            let obj = opts
+            let obj = OpenFileOptions::new()
+                .read_preamble(ReadPreamble::Never)
                 .from_reader(&bytes[start..])
                 .map_err(|e| attrs::error_chain(&e))?;
             let ts_uid = attrs::clean_uid(&obj.meta().transfer_syntax);
@@ -111,56 +107,15 @@ fn parse_with(bytes: &[u8], framing: Framing, until: Option<Tag>) -> Result<Pars
     }
 }
 
-/// Parses the object; when the whole file fails but the header alone reads, the damage is
-/// in the pixel data, which is reported as truncation with the byte counts.
+/// Parses the object after the bounds walk (see `prescan.rs`), so dicom-rs never sees a
+/// length that runs past the end of the bytes.
 fn parse(bytes: &[u8], framing: Framing) -> Result<Parsed, ImagingError> {
-    match parse_with(bytes, framing, None) {
-        Ok(p) => Ok(p),
-        Err(full) => {
-            let head = parse_with(bytes, framing, Some(tags::PIXEL_DATA))
-                .map_err(|_| ImagingError::InvalidDicom(full.clone()))?;
-            let found = pixel_bytes_present(bytes)
-                .ok_or_else(|| ImagingError::InvalidDicom(full.clone()))?;
-            let ds = head.obj.dataset();
-            let expected = Attrs::read(ds, 0)
-                .ok()
-                .and_then(|a| a.layout.frame_bytes().checked_mul(a.frames.into()))
-                .unwrap_or(found.1);
-            if found.0 < expected {
-                Err(ImagingError::Truncated {
-                    expected,
-                    found: found.0,
-                })
-            } else {
-                Err(ImagingError::InvalidDicom(full))
-            }
-        }
+    match framing {
+        Framing::Preamble => crate::prescan::check(bytes, 128, true, true)?,
+        Framing::MagicOnly => crate::prescan::check(bytes, 0, true, true)?,
+        Framing::Bare { explicit } => crate::prescan::check(bytes, 0, false, explicit)?,
     }
-}
-
-/// Finds the last top-level-looking (7FE0,0010) header in the raw bytes and returns
-/// (bytes present after it, declared length). Only used to word an error message.
-fn pixel_bytes_present(bytes: &[u8]) -> Option<(u64, u64)> {
-    let le = [0xE0, 0x7F, 0x10, 0x00];
-    let be = [0x7F, 0xE0, 0x00, 0x10];
-    let pos = bytes
-        .windows(4)
-        .rposition(|w| w == le || w == be)?;
-    let big = bytes[pos] == 0x7F;
-    let vr = bytes.get(pos + 4..pos + 6)?;
-    let (len_at, header) = if vr == b"OB" || vr == b"OW" {
-        (pos + 8, 12)
-    } else {
-        (pos + 4, 8)
-    };
-    let raw: [u8; 4] = bytes.get(len_at..len_at + 4)?.try_into().ok()?;
-    let declared = if big {
-        u32::from_be_bytes(raw)
-    } else {
-        u32::from_le_bytes(raw)
-    };
-    let present = bytes.len().saturating_sub(pos + header) as u64;
-    Some((present, declared.into()))
+    parse_with(bytes, framing).map_err(ImagingError::InvalidDicom)
 }
 
 /// Decodes frame `opts.frame` of a DICOM object into a calibrated slice.

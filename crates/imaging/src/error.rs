@@ -83,7 +83,9 @@ pub enum ImagingError {
 }
 
 fn hint_suffix(name: &Option<String>) -> String {
-    name.as_ref().map(|n| format!(" of {n}")).unwrap_or_default()
+    name.as_ref()
+        .map(|n| format!(" of {n}"))
+        .unwrap_or_default()
 }
 
 fn frames_suffix(frames: u64) -> String {

@@ -21,6 +21,7 @@ mod limits;
 mod pixels;
 mod png;
 mod prepare;
+mod prescan;
 mod rle;
 mod slice;
 mod window;

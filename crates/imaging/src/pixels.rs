@@ -10,7 +10,11 @@ use crate::attrs::Layout;
 /// Interprets one little-endian sample of `width` bytes under `bits_stored`/`signed`.
 fn sample(raw: u32, bits_stored: u16, signed: bool) -> f32 {
     let bits = u32::from(bits_stored.clamp(1, 32));
-    let mask = if bits == 32 { u32::MAX } else { (1u32 << bits) - 1 };
+    let mask = if bits == 32 {
+        u32::MAX
+    } else {
+        (1u32 << bits) - 1
+    };
     let v = raw & mask;
     if signed && bits < 32 && v & (1 << (bits - 1)) != 0 {
         (i64::from(v) - (1i64 << bits)) as f32
@@ -87,17 +91,26 @@ mod tests {
     #[test]
     fn twelve_bit_unsigned_ignores_high_bits() {
         // 0xF123 with 12 bits stored: the top nibble is overlay garbage.
-        assert_eq!(unpack(&[0x23, 0xF1], 2, &layout(12, false)), vec![0x123 as f32]);
+        assert_eq!(
+            unpack(&[0x23, 0xF1], 2, &layout(12, false)),
+            vec![0x123 as f32]
+        );
     }
 
     #[test]
     fn fourteen_bit_signed_sign_extends() {
         // -2971 in 14-bit two's complement, sign-extended to 16 bits as in 693_UNCI.
         let raw = (-2971i16) as u16;
-        assert_eq!(unpack(&raw.to_le_bytes(), 2, &layout(14, true)), vec![-2971.0]);
+        assert_eq!(
+            unpack(&raw.to_le_bytes(), 2, &layout(14, true)),
+            vec![-2971.0]
+        );
         // Same bits but only 14 stored and the top two bits zero: still -2971.
         let raw14 = raw & 0x3FFF;
-        assert_eq!(unpack(&raw14.to_le_bytes(), 2, &layout(14, true)), vec![-2971.0]);
+        assert_eq!(
+            unpack(&raw14.to_le_bytes(), 2, &layout(14, true)),
+            vec![-2971.0]
+        );
     }
 
     #[test]
@@ -115,6 +128,9 @@ mod tests {
         assert!((g[0] - 76.245).abs() < 1e-3 && (g[1] - 10.0).abs() < 1e-4);
         l.photometric = "YBR_FULL".into();
         l.planar = true;
-        assert_eq!(to_grey(vec![1.0, 2.0, 9.0, 9.0, 9.0, 9.0], &l), vec![1.0, 2.0]);
+        assert_eq!(
+            to_grey(vec![1.0, 2.0, 9.0, 9.0, 9.0, 9.0], &l),
+            vec![1.0, 2.0]
+        );
     }
 }

@@ -11,10 +11,10 @@ use image::codecs::jpeg::JpegDecoder;
 use image::codecs::png::PngDecoder;
 use image::{DynamicImage, ImageDecoder, Limits};
 
+use crate::ImagingError;
 use crate::limits::{MAX_DECODED_BYTES, check_dimensions};
 use crate::slice::{Photometric, Slice, Source, Units};
 use crate::window::Window;
-use crate::ImagingError;
 
 /// Decodes a PNG file (any colour type and bit depth the format allows).
 pub(crate) fn decode_png(bytes: &[u8]) -> Result<Slice, ImagingError> {
@@ -80,9 +80,7 @@ fn to_slice(img: DynamicImage, source: Source) -> Slice {
         DynamicImage::ImageRgb8(b) => rgb(b.pixels().map(|p| [p.0[0], p.0[1], p.0[2]]), 255.0),
         DynamicImage::ImageRgba8(b) => rgb(b.pixels().map(|p| [p.0[0], p.0[1], p.0[2]]), 255.0),
         DynamicImage::ImageRgb16(b) => rgb(b.pixels().map(|p| [p.0[0], p.0[1], p.0[2]]), 65535.0),
-        DynamicImage::ImageRgba16(b) => {
-            rgb(b.pixels().map(|p| [p.0[0], p.0[1], p.0[2]]), 65535.0)
-        }
+        DynamicImage::ImageRgba16(b) => rgb(b.pixels().map(|p| [p.0[0], p.0[1], p.0[2]]), 65535.0),
         other => {
             let l = other.to_luma32f();
             (l.iter().copied().collect(), true, 1.0)

@@ -153,7 +153,8 @@ pub fn prepare(slice: &Slice, spec: &PrepareSpec) -> Result<Prepared, ImagingErr
     let window = spec.window.unwrap_or(slice.window);
     let invert = slice.photometric == Photometric::Monochrome1;
     let (iw, ih) = (slice.width, slice.height);
-    let value = |c: usize, r: usize| window.apply_polarity(slice.pixels[r * iw as usize + c], invert);
+    let value =
+        |c: usize, r: usize| window.apply_polarity(slice.pixels[r * iw as usize + c], invert);
     // Shrinking: average ss×ss bilinear samples per model pixel so thin vessels do not alias.
     let ss = |s: f32| (s.ceil() as usize).clamp(1, 8);
     let (sx, sy) = (ss(scale.0), ss(scale.1));

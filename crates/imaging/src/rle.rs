@@ -43,7 +43,8 @@ pub(crate) fn decode_frame(fragment: &[u8], layout: &Layout) -> Result<Vec<u8>, 
     let header = fragment
         .get(..64)
         .ok_or_else(|| err(format!("header needs 64 bytes, found {}", fragment.len())))?;
-    let word = |i: usize| u32::from_le_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
+    let word =
+        |i: usize| u32::from_le_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
     let bps = usize::from(layout.bits_allocated / 8);
     let spp = usize::from(layout.spp);
     let segments = word(0) as usize;
@@ -60,7 +61,9 @@ pub(crate) fn decode_frame(fragment: &[u8], layout: &Layout) -> Result<Vec<u8>, 
     }
     bounds.push(fragment.len());
     if bounds[0] != 64 || bounds.windows(2).any(|w| w[0] > w[1]) {
-        return Err(err("segment offsets out of order or outside the data".into()));
+        return Err(err(
+            "segment offsets out of order or outside the data".into()
+        ));
     }
     let pixels = layout.pixels();
     let mut out = vec![0u8; pixels * spp * bps];

@@ -115,7 +115,10 @@ mod tests {
 
     #[test]
     fn narrow_width_is_a_threshold() {
-        let w = Window { center: 10.0, width: 0.0 };
+        let w = Window {
+            center: 10.0,
+            width: 0.0,
+        };
         assert_eq!(w.apply(9.0), 0.0);
         assert_eq!(w.apply(10.0), 1.0);
     }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{decode, stored_range};
+use common::decode;
 use imaging::{ImagingError, Photometric, Source, Units};
 
 struct Expect {
@@ -111,7 +111,11 @@ fn every_decodable_dicom_fixture_matches_the_manifest() {
         assert_eq!(s.photometric, Photometric::Monochrome2, "{}", e.file);
         match (e.spacing, s.spacing) {
             (Some(mm), Some(sp)) => {
-                assert!((sp.x_mm - mm).abs() < 1e-5 && (sp.y_mm - mm).abs() < 1e-5, "{}", e.file)
+                assert!(
+                    (sp.x_mm - mm).abs() < 1e-5 && (sp.y_mm - mm).abs() < 1e-5,
+                    "{}",
+                    e.file
+                )
             }
             (None, None) => {}
             (want, got) => panic!("{}: spacing {want:?} vs {got:?}", e.file),
@@ -137,8 +141,15 @@ fn every_decodable_dicom_fixture_matches_the_manifest() {
 #[test]
 fn lossless_ct1_variants_decode_to_identical_hu() {
     let reference = decode("dicom/CT1_UNC.dcm").unwrap().pixels;
-    for f in ["dicom/CT1_RLE.dcm", "dicom/CT1_JPLL.dcm", "dicom/CT1_J2KR.dcm"] {
-        assert!(decode(f).unwrap().pixels == reference, "{f} differs from CT1_UNC");
+    for f in [
+        "dicom/CT1_RLE.dcm",
+        "dicom/CT1_JPLL.dcm",
+        "dicom/CT1_J2KR.dcm",
+    ] {
+        assert!(
+            decode(f).unwrap().pixels == reference,
+            "{f} differs from CT1_UNC"
+        );
     }
 }
 
@@ -203,7 +214,10 @@ fn multi_frame_mr_every_frame_and_out_of_range() {
     for frame in 0..10 {
         let opts = imaging::DecodeOptions { frame };
         let s = imaging::decode_with(&bytes, None, &opts).unwrap();
-        assert_eq!((s.width, s.height, s.frame_count, s.frame), (64, 64, 10, frame));
+        assert_eq!(
+            (s.width, s.height, s.frame_count, s.frame),
+            (64, 64, 10, frame)
+        );
         assert_eq!(s.modality.as_deref(), Some("MR"));
         for &v in &s.pixels {
             lo = lo.min(v);
@@ -251,8 +265,21 @@ fn jpeg_ls_is_refused_by_name() {
 
 #[test]
 fn ct_default_window_is_the_files_voi_or_lung() {
-    for f in ["dicom/CT1_UNC.dcm", "dicom/CT_small.dcm", "dicom/693_UNCI.dcm"] {
+    for f in [
+        "dicom/CT1_UNC.dcm",
+        "dicom/CT_small.dcm",
+        "dicom/693_UNCI.dcm",
+    ] {
         let s = decode(f).unwrap();
         assert!(s.window.width >= 1.0 && s.window.center.is_finite(), "{f}");
     }
+}
+
+/// Stored (pre-LUT) min and max of a CT/MR slice, recovered from its calibrated values.
+pub fn stored_range(s: &imaging::Slice, slope: f32, intercept: f32) -> (f32, f32) {
+    let (lo, hi) = s
+        .pixels
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    ((lo - intercept) / slope, (hi - intercept) / slope)
 }

@@ -13,11 +13,31 @@ fn range(p: &[f32]) -> (f32, f32) {
 #[test]
 fn every_png_fixture_has_its_manifest_size_and_range() {
     let table = [
-        ("png/BrainProtonDensitySlice.png", (181, 217), (0.0, 251.0), 8),
-        ("png/CT1_HUplus1024_16bit.png", (512, 512), (0.0, 2278.0), 16),
+        (
+            "png/BrainProtonDensitySlice.png",
+            (181, 217),
+            (0.0, 251.0),
+            8,
+        ),
+        (
+            "png/CT1_HUplus1024_16bit.png",
+            (512, 512),
+            (0.0, 2278.0),
+            16,
+        ),
         ("png/CT1_lungwin_8bit.png", (512, 512), (0.0, 255.0), 8),
-        ("png/CT_small_HUplus1024_16bit.png", (128, 128), (128.0, 2191.0), 16),
-        ("png/CT_small_lungwin_8bit.png", (128, 128), (77.0, 255.0), 8),
+        (
+            "png/CT_small_HUplus1024_16bit.png",
+            (128, 128),
+            (128.0, 2191.0),
+            16,
+        ),
+        (
+            "png/CT_small_lungwin_8bit.png",
+            (128, 128),
+            (77.0, 255.0),
+            8,
+        ),
     ];
     for (file, size, minmax, depth) in table {
         let s = decode(file).unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -92,7 +112,12 @@ fn multirater_pngs_decode() {
             let bytes = std::fs::read(&path).unwrap();
             let s = imaging::decode(&bytes, None).unwrap();
             assert_eq!((s.width, s.height), (180, 180), "{}", path.display());
-            if path.file_name().unwrap().to_string_lossy().contains("rater") {
+            if path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .contains("rater")
+            {
                 let (lo, hi) = range(&s.pixels);
                 assert!(lo == 0.0 && hi <= 255.0, "{}", path.display());
             }

@@ -1,0 +1,100 @@
+//! Evaluation on a multi-rater folder (e.g. the real LIDC fixture): the raters are the
+//! annotation distribution, each with weight 1/m, since the true one is unknown.
+//!
+//! GED₁₆/GED₁₀₀ against the raters (unweighted `ged`), HM-IoU₁₆ with the raters tiled to 16
+//! slots, diversity next to the raters' own E[d(y,y′)], and the noise floor: n draws made
+//! uniformly from the raters themselves.
+
+use anyhow::Result;
+use probunet::metrics::{Mask, ged, hm_iou};
+use probunet::{ProbUNet, SeededRng};
+use serde::Serialize;
+
+use super::summary::Row;
+use crate::folder::MultiRaterSlice;
+use crate::model_io::sample_image;
+
+/// Everything measured on one slice.
+#[derive(Debug, Clone, Serialize)]
+pub struct SliceResult {
+    pub name: String,
+    pub raters: usize,
+    pub ged16: f64,
+    pub ged100: f64,
+    pub ged16_floor: f64,
+    pub ged100_floor: f64,
+    pub hm_iou16: f64,
+    pub hm_iou16_floor: f64,
+    pub diversity: f64,
+    pub rater_diversity: f64,
+    /// Mean foreground pixels of the samples and of the raters (is the lesion found at all?).
+    pub sample_foreground: f64,
+    pub rater_foreground: f64,
+}
+
+impl SliceResult {
+    pub fn row(&self) -> Row {
+        vec![
+            ("ged16", self.ged16),
+            ("ged16_floor", self.ged16_floor),
+            ("ged100", self.ged100),
+            ("ged100_floor", self.ged100_floor),
+            ("hm_iou16", self.hm_iou16),
+            ("hm_iou16_floor", self.hm_iou16_floor),
+            ("diversity", self.diversity),
+            ("rater_diversity", self.rater_diversity),
+            ("sample_foreground", self.sample_foreground),
+            ("rater_foreground", self.rater_foreground),
+        ]
+    }
+}
+
+/// Table columns: (row name, header).
+pub const COLUMNS: [(&str, &str); 10] = [
+    ("ged16", "GED16"),
+    ("ged16_floor", "floor16"),
+    ("ged100", "GED100"),
+    ("ged100_floor", "floor100"),
+    ("hm_iou16", "HM-IoU16"),
+    ("hm_iou16_floor", "floorHM"),
+    ("diversity", "div"),
+    ("rater_diversity", "rater div"),
+    ("sample_foreground", "fg px"),
+    ("rater_foreground", "rater fg"),
+];
+
+/// Evaluates `model` on one slice of `size × size`.
+pub fn evaluate_slice(
+    model: &ProbUNet,
+    slice: &MultiRaterSlice,
+    size: usize,
+    rng: &mut SeededRng,
+    floor_rng: &mut SeededRng,
+) -> Result<SliceResult> {
+    let (samples, _) = sample_image(model, &slice.image, size, 100, rng)?;
+    let raters = &slice.raters;
+    let draws = |n: usize, rng: &mut SeededRng| -> Vec<Mask> {
+        (0..n)
+            .map(|_| raters[(rng.next_u64() % raters.len() as u64) as usize].clone())
+            .collect()
+    };
+    let true16 = draws(16, floor_rng);
+    let true100 = draws(100, floor_rng);
+    let g100 = ged(&samples, raters)?;
+    let mean_fg =
+        |ms: &[Mask]| ms.iter().map(|m| m.foreground_count() as f64).sum::<f64>() / ms.len() as f64;
+    Ok(SliceResult {
+        name: slice.name.clone(),
+        raters: raters.len(),
+        ged16: ged(&samples[..16], raters)?.squared,
+        ged100: g100.squared,
+        ged16_floor: ged(&true16, raters)?.squared,
+        ged100_floor: ged(&true100, raters)?.squared,
+        hm_iou16: hm_iou(&samples[..16], raters)?.value,
+        hm_iou16_floor: hm_iou(&true16, raters)?.value,
+        diversity: g100.samples,
+        rater_diversity: g100.annotations,
+        sample_foreground: mean_fg(&samples),
+        rater_foreground: mean_fg(raters),
+    })
+}

@@ -1,0 +1,54 @@
+//! `probunet export`: checkpoint → half-precision weights for the web page.
+//!
+//! f16 halves the download; the model's outputs move by ~1e-3 (weights.rs), far below what
+//! changes a mask. The model config travels inside the file, so the page refuses weights of
+//! another architecture with a clear message.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use probunet::{Precision, save_weights};
+
+use crate::model_io;
+
+/// Options of `probunet export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Weights to convert (a checkpoint or final.bpk of `probunet train`, any precision).
+    #[arg(long, value_name = "FILE")]
+    pub weights: PathBuf,
+
+    /// Where to write the half-precision weights (the sidecar .json, if any, is copied beside).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// Runs `probunet export`.
+pub fn run(args: &ExportArgs) -> Result<()> {
+    let (model, meta) = model_io::load_model(&args.weights, &model_io::device())?;
+    let bytes =
+        save_weights(&model, Precision::Half).context("serialising half-precision weights")?;
+    if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    std::fs::write(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
+    if let Some(meta) = meta {
+        let json = serde_json::to_string_pretty(&meta)? + "\n";
+        let path = model_io::meta_path(&args.out);
+        std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let full = std::fs::metadata(&args.weights)
+        .map(|m| m.len())
+        .unwrap_or(0);
+    println!(
+        "wrote {} ({} bytes = {:.2} MB, f16, {} parameters; input file {} bytes)",
+        args.out.display(),
+        bytes.len(),
+        bytes.len() as f64 / 1e6,
+        model.config().num_params(),
+        full
+    );
+    Ok(())
+}

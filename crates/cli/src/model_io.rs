@@ -1,0 +1,119 @@
+//! What every model-using subcommand shares: loading weights with the run's metadata beside
+//! them, images into tensors, and logits back into host masks.
+//!
+//! A weights file (`X.bpk`, burnpack with the model config inside) may have a sidecar `X.json`
+//! ([`RunMeta`]) written by `probunet train`: it records the input size and whether the model is
+//! the deterministic baseline, so `eval` and `sample` need no flags to use it the right way.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use burn::tensor::{Device, Tensor, TensorData};
+use probunet::metrics::Mask;
+use probunet::{ProbUNet, SeededRng};
+use serde::{Deserialize, Serialize};
+
+/// The sidecar of a checkpoint or final weights file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunMeta {
+    /// Optimisation steps done when these weights were written.
+    pub step: usize,
+    /// Steps the run was asked for.
+    pub total_steps: usize,
+    /// Side of the square model input the run trained at.
+    pub size: usize,
+    /// The preset name (`tiny`, `small`, `paper`).
+    pub preset: String,
+    /// Whether this is the deterministic U-Net baseline (fcomb ignores z).
+    pub deterministic: bool,
+    /// The run's seed.
+    pub seed: u64,
+    /// Where the data came from (`synthetic` or the folder).
+    pub data: String,
+    /// Wall seconds spent training up to `step` (summed over resumed runs).
+    pub train_seconds: f64,
+    /// The last step's loss values: total, CE, KL.
+    pub last_loss: [f32; 3],
+}
+
+/// The sidecar path of a weights file: `X.bpk` → `X.json`.
+pub fn meta_path(weights: &Path) -> PathBuf {
+    weights.with_extension("json")
+}
+
+/// Reads the sidecar of `weights` if there is one.
+pub fn read_meta(weights: &Path) -> Result<Option<RunMeta>> {
+    let path = meta_path(weights);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let meta =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    Ok(Some(meta))
+}
+
+/// The CPU device every subcommand runs on (burn's flex backend).
+pub fn device() -> Device {
+    Device::flex()
+}
+
+/// Loads weights (any precision) and their sidecar.
+pub fn load_model(weights: &Path, device: &Device) -> Result<(ProbUNet, Option<RunMeta>)> {
+    let bytes = std::fs::read(weights).with_context(|| format!("reading {}", weights.display()))?;
+    let model = probunet::load_weights(&bytes, device)
+        .with_context(|| format!("loading weights {}", weights.display()))?;
+    Ok((model, read_meta(weights)?))
+}
+
+/// The input size to use: the flag if given, else the sidecar's, else 128 (the paper's).
+pub fn resolve_size(flag: Option<usize>, meta: Option<&RunMeta>) -> usize {
+    flag.or(meta.map(|m| m.size)).unwrap_or(128)
+}
+
+/// Row-major `[0, 1]` images of `size × size` → `[B, 1, size, size]`.
+pub fn images_tensor(images: &[&[f32]], size: usize, device: &Device) -> Tensor<4> {
+    let data: Vec<f32> = images.iter().flat_map(|i| i.iter().copied()).collect();
+    Tensor::from_data(TensorData::new(data, [images.len(), 1, size, size]), device)
+}
+
+/// Logits `[N, 2, H, W]` → N hard masks (foreground where the lesion logit is strictly larger,
+/// the same tie rule as the arg-max).
+pub fn masks_from_logits(logits: Tensor<4>) -> Result<Vec<Mask>> {
+    let [n, c, h, w] = logits.dims();
+    anyhow::ensure!(c == 2, "expected 2 classes, the model has {c}");
+    let margin = logits.clone().narrow(1, 1, 1) - logits.narrow(1, 0, 1);
+    let values = to_vec(margin)?;
+    values
+        .chunks(h * w)
+        .take(n)
+        .map(|chunk| Mask::from_probabilities(w, h, chunk, 0.0).map_err(Into::into))
+        .collect()
+}
+
+/// Reads a float tensor back to the host.
+pub fn to_vec<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
+    t.into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .map_err(|e| anyhow::anyhow!("reading a tensor back: {e:?}"))
+}
+
+/// Encodes one image and draws `n` prior samples (one batched fcomb call), plus the mask at
+/// the prior mean.
+pub fn sample_image(
+    model: &ProbUNet,
+    image: &[f32],
+    size: usize,
+    n: usize,
+    rng: &mut SeededRng,
+) -> Result<(Vec<Mask>, Mask)> {
+    let device = model.device();
+    let encoded = model.encode(images_tensor(&[image], size, &device));
+    let samples = masks_from_logits(model.sample_n(&encoded, n, rng).logits)?;
+    let mean = masks_from_logits(model.mean(&encoded))?
+        .pop()
+        .context("the mean mask")?;
+    Ok((samples, mean))
+}

@@ -1,0 +1,83 @@
+//! `probunet sample`: one image → N sample masks, the uncertainty map and the mean-latent mask.
+//!
+//! The image is read like the multi-rater folders (largest centred square, resized to the
+//! model size, grey / 255), encoded once, and N prior latents go through fcomb in one batched
+//! call. Uncertainty is the binary entropy (bits) of each pixel's foreground frequency over the
+//! N samples, scaled to 0–255 (DESIGN.md §3).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, ensure};
+use clap::Args;
+use probunet::SeededRng;
+use probunet::metrics::UncertaintyMap;
+
+use crate::folder::load_grey;
+use crate::model_io;
+use crate::png::{write_grey, write_mask};
+
+/// Options of `probunet sample`.
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Weights file (`probunet train` output or an exported f16 file).
+    #[arg(long, value_name = "FILE")]
+    pub weights: PathBuf,
+
+    /// Input image (PNG, 8-bit grey or colour; any size: centre-cropped square and resized).
+    #[arg(long, value_name = "PNG")]
+    pub image: PathBuf,
+
+    /// Number of samples to draw.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub n: usize,
+
+    /// Model input size; default: the size in the weights' .json sidecar, else 128.
+    #[arg(long, value_name = "PIXELS")]
+    pub size: Option<usize>,
+
+    /// Seed of the latent draws.
+    #[arg(long, default_value_t = 0, value_name = "S")]
+    pub seed: u64,
+
+    /// Folder for `input.png`, `sample-XX.png`, `uncertainty.png` and `mean.png`.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// Runs `probunet sample`.
+pub fn run(args: &SampleArgs) -> Result<()> {
+    ensure!(args.n > 0, "--n must be at least 1");
+    let (model, meta) = model_io::load_model(&args.weights, &model_io::device())?;
+    let size = model_io::resolve_size(args.size, meta.as_ref());
+    ensure!(
+        size % model.config().size_divisor() == 0,
+        "--size {size} is not divisible by {}",
+        model.config().size_divisor()
+    );
+    let grey = load_grey(&args.image, size)?;
+    let image: Vec<f32> = grey.as_raw().iter().map(|&v| v as f32 / 255.0).collect();
+    let (samples, mean) =
+        model_io::sample_image(&model, &image, size, args.n, &mut SeededRng::new(args.seed))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    write_grey(&args.out.join("input.png"), size, size, grey.into_raw())?;
+    let digits = (args.n - 1).to_string().len().max(2);
+    for (i, mask) in samples.iter().enumerate() {
+        write_mask(&args.out.join(format!("sample-{i:0digits$}.png")), mask)?;
+    }
+    let entropy = UncertaintyMap::from_masks(&samples)?.entropy();
+    let pixels = entropy
+        .iter()
+        .map(|&h| (h.clamp(0.0, 1.0) * 255.0).round() as u8)
+        .collect();
+    write_grey(&args.out.join("uncertainty.png"), size, size, pixels)?;
+    write_mask(&args.out.join("mean.png"), &mean)?;
+    let fg: Vec<usize> = samples.iter().map(|m| m.foreground_count()).collect();
+    println!(
+        "wrote {} samples (foreground pixels {:?}), uncertainty.png and mean.png to {}",
+        args.n,
+        fg,
+        args.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! Checkpoints: full-precision weights plus the run's metadata, written so that a crash or a
+//! diverged step never leaves a half-written or poisoned file behind.
+//!
+//! `DIR/checkpoint-00001000.bpk` + `.json` every `--checkpoint-every` steps (the newest few are
+//! kept), `DIR/final.bpk` + `final.json` at the end. Files are written under a temporary name and
+//! renamed, and weights are checked finite before they are written at all.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use probunet::{Precision, ProbUNet, save_weights};
+
+use crate::model_io::{RunMeta, meta_path, read_meta};
+
+/// Checkpoints kept on disk (older ones are deleted as new ones arrive).
+pub const KEEP: usize = 3;
+
+/// `checkpoint-00001000`.
+pub fn checkpoint_stem(step: usize) -> String {
+    format!("checkpoint-{step:08}")
+}
+
+/// Writes `dir/stem.bpk` and its sidecar `dir/stem.json`; returns the weights path.
+pub fn write(
+    dir: &Path,
+    stem: &str,
+    model: &ProbUNet,
+    meta: &RunMeta,
+    precision: Precision,
+) -> Result<PathBuf> {
+    let weights = dir.join(format!("{stem}.bpk"));
+    let bytes = save_weights(model, precision).context("serialising the weights")?;
+    write_atomic(&weights, &bytes)?;
+    let json = serde_json::to_string_pretty(meta)? + "\n";
+    write_atomic(&meta_path(&weights), json.as_bytes())?;
+    Ok(weights)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("partial");
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
+}
+
+/// The checkpoints in `dir`, oldest first.
+pub fn list(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "bpk")
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("checkpoint-"))
+        })
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
+/// Deletes all but the newest [`KEEP`] checkpoints.
+pub fn prune(dir: &Path) -> Result<()> {
+    let all = list(dir)?;
+    for old in &all[..all.len().saturating_sub(KEEP)] {
+        std::fs::remove_file(old).with_context(|| format!("removing {}", old.display()))?;
+        let _ = std::fs::remove_file(meta_path(old));
+    }
+    Ok(())
+}
+
+/// `--resume PATH`: a weights file, or a folder whose most advanced weights (a checkpoint or
+/// `final.bpk`, by the step in their sidecars) are taken — so a finished run can be extended.
+pub fn resolve_resume(path: &Path) -> Result<PathBuf> {
+    if path.is_dir() {
+        let mut candidates = list(path)?;
+        let last = path.join("final.bpk");
+        if last.exists() {
+            candidates.push(last);
+        }
+        let step_of = |p: &PathBuf| read_meta(p).ok().flatten().map(|m| m.step);
+        match candidates.into_iter().max_by_key(step_of) {
+            Some(p) => Ok(p),
+            None => bail!(
+                "{} holds no checkpoint-*.bpk or final.bpk to resume from",
+                path.display()
+            ),
+        }
+    } else if path.exists() {
+        Ok(path.to_path_buf())
+    } else {
+        bail!("--resume {}: no such file or folder", path.display())
+    }
+}

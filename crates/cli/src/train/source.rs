@@ -1,0 +1,135 @@
+//! Where training batches come from: synthetic cases generated on the fly, or a multi-rater
+//! folder held in memory. Either way each batch slot is one image with ONE rater's mask, the
+//! rater picked at random per step as in Kohl et al.'s LIDC training.
+//!
+//! A batch is a pure function of (seed, step), so a resumed run sees exactly the batches the
+//! uninterrupted run would have seen. Batches are built on a helper thread one or two steps
+//! ahead: case generation is single-threaded host code and overlaps the tensor work.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, sync_channel};
+
+use probunet::SeededRng;
+use probunet::synth::{Case, EVAL_SEED_BASE, Split, draw_rater_indices};
+
+use crate::folder::MultiRaterSlice;
+
+/// Raters drawn per synthetic case (LIDC has four).
+pub const RATERS_PER_CASE: usize = 4;
+
+/// A batch on the host: images `[B, 1, S, S]` and label maps `[B, S, S]`, row-major.
+#[derive(Debug, Clone)]
+pub struct HostBatch {
+    pub step: usize,
+    pub images: Vec<f32>,
+    pub masks: Vec<i64>,
+    pub batch_size: usize,
+}
+
+/// The training data.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// Cases of the synthetic benchmark's training split.
+    Synthetic {
+        size: usize,
+        /// Draw case indices from `0..cases` (0: from the whole training split, so nearly every
+        /// case is new).
+        cases: u64,
+    },
+    /// Slices read by [`crate::folder::read_folder`], already at the model size.
+    Folder {
+        size: usize,
+        slices: Arc<Vec<MultiRaterSlice>>,
+    },
+}
+
+impl Source {
+    /// Side of the square images.
+    pub fn size(&self) -> usize {
+        match self {
+            Source::Synthetic { size, .. } | Source::Folder { size, .. } => *size,
+        }
+    }
+
+    /// A short description for logs and the run metadata.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Synthetic { cases: 0, .. } => "synthetic (whole training split)".into(),
+            Source::Synthetic { cases, .. } => format!("synthetic (first {cases} training cases)"),
+            Source::Folder { slices, .. } => format!("folder ({} slices)", slices.len()),
+        }
+    }
+
+    /// The batch of optimisation step `step`.
+    pub fn batch(&self, seed: u64, step: usize, batch_size: usize) -> HostBatch {
+        let mut rng = step_rng(seed, step);
+        let s = self.size();
+        let mut images = Vec::with_capacity(batch_size * s * s);
+        let mut masks = Vec::with_capacity(batch_size * s * s);
+        for _ in 0..batch_size {
+            match self {
+                Source::Synthetic { cases, .. } => {
+                    let range = if *cases == 0 { EVAL_SEED_BASE } else { *cases };
+                    let index = rng.next_u64() % range;
+                    let case = Case::generate(Split::Train.seed(index), s, s);
+                    // The case's own four raters (fixed per case, like LIDC), one of them per step.
+                    let raters = draw_rater_indices(&case, RATERS_PER_CASE, &mut case.rater_rng());
+                    let pick = raters[(rng.next_u64() % RATERS_PER_CASE as u64) as usize];
+                    images.extend_from_slice(&case.image);
+                    masks.extend(
+                        case.hypotheses[pick]
+                            .mask
+                            .to_bools()
+                            .into_iter()
+                            .map(i64::from),
+                    );
+                }
+                Source::Folder { slices, .. } => {
+                    let slice = &slices[(rng.next_u64() % slices.len() as u64) as usize];
+                    let rater =
+                        &slice.raters[(rng.next_u64() % slice.raters.len() as u64) as usize];
+                    images.extend_from_slice(&slice.image);
+                    masks.extend(rater.to_bools().into_iter().map(i64::from));
+                }
+            }
+        }
+        HostBatch {
+            step,
+            images,
+            masks,
+            batch_size,
+        }
+    }
+
+    /// Builds the batches of steps `from..to` on a helper thread, at most two ahead.
+    pub fn prefetch(
+        &self,
+        seed: u64,
+        from: usize,
+        to: usize,
+        batch_size: usize,
+    ) -> Receiver<HostBatch> {
+        let (tx, rx) = sync_channel(2);
+        let source = self.clone();
+        std::thread::spawn(move || {
+            for step in from..to {
+                if tx.send(source.batch(seed, step, batch_size)).is_err() {
+                    return; // the trainer stopped early
+                }
+            }
+        });
+        rx
+    }
+}
+
+/// The random stream of step `step`: data choice and (through [`noise_rng`]) the
+/// reparameterisation noise, independent of how many steps ran before in this process.
+pub fn step_rng(seed: u64, step: usize) -> SeededRng {
+    let base = SeededRng::new(seed ^ 0x7452_4149_4E21).next_u64();
+    SeededRng::new(base ^ (step as u64).wrapping_mul(0xD1B5_4A32_D192_ED03))
+}
+
+/// The ε stream of step `step`, separate from the data stream.
+pub fn noise_rng(seed: u64, step: usize) -> SeededRng {
+    step_rng(seed ^ 0x4E4F_4953_45, step)
+}

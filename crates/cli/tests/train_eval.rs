@@ -1,0 +1,330 @@
+//! `probunet train / eval / sample / export` end to end on the tiny preset at 32×32: a few
+//! steps each, so the whole file runs in well under a minute on two cores (CI runs it).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("probunet-cli-train-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Runs `probunet ARGS`, with one rayon thread (the CI machine is shared).
+fn probunet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_probunet"))
+        .args(args)
+        .env("RAYON_NUM_THREADS", "1")
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = probunet(args);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "probunet {args:?} failed:\n{text}");
+    text
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn lidc_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/multirater/lidc0221")
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Every number anywhere in `v` is finite (NaN/inf would be serialised as null).
+fn assert_all_finite(v: &serde_json::Value, at: &str) {
+    match v {
+        serde_json::Value::Number(n) => assert!(n.as_f64().unwrap().is_finite(), "{at}"),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| assert_all_finite(x, &format!("{at}[{i}]"))),
+        serde_json::Value::Object(o) => o
+            .iter()
+            .for_each(|(k, x)| assert_all_finite(x, &format!("{at}.{k}"))),
+        _ => {}
+    }
+}
+
+const TRAIN: [&str; 10] = [
+    "train",
+    "--synthetic",
+    "--preset",
+    "tiny",
+    "--size",
+    "32",
+    "--batch-size",
+    "2",
+    "--lr",
+    "1e-3",
+];
+
+#[test]
+fn train_checkpoint_resume_eval_export_sample() {
+    let dir = out_dir("smoke");
+    let run = dir.join("run");
+    let mut args = TRAIN.to_vec();
+    args.extend(["--steps", "4", "--checkpoint-every", "2", "--out", s(&run)]);
+    ok(&args);
+    assert!(run.join("checkpoint-00000002.bpk").exists());
+    assert_eq!(read_json(&run.join("final.json"))["step"], 4);
+
+    // Resume from the folder's most advanced weights (final, step 4) and continue to step 6.
+    let mut args = TRAIN.to_vec();
+    args.extend([
+        "--steps",
+        "6",
+        "--checkpoint-every",
+        "2",
+        "--out",
+        s(&run),
+        "--resume",
+        s(&run),
+    ]);
+    let text = ok(&args);
+    assert!(
+        text.contains("resuming from") && text.contains("final.bpk at step 4"),
+        "{text}"
+    );
+    let meta = read_json(&run.join("final.json"));
+    assert_eq!(meta["step"], 6);
+    assert_eq!(meta["size"], 32);
+
+    let final_weights = run.join("final.bpk");
+    let report = dir.join("eval.json");
+    let text = ok(&[
+        "eval",
+        "--weights",
+        s(&final_weights),
+        "--cases",
+        "3",
+        "--json",
+        s(&report),
+    ]);
+    assert!(
+        text.contains("GED16") && text.contains("probabilistic"),
+        "{text}"
+    );
+    let doc = read_json(&report);
+    assert_eq!(doc["size"], 32);
+    assert_eq!(doc["per_case"].as_array().unwrap().len(), 3);
+    let all = &doc["means"][0];
+    assert_eq!(all["group"], "all");
+    for key in [
+        "ged16",
+        "ged100",
+        "ged100_floor",
+        "hm_iou16",
+        "diversity",
+        "freq_error",
+    ] {
+        assert!(all["means"][key].as_f64().unwrap().is_finite(), "{key}");
+    }
+    assert_all_finite(&doc["per_case"], "per_case");
+
+    let web = dir.join("web.bpk");
+    let text = ok(&["export", "--weights", s(&final_weights), "--out", s(&web)]);
+    assert!(text.contains("bytes"), "{text}");
+    let full = std::fs::metadata(&final_weights).unwrap().len();
+    let half = std::fs::metadata(&web).unwrap().len();
+    assert!(half < full * 6 / 10, "f16 {half} vs f32 {full}");
+
+    let samples = dir.join("samples");
+    let image = lidc_fixture().join("z-108.5_image.png");
+    ok(&[
+        "sample",
+        "--weights",
+        s(&web),
+        "--image",
+        s(&image),
+        "--n",
+        "4",
+        "--out",
+        s(&samples),
+    ]);
+    for name in [
+        "input.png",
+        "sample-00.png",
+        "sample-03.png",
+        "uncertainty.png",
+        "mean.png",
+    ] {
+        let img = image::open(samples.join(name)).unwrap();
+        assert_eq!((img.width(), img.height()), (32, 32), "{name}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn nan_guard_stops_and_keeps_the_last_good_checkpoint() {
+    let run = out_dir("nan");
+    let mut args = TRAIN.to_vec();
+    args.extend([
+        "--steps",
+        "6",
+        "--checkpoint-every",
+        "2",
+        "--inject-nan-at",
+        "3",
+        "--out",
+        s(&run),
+    ]);
+    let out = probunet(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("not finite") && stderr.contains("checkpoint-00000002"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!run.join("final.bpk").exists());
+    assert!(!run.join("checkpoint-00000004.bpk").exists());
+    // The kept checkpoint loads and is usable: eval on it gives finite numbers.
+    let text = ok(&[
+        "eval",
+        "--weights",
+        s(&run.join("checkpoint-00000002.bpk")),
+        "--cases",
+        "1",
+    ]);
+    assert!(text.contains("all"), "{text}");
+    std::fs::remove_dir_all(&run).unwrap();
+}
+
+#[test]
+fn deterministic_baseline_trains_and_evaluates_as_such() {
+    let dir = out_dir("det");
+    let mut args = TRAIN.to_vec();
+    args.extend(["--steps", "3", "--deterministic", "--out", s(&dir)]);
+    ok(&args);
+    assert_eq!(read_json(&dir.join("final.json"))["deterministic"], true);
+    let report = dir.join("eval.json");
+    let text = ok(&[
+        "eval",
+        "--weights",
+        s(&dir.join("final.bpk")),
+        "--cases",
+        "2",
+        "--json",
+        s(&report),
+    ]);
+    assert!(text.contains("deterministic (fcomb ignores z)"), "{text}");
+    let doc = read_json(&report);
+    assert_eq!(doc["deterministic"], true);
+    // All samples are the same mask: diversity exactly 0.
+    assert_eq!(doc["means"][0]["means"]["diversity"].as_f64().unwrap(), 0.0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn trains_and_evaluates_on_the_lidc_multirater_folder() {
+    let dir = out_dir("folder");
+    let data = lidc_fixture();
+    let mut args = vec![
+        "train",
+        "--data",
+        s(&data),
+        "--preset",
+        "tiny",
+        "--size",
+        "32",
+        "--steps",
+        "2",
+    ];
+    args.extend(["--batch-size", "2", "--out", s(&dir)]);
+    let text = ok(&args);
+    assert!(text.contains("folder (5 slices)"), "{text}");
+    let report = dir.join("lidc.json");
+    ok(&[
+        "eval",
+        "--weights",
+        s(&dir.join("final.bpk")),
+        "--data",
+        s(&data),
+        "--json",
+        s(&report),
+    ]);
+    let doc = read_json(&report);
+    assert_eq!(doc["mode"], "folder");
+    let slices = doc["per_case"].as_array().unwrap();
+    assert_eq!(slices.len(), 5);
+    assert_eq!(slices[0]["name"], "z-103.5");
+    assert_eq!(slices[0]["raters"], 4);
+    assert!(slices[0]["rater_foreground"].as_f64().unwrap() > 0.0);
+    assert_all_finite(&doc["per_case"], "per_case");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn help_explains_every_option_and_bad_input_fails_cleanly() {
+    let help = ok(&["train", "--help"]);
+    for option in [
+        "--synthetic",
+        "--data",
+        "--train-cases",
+        "--preset",
+        "--size",
+        "--steps",
+        "--batch-size",
+        "--lr",
+        "--lr-schedule",
+        "--lr-min",
+        "--lr-decay",
+        "--lr-decay-every",
+        "--lr-warmup",
+        "--beta",
+        "--kl-warmup",
+        "--free-bits",
+        "--fg-weight",
+        "--grad-clip",
+        "--seed",
+        "--out",
+        "--checkpoint-every",
+        "--resume",
+        "--deterministic",
+        "--log-every",
+    ] {
+        assert!(help.contains(option), "train --help lacks {option}");
+    }
+    assert!(!help.contains("--inject-nan-at"));
+    let help = ok(&["eval", "--help"]);
+    for option in [
+        "--weights",
+        "--cases",
+        "--seed-offset",
+        "--data",
+        "--size",
+        "--sample-seed",
+        "--json",
+    ] {
+        assert!(help.contains(option), "eval --help lacks {option}");
+    }
+    // Neither data source given; a size the preset cannot pool; weights that do not exist.
+    let out = probunet(&["train", "--out", "/tmp/x"]);
+    assert!(!out.status.success());
+    let out = probunet(&[
+        "train",
+        "--synthetic",
+        "--preset",
+        "tiny",
+        "--size",
+        "34",
+        "--out",
+        "/tmp/x",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not divisible"));
+    let out = probunet(&["eval", "--weights", "/nonexistent.bpk"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent.bpk"));
+}

@@ -1,0 +1,232 @@
+//! A bounds walk over the raw DICOM element structure *before* dicom-rs sees the bytes.
+//!
+//! dicom-rs reserves and zero-fills every declared value length before reading it, so one
+//! flipped length byte costs gigabytes and tens of seconds (found by the robustness test),
+//! and deep sequence nesting recurses. Walking the headers first lets us refuse any element
+//! that claims more bytes than the file holds, with a message naming it.
+
+use std::io::Read;
+
+use crate::ImagingError;
+
+const UNDEFINED: u32 = 0xFFFF_FFFF;
+const MAX_DEPTH: u32 = 16;
+/// Largest inflated data set accepted from a Deflated Explicit VR LE file.
+const MAX_INFLATED: u64 = 256 * 1024 * 1024;
+
+#[derive(Clone, Copy)]
+struct Enc {
+    explicit: bool,
+    big: bool,
+    /// Inside encapsulated pixel data: items are opaque fragments, not data sets.
+    fragments: bool,
+}
+
+impl Enc {
+    fn new(explicit: bool, big: bool) -> Enc {
+        Enc {
+            explicit,
+            big,
+            fragments: false,
+        }
+    }
+}
+
+fn damaged(msg: String) -> ImagingError {
+    ImagingError::InvalidDicom(msg)
+}
+
+struct Walker<'a> {
+    b: &'a [u8],
+    ts: Option<String>,
+}
+
+impl Walker<'_> {
+    fn u16(&self, at: usize, big: bool) -> u16 {
+        let v = [self.b[at], self.b[at + 1]];
+        if big {
+            u16::from_be_bytes(v)
+        } else {
+            u16::from_le_bytes(v)
+        }
+    }
+
+    fn u32(&self, at: usize, big: bool) -> u32 {
+        let v = [self.b[at], self.b[at + 1], self.b[at + 2], self.b[at + 3]];
+        if big {
+            u32::from_be_bytes(v)
+        } else {
+            u32::from_le_bytes(v)
+        }
+    }
+
+    /// Walks elements in `pos..end`; returns where it stopped (after a delimiter, at `end`,
+    /// or at the first non-meta element when `meta_only`).
+    fn walk(
+        &mut self,
+        mut pos: usize,
+        end: usize,
+        enc: Enc,
+        depth: u32,
+        meta_only: bool,
+    ) -> Result<usize, ImagingError> {
+        if depth > MAX_DEPTH {
+            return Err(damaged(format!(
+                "sequences nested deeper than {MAX_DEPTH} levels"
+            )));
+        }
+        while pos + 8 <= end {
+            let group = self.u16(pos, enc.big);
+            let elem = self.u16(pos + 2, enc.big);
+            if meta_only && group != 0x0002 {
+                return Ok(pos);
+            }
+            if group == 0xFFFE {
+                let len = self.u32(pos + 4, enc.big);
+                pos += 8;
+                match elem {
+                    // A stray delimiter at top level must not end the walk early.
+                    0xE00D | 0xE0DD if depth > 0 => return Ok(pos),
+                    0xE00D | 0xE0DD => {}
+                    _ if len == UNDEFINED => pos = self.walk(pos, end, enc, depth + 1, false)?,
+                    _ => {
+                        let stop = self.fits(pos, len, end, group, elem)?;
+                        if !enc.fragments {
+                            self.walk(pos, stop, enc, depth + 1, false)?;
+                        }
+                        pos = stop;
+                    }
+                }
+                continue;
+            }
+            let vr = [self.b[pos + 4], self.b[pos + 5]];
+            // dicom-rs reads an unknown VR as UN with a 4-byte length: refuse it instead.
+            if enc.explicit && !crate::attrs::is_known_vr(vr) {
+                return Err(damaged(format!(
+                    "element ({group:04X},{elem:04X}) has no valid value representation"
+                )));
+            }
+            let long = enc.explicit
+                && matches!(
+                    &vr,
+                    b"OB"
+                        | b"OD"
+                        | b"OF"
+                        | b"OL"
+                        | b"OV"
+                        | b"OW"
+                        | b"SQ"
+                        | b"UC"
+                        | b"UN"
+                        | b"UR"
+                        | b"UT"
+                        | b"SV"
+                        | b"UV"
+                );
+            let (header, len) = if !enc.explicit {
+                (8, self.u32(pos + 4, enc.big))
+            } else if long {
+                if pos + 12 > end {
+                    break;
+                }
+                (12, self.u32(pos + 8, enc.big))
+            } else {
+                (8, u32::from(self.u16(pos + 6, enc.big)))
+            };
+            let start = pos + header;
+            if len == UNDEFINED {
+                // SQ, encapsulated pixel data, or UN holding implicit VR LE.
+                let inner = if enc.explicit && &vr == b"UN" {
+                    Enc::new(false, false)
+                } else {
+                    Enc {
+                        fragments: (group, elem) == (0x7FE0, 0x0010),
+                        ..enc
+                    }
+                };
+                pos = self.walk(start, end, inner, depth + 1, false)?;
+                continue;
+            }
+            let stop = self.fits(start, len, end, group, elem)?;
+            let is_seq = (enc.explicit && &vr == b"SQ")
+                || (!enc.explicit
+                    && self.b.get(start..start + 4) == Some(&[0xFE, 0xFF, 0x00, 0xE0][..]));
+            if is_seq {
+                self.walk(start, stop, enc, depth + 1, false)?;
+            }
+            if (group, elem) == (0x0002, 0x0010) {
+                let uid = String::from_utf8_lossy(&self.b[start..stop]);
+                self.ts = Some(uid.trim_end_matches(['\0', ' ']).to_string());
+            }
+            pos = stop;
+        }
+        Ok(pos)
+    }
+
+    /// Checks that `len` bytes from `start` lie before `end`; pixel data gets the
+    /// "truncated pixel data" wording because that is what a cut-off download looks like.
+    fn fits(
+        &self,
+        start: usize,
+        len: u32,
+        end: usize,
+        group: u16,
+        elem: u16,
+    ) -> Result<usize, ImagingError> {
+        let remaining = end.saturating_sub(start) as u64;
+        if u64::from(len) <= remaining {
+            return Ok(start + len as usize);
+        }
+        if (group, elem) == (0x7FE0, 0x0010) {
+            return Err(ImagingError::Truncated {
+                expected: len.into(),
+                found: remaining,
+            });
+        }
+        Err(damaged(format!(
+            "element ({group:04X},{elem:04X}) declares {len} bytes but only {remaining} remain: the file is truncated or damaged"
+        )))
+    }
+}
+
+/// Walks a whole file or bare data set starting at `start` (after the preamble).
+/// `meta` says whether a "DICM" + file meta group comes first; `explicit` is the guess for
+/// bare data sets.
+pub(crate) fn check(
+    bytes: &[u8],
+    start: usize,
+    meta: bool,
+    explicit: bool,
+) -> Result<(), ImagingError> {
+    let mut w = Walker { b: bytes, ts: None };
+    let le = Enc::new(true, false);
+    if !meta {
+        w.walk(start, bytes.len(), Enc::new(explicit, false), 0, false)?;
+        return Ok(());
+    }
+    let body = w.walk(start + 4, bytes.len(), le, 0, true)?;
+    let ts = w.ts.clone().unwrap_or_default();
+    match ts.as_str() {
+        "1.2.840.10008.1.2" => w.walk(body, bytes.len(), Enc::new(false, false), 0, false)?,
+        "1.2.840.10008.1.2.2" => w.walk(body, bytes.len(), Enc::new(true, true), 0, false)?,
+        "1.2.840.10008.1.2.1.99" => {
+            let mut inflated = Vec::new();
+            flate2::read::DeflateDecoder::new(&bytes[body..])
+                .take(MAX_INFLATED + 1)
+                .read_to_end(&mut inflated)
+                .map_err(|e| damaged(format!("deflated data set unreadable: {e}")))?;
+            if inflated.len() as u64 > MAX_INFLATED {
+                return Err(damaged(format!(
+                    "deflated data set expands beyond {MAX_INFLATED} bytes"
+                )));
+            }
+            let mut inner = Walker {
+                b: &inflated,
+                ts: None,
+            };
+            inner.walk(0, inflated.len(), le, 0, false)?
+        }
+        _ => w.walk(body, bytes.len(), le, 0, false)?,
+    };
+    Ok(())
+}
