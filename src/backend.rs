@@ -86,7 +86,12 @@ pub struct ActiveBackend {
 }
 
 fn cpu(reason: String, adapter: Option<AdapterInfo>) -> ActiveBackend {
-    ActiveBackend { kind: BackendKind::Cpu, device: Device::flex(), reason, adapter }
+    ActiveBackend {
+        kind: BackendKind::Cpu,
+        device: Device::flex(),
+        reason,
+        adapter,
+    }
 }
 
 /// Picks and initialises the backend. Never fails: the CPU is always there.
@@ -108,14 +113,23 @@ pub async fn select(preference: Preference) -> ActiveBackend {
             Some(adapter),
         );
     }
-    match Device::wgpu_options().graphics_api(WgpuBackend::WebGpu).init_async().await {
+    match Device::wgpu_options()
+        .graphics_api(WgpuBackend::WebGpu)
+        .init_async()
+        .await
+    {
         Ok(device) => {
             let reason = if adapter.is_fallback {
                 format!("WebGPU forced on a software adapter ({})", adapter.label())
             } else {
                 format!("hardware WebGPU adapter ({})", adapter.label())
             };
-            ActiveBackend { kind: BackendKind::WebGpu, device, reason, adapter: Some(adapter) }
+            ActiveBackend {
+                kind: BackendKind::WebGpu,
+                device,
+                reason,
+                adapter: Some(adapter),
+            }
         }
         Err(error) => cpu(
             format!("WebGPU initialisation failed ({error}); using the CPU backend"),

@@ -27,7 +27,11 @@ impl AdapterInfo {
             .map(|part| part.as_str())
             .collect::<Vec<_>>()
             .join(" ");
-        if name.is_empty() { "unnamed adapter".to_owned() } else { name }
+        if name.is_empty() {
+            "unnamed adapter".to_owned()
+        } else {
+            name
+        }
     }
 }
 
@@ -37,7 +41,7 @@ pub enum NoAdapter {
     /// `navigator.gpu` does not exist (old browser, or WebGPU disabled).
     NoApi,
     /// The API exists but `requestAdapter()` resolved to null.
-    NoAdapter,
+    NoneOffered,
     /// Something threw while asking.
     Failed(String),
 }
@@ -45,8 +49,14 @@ pub enum NoAdapter {
 impl std::fmt::Display for NoAdapter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            NoAdapter::NoApi => write!(f, "this browser does not offer WebGPU (navigator.gpu is missing)"),
-            NoAdapter::NoAdapter => write!(f, "the browser offers WebGPU but found no adapter (no usable GPU)"),
+            NoAdapter::NoApi => write!(
+                f,
+                "this browser does not offer WebGPU (navigator.gpu is missing)"
+            ),
+            NoAdapter::NoneOffered => write!(
+                f,
+                "the browser offers WebGPU but found no adapter (no usable GPU)"
+            ),
             NoAdapter::Failed(why) => write!(f, "asking for a WebGPU adapter failed: {why}"),
         }
     }
@@ -74,10 +84,14 @@ pub async fn request_adapter() -> Result<AdapterInfo, NoAdapter> {
     let request: Function = get(&gpu, "requestAdapter")
         .dyn_into()
         .map_err(|_| NoAdapter::NoApi)?;
-    let promise: Promise = request.call0(&gpu).map_err(describe)?.dyn_into().map_err(describe)?;
+    let promise: Promise = request
+        .call0(&gpu)
+        .map_err(describe)?
+        .dyn_into()
+        .map_err(describe)?;
     let adapter = JsFuture::from(promise).await.map_err(describe)?;
     if adapter.is_null() || adapter.is_undefined() {
-        return Err(NoAdapter::NoAdapter);
+        return Err(NoAdapter::NoneOffered);
     }
     let info = get(&adapter, "info");
     // Chrome ≥ 136 reports it on `info`; older builds had `adapter.isFallbackAdapter`.

@@ -32,11 +32,23 @@ async fn auto_treats_a_software_adapter_as_no_gpu() {
 #[wasm_bindgen_test]
 async fn webgpu_and_cpu_agree_on_the_smoke_test() {
     let gpu = backend::select(Preference::WebGpu).await;
-    assert_eq!(gpu.kind, BackendKind::WebGpu, "WebGPU must initialise: {}", gpu.reason);
+    assert_eq!(
+        gpu.kind,
+        BackendKind::WebGpu,
+        "WebGPU must initialise: {}",
+        gpu.reason
+    );
     let cpu = backend::select(Preference::Cpu).await;
-    let on_gpu = probunet::probe::run_probe(&gpu.device, 32).await.expect("WebGPU probe");
-    let on_cpu = probunet::probe::run_probe(&cpu.device, 32).await.expect("CPU probe");
-    assert!((on_gpu.mean_foreground - on_cpu.mean_foreground).abs() < 1e-4, "{on_gpu:?} vs {on_cpu:?}");
+    let on_gpu = probunet::probe::run_probe(&gpu.device, 32)
+        .await
+        .expect("WebGPU probe");
+    let on_cpu = probunet::probe::run_probe(&cpu.device, 32)
+        .await
+        .expect("CPU probe");
+    assert!(
+        (on_gpu.mean_foreground - on_cpu.mean_foreground).abs() < 1e-4,
+        "{on_gpu:?} vs {on_cpu:?}"
+    );
     let relative = (on_gpu.abs_logit_sum - on_cpu.abs_logit_sum).abs() / on_cpu.abs_logit_sum;
     assert!(relative < 1e-4, "{on_gpu:?} vs {on_cpu:?}");
 }

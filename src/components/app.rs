@@ -44,7 +44,13 @@ async fn start(preference: Preference) -> BackendReport {
         (Ok(_), Ok(output)) => Ok(output),
         (Err(error), _) | (_, Err(error)) => Err(format!("the smoke test failed: {error}")),
     };
-    BackendReport { active, init_ms, cold_ms, warm_ms, probe }
+    BackendReport {
+        active,
+        init_ms,
+        cold_ms,
+        warm_ms,
+        probe,
+    }
 }
 
 #[component]

@@ -16,7 +16,10 @@ pub struct BackendReport {
 }
 
 #[component]
-pub fn BackendPanel(preference: Preference, report: RwSignal<Option<BackendReport>>) -> impl IntoView {
+pub fn BackendPanel(
+    preference: Preference,
+    report: RwSignal<Option<BackendReport>>,
+) -> impl IntoView {
     view! {
         <section class="panel backend" aria-live="polite">
             <h2>"Compute backend"</h2>

@@ -61,7 +61,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     let (model, meta) = model_io::load_model(&args.weights, &model_io::device())?;
     let size = model_io::resolve_size(args.size, meta.as_ref());
     ensure!(
-        size % model.config().size_divisor() == 0,
+        size.is_multiple_of(model.config().size_divisor()),
         "--size {size} is not divisible by {}",
         model.config().size_divisor()
     );
@@ -78,7 +78,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     );
     let started = Instant::now();
     let mut rng = SeededRng::new(args.sample_seed);
-    let mut floor_rng = SeededRng::new(args.sample_seed ^ 0x464C_4F4F_52);
+    let mut floor_rng = SeededRng::new(args.sample_seed ^ 0x0046_4C4F_4F52);
     let (groups, cases, columns): (_, serde_json::Value, &[(&str, &str)]) = match &args.data {
         Some(dir) => {
             let slices = read_folder(dir, size)?;

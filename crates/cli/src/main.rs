@@ -30,6 +30,7 @@ enum Command {
     Synth(synth::SynthArgs),
     /// Train the probabilistic U-Net (or, with --deterministic, the plain U-Net baseline) on
     /// synthetic cases or a multi-rater folder, with checkpoints, resume and a NaN/inf guard.
+    /// Runs on burn's CPU backend; RAYON_NUM_THREADS=1 keeps it to one core.
     Train(train::TrainArgs),
     /// Evaluate weights: GED₁₆/GED₁₀₀ against the exact hypothesis distribution, HM-IoU₁₆,
     /// diversity, per-hypothesis frequency error and the sampling-noise floor (or, with --data,

@@ -50,7 +50,7 @@ pub fn run(args: &SampleArgs) -> Result<()> {
     let (model, meta) = model_io::load_model(&args.weights, &model_io::device())?;
     let size = model_io::resolve_size(args.size, meta.as_ref());
     ensure!(
-        size % model.config().size_divisor() == 0,
+        size.is_multiple_of(model.config().size_divisor()),
         "--size {size} is not divisible by {}",
         model.config().size_divisor()
     );

@@ -50,7 +50,10 @@ fn probe_image(size: usize) -> Vec<f32> {
 /// Runs the probe on `device` for a `size`×`size` input. Reading the result back is async
 /// because WebGPU in the browser cannot block.
 pub async fn run_probe(device: &Device, size: usize) -> Result<ProbeOutput, ExecutionError> {
-    let mut x = Tensor::<4>::from_data(TensorData::new(probe_image(size), [1, 1, size, size]), device);
+    let mut x = Tensor::<4>::from_data(
+        TensorData::new(probe_image(size), [1, 1, size, size]),
+        device,
+    );
     let last = CHANNELS.len() - 2;
     for (layer, pair) in CHANNELS.windows(2).enumerate() {
         let (c_in, c_out) = (pair[0], pair[1]);
@@ -64,7 +67,12 @@ pub async fn run_probe(device: &Device, size: usize) -> Result<ProbeOutput, Exec
             .collect();
         let weight = Tensor::<4>::from_data(TensorData::new(weights, [c_out, c_in, 3, 3]), device);
         let bias = Tensor::<1>::from_data(TensorData::new(bias, [c_out]), device);
-        x = conv2d(x, weight, Some(bias), ConvOptions::new([1, 1], [1, 1], [1, 1], 1));
+        x = conv2d(
+            x,
+            weight,
+            Some(bias),
+            ConvOptions::new([1, 1], [1, 1], [1, 1], 1),
+        );
         if layer < last {
             x = activation::relu(x);
         }

@@ -9,12 +9,14 @@
 //! * Diversity: E[d(ŷ,ŷ′)] of the 100 samples, next to the true distribution's E[d(y,y′)].
 //! * Frequency error: each of the 100 samples assigned to its nearest hypothesis by IoU,
 //!   |share − probability| averaged over the case's hypotheses.
-//! * Rare produced: share of rare (10–20 %) hypotheses that got at least one of the 100 samples.
+//! * Rare produced: share of rare (10–20 %) hypotheses that got at least one of the 100 samples
+//!   assigned to them AND overlapping them with IoU ≥ 0.5 (so a garbage mask that happens to be
+//!   nearest to a rare hypothesis does not count as producing it).
 //! * Noise floor: the same metrics for n draws from the true distribution itself, i.e. what a
 //!   perfect model would score with the same sample counts.
 
 use anyhow::Result;
-use probunet::metrics::{Mask, ged_weighted, hm_iou, hypothesis_frequencies};
+use probunet::metrics::{Mask, ged_weighted, hm_iou, hypothesis_frequencies, iou};
 use probunet::synth::{Case, draw_rater_indices};
 use probunet::{ProbUNet, SeededRng};
 use serde::Serialize;
@@ -24,6 +26,8 @@ use crate::model_io::sample_image;
 
 /// Slots the hypotheses are tiled into for HM-IoU (probabilities are multiples of 1/20).
 const SLOTS: usize = 20;
+/// IoU a sample needs with a rare hypothesis (besides being nearest to it) to count as producing it.
+const RARE_MIN_IOU: f64 = 0.5;
 
 /// Everything measured on one case.
 #[derive(Debug, Clone, Serialize)]
@@ -133,7 +137,15 @@ pub fn evaluate_case(
         freq_error: freq.mean_abs_error,
         freq_error_floor: freq_floor.mean_abs_error,
         rare_hypotheses: rare.len(),
-        rare_produced: rare.iter().filter(|&&k| freq.counts[k] > 0).count(),
+        rare_produced: rare
+            .iter()
+            .filter(|&&k| {
+                let produced = |(s, &a): (&Mask, &usize)| {
+                    a == k && iou(s, &hyps[k]).is_ok_and(|v| v >= RARE_MIN_IOU)
+                };
+                samples.iter().zip(&freq.assignment).any(produced)
+            })
+            .count(),
         empty_share: samples.iter().filter(|m| m.is_empty()).count() as f64 / samples.len() as f64,
     })
 }

@@ -58,7 +58,7 @@ impl Progress {
         );
         self.bar.set_position(step as u64 + 1);
         if self.bar.is_hidden() {
-            if (step + 1) % self.log_every == 0 {
+            if (step + 1).is_multiple_of(self.log_every) {
                 let left = self
                     .bar
                     .length()

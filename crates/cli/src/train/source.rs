@@ -24,6 +24,8 @@ pub struct HostBatch {
     pub images: Vec<f32>,
     pub masks: Vec<i64>,
     pub batch_size: usize,
+    /// Side S of the square images.
+    pub size: usize,
 }
 
 /// The training data.
@@ -98,6 +100,7 @@ impl Source {
             images,
             masks,
             batch_size,
+            size: s,
         }
     }
 
@@ -131,5 +134,5 @@ pub fn step_rng(seed: u64, step: usize) -> SeededRng {
 
 /// The ε stream of step `step`, separate from the data stream.
 pub fn noise_rng(seed: u64, step: usize) -> SeededRng {
-    step_rng(seed ^ 0x4E4F_4953_45, step)
+    step_rng(seed ^ 0x004E_4F49_5345, step)
 }

@@ -76,7 +76,7 @@ impl Learner {
     pub fn step(&mut self, batch: &HostBatch, lr: f64) -> StepLoss {
         let model = self.model.take().expect("model present between steps");
         let device = model.device();
-        let s = (batch.masks.len() / batch.batch_size.max(1)).isqrt();
+        let s = batch.size;
         let b = batch.batch_size;
         let images =
             Tensor::<4>::from_data(TensorData::new(batch.images.clone(), [b, 1, s, s]), &device);
