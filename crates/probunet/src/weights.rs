@@ -17,7 +17,7 @@
 use burn::store::burn_pack::Reader;
 use burn::store::{
     ApplyResult, BurnpackStore, FloatCastAdapter, HalfPrecisionAdapter, KeyRemapper, ModuleAdapter,
-    ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore,
+    ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter, SafetensorsStore,
 };
 use burn::tensor::{Bytes, DType, Device};
 
@@ -135,16 +135,11 @@ pub fn load_pytorch_safetensors(
     device: &Device,
 ) -> Result<ProbUNet, WeightsError> {
     config.check()?;
-    let mut model = ProbUNet::new_zeroed(config, device);
     let mut store = SafetensorsStore::from_bytes(Some(bytes))
         .with_from_adapter(PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32)))
         .remap(pytorch_key_map(config))
         .allow_partial(true);
-    let result = model
-        .load_from(&mut store)
-        .map_err(|e| WeightsError::Corrupt(e.to_string()))?;
-    check_applied(&result)?;
-    Ok(model)
+    fill_from(&mut store, config, device)
 }
 
 /// [`load_pytorch_safetensors`] from a file.
@@ -204,13 +199,22 @@ fn load_checked(
             "the file holds {in_file} values, a model of its config has {expected} parameters"
         )));
     }
-    let mut model = ProbUNet::new_zeroed(config, device);
     let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(bytes.to_vec())))
         // Widen f16 (or any float) back to the f32 the model computes in.
         .with_from_adapter(FloatCastAdapter::to(DType::F32))
         .allow_partial(true);
+    fill_from(&mut store, config, device)
+}
+
+/// Builds a zeroed model of `config` and fills it from `store`, every parameter required.
+fn fill_from<S: ModuleStore>(
+    store: &mut S,
+    config: &ProbUNetConfig,
+    device: &Device,
+) -> Result<ProbUNet, WeightsError> {
+    let mut model = ProbUNet::new_zeroed(config, device);
     let result = model
-        .load_from(&mut store)
+        .load_from(store)
         .map_err(|e| WeightsError::Corrupt(e.to_string()))?;
     check_applied(&result)?;
     Ok(model)
