@@ -34,5 +34,22 @@ fn decodes_an_8_bit_png() {
 #[wasm_bindgen_test]
 fn refuses_a_non_image_dicom_with_a_clear_message() {
     let error = decode(RTSTRUCT, Some("rtstruct.dcm")).expect_err("RTSTRUCT has no pixels");
-    assert_eq!(error.to_string(), "not an image: RTSTRUCT has no pixel data");
+    assert_eq!(
+        error.to_string(),
+        "not an image: RTSTRUCT has no pixel data"
+    );
+}
+
+/// openjp2 (JPEG 2000) is native-only for now (crates/imaging/Cargo.toml says why): the browser
+/// build must refuse it with a message that names it, not fail to load.
+#[wasm_bindgen_test]
+fn refuses_jpeg_2000_in_the_browser_with_a_clear_message() {
+    const J2KR: &[u8] = include_bytes!("../../shared/fixtures/dicom/CT1_J2KR.dcm");
+    let error = decode(J2KR, Some("CT1_J2KR.dcm")).expect_err("JPEG 2000 is native-only");
+    let message = error.to_string();
+    assert!(message.contains("JPEG 2000"), "{message}");
+    assert!(
+        message.contains("not available in the browser build"),
+        "{message}"
+    );
 }

@@ -86,6 +86,15 @@ pub(crate) fn frame_values(
                     Ok((to_grey(unpack(&bytes, width, &l), &l), l))
                 }
                 Kind::Jpeg => jpeg(&data, layout),
+                #[cfg(target_arch = "wasm32")]
+                Kind::Jpeg2000 => Err(ImagingError::UnsupportedTransferSyntax {
+                    name: format!(
+                        "{} (not available in the browser build yet)",
+                        parsed.ts_name
+                    ),
+                    uid: parsed.ts_uid.clone(),
+                }),
+                #[cfg(not(target_arch = "wasm32"))]
                 Kind::Jpeg2000 => jpeg2000(&data, layout),
                 Kind::Unsupported => unreachable!("refused above"),
             }
@@ -198,6 +207,7 @@ fn jpeg(data: &[u8], layout: &Layout) -> Result<(Vec<f32>, Layout), ImagingError
 
 /// Image size and component count from the J2K SIZ marker (PS3.5 A.4.4 / T.800 A.5.1),
 /// found in a raw codestream or inside a JP2 wrapper.
+#[cfg(not(target_arch = "wasm32"))]
 fn j2k_size(data: &[u8]) -> Option<(u64, u64, u64, bool)> {
     let at = data
         .windows(4)
@@ -212,7 +222,9 @@ fn j2k_size(data: &[u8]) -> Option<(u64, u64, u64, bool)> {
     Some((x.checked_sub(xo)?, y.checked_sub(yo)?, comps, unsampled))
 }
 
-/// JPEG 2000 through openjp2 (pure Rust), after the SIZ marker is checked.
+/// JPEG 2000 through openjp2 (pure Rust), after the SIZ marker is checked. Native only (see
+/// Cargo.toml): the browser build refuses the transfer syntax instead.
+#[cfg(not(target_arch = "wasm32"))]
 fn jpeg2000(data: &[u8], layout: &Layout) -> Result<(Vec<f32>, Layout), ImagingError> {
     let (w, h, comps, unsampled) =
         j2k_size(data).ok_or_else(|| decode_err("JPEG 2000", "no image size (SIZ) marker"))?;
