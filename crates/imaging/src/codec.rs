@@ -14,7 +14,7 @@ use crate::ImagingError;
 use crate::attrs::{Attrs, Layout};
 use crate::dicom::Parsed;
 use crate::limits::MAX_DECODED_BYTES;
-use crate::pixels::{reinterpret, to_grey, unpack};
+use crate::pixels::{to_grey, unpack};
 use crate::rle;
 
 /// Which decoder a transfer syntax needs.
@@ -250,7 +250,7 @@ fn jpeg2000(data: &[u8], layout: &Layout) -> Result<(Vec<f32>, Layout), ImagingE
     let planes: Vec<&[i32]> = components.iter().map(|c| c.data()).collect();
     for p in 0..n {
         for plane in &planes {
-            samples.push(reinterpret(plane[p], layout));
+            samples.push(crate::pixels::reinterpret(plane[p], layout));
         }
     }
     let mut l = layout.clone();
