@@ -61,8 +61,9 @@ test-native:
 	cargo test $(NATIVE) -q
 
 # --release shares the compiled dependencies with Trunk's release build (burn compiles slowly).
+# No -q: cargo would hand --quiet to wasm-bindgen-test-runner, which rejects it.
 test-wasm:
-	cargo test --target $(WASM_TARGET) --release -p probseg-web -q
+	WASM_BINDGEN_TEST_TIMEOUT=60 cargo test --target $(WASM_TARGET) --release -p probseg-web
 
 test-e2e: build browser-deps
 	cd $(E2E_DIR) && node --test --test-concurrency=1 ./*.test.mjs
