@@ -5,6 +5,7 @@
 
 pub mod backend;
 mod components;
+pub mod smoke_test;
 mod webgpu;
 
 pub use components::App;

@@ -1,19 +1,8 @@
 //! Which backend runs the model, why, and what the smoke test measured.
 
+use crate::backend::Preference;
+use crate::smoke_test::BackendReport;
 use leptos::prelude::*;
-use probunet::probe::ProbeOutput;
-
-use crate::backend::{ActiveBackend, Preference};
-
-/// The outcome of choosing a backend and running the smoke test on it.
-#[derive(Clone)]
-pub struct BackendReport {
-    pub active: ActiveBackend,
-    pub init_ms: f64,
-    pub cold_ms: f64,
-    pub warm_ms: f64,
-    pub probe: Result<ProbeOutput, String>,
-}
 
 #[component]
 pub fn BackendPanel(

@@ -3,12 +3,14 @@
 //!
 //! The web app runs it right after choosing a backend, so a person (and the browser tests) can
 //! see that the chosen device really computes, how fast, and that WebGPU and the CPU agree. The
-//! weights come from a host-side hash rather than a device RNG, because burn's backends draw
-//! different random numbers for the same seed.
+//! weights come from the host-side [`SeededRng`] rather than a device RNG, because burn's
+//! backends draw different random numbers for the same seed.
 
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, ExecutionError, Tensor, TensorData, activation};
+
+use crate::init::SeededRng;
 
 /// Channels of the probe's four 3×3 convolutions (input → … → 2 logits).
 const CHANNELS: [usize; 5] = [1, 16, 16, 16, 2];
@@ -22,16 +24,6 @@ pub struct ProbeOutput {
     pub mean_foreground: f32,
     /// Sum of |logits| over the image and both classes.
     pub abs_logit_sum: f32,
-}
-
-/// A deterministic value in [-1, 1) for a (layer, index) pair: SplitMix64, so every platform and
-/// backend sees the same weights.
-fn hash_unit(layer: u64, index: u64) -> f32 {
-    let mut z = (layer << 40 ^ index).wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    ((z >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
 }
 
 /// A smooth synthetic "slice": a bright disc on a gradient, so the output is not trivially zero.
@@ -59,12 +51,10 @@ pub async fn run_probe(device: &Device, size: usize) -> Result<ProbeOutput, Exec
         let (c_in, c_out) = (pair[0], pair[1]);
         // He-uniform scale keeps activations O(1) through the stack.
         let scale = (6.0 / (c_in * 9) as f32).sqrt();
-        let weights: Vec<f32> = (0..c_out * c_in * 9)
-            .map(|i| hash_unit(layer as u64, i as u64) * scale)
-            .collect();
-        let bias: Vec<f32> = (0..c_out)
-            .map(|i| 0.1 * hash_unit(100 + layer as u64, i as u64))
-            .collect();
+        let mut rng = SeededRng::new(layer as u64);
+        let mut unit = || (rng.uniform() * 2.0 - 1.0) as f32;
+        let weights: Vec<f32> = (0..c_out * c_in * 9).map(|_| unit() * scale).collect();
+        let bias: Vec<f32> = (0..c_out).map(|_| 0.1 * unit()).collect();
         let weight = Tensor::<4>::from_data(TensorData::new(weights, [c_out, c_in, 3, 3]), device);
         let bias = Tensor::<1>::from_data(TensorData::new(bias, [c_out]), device);
         x = conv2d(
@@ -115,13 +105,5 @@ mod tests {
         assert_eq!(first, second);
         assert!(first.mean_foreground > 0.0 && first.mean_foreground < 1.0);
         assert!(first.abs_logit_sum > 1.0, "{first:?}");
-    }
-
-    #[test]
-    fn hash_unit_stays_in_range_and_varies() {
-        let values: Vec<f32> = (0..1000).map(|i| hash_unit(3, i)).collect();
-        assert!(values.iter().all(|v| (-1.0..1.0).contains(v)));
-        let mean = values.iter().sum::<f32>() / values.len() as f32;
-        assert!(mean.abs() < 0.1, "mean {mean}");
     }
 }
