@@ -1,7 +1,31 @@
 // Starts the wasm app. Trunk writes the hashed file names into this script tag's data
 // attributes (Trunk.toml `pattern_script`); keeping the loader external lets the page's
 // Content-Security-Policy forbid inline scripts.
+
+// Offline use once loaded: a service worker (sw.js) keeps this origin's files. It is installed
+// before the app starts so the wasm and the weights are fetched through it, and it is handed
+// the few files the page fetched before it existed. Never blocks the app for long.
+async function enableOffline(appFiles) {
+  if (!("serviceWorker" in navigator)) return;
+  const worker = navigator.serviceWorker;
+  const controlled = worker.controller
+    ? Promise.resolve()
+    : new Promise((done) => worker.addEventListener("controllerchange", done, { once: true }));
+  await worker.register("sw.js");
+  await Promise.race([controlled, new Promise((done) => setTimeout(done, 3000))]);
+  // The wasm may still be arriving through a preload the worker cannot see: name it explicitly.
+  const loaded = performance.getEntriesByType("resource").map((entry) => entry.name);
+  const files = [location.href, ...appFiles, ...loaded].map((file) => new URL(file, location.href).href);
+  worker.controller?.postMessage({ cache: [...new Set(files)] });
+}
+
 const tag = document.querySelector("script[data-wasm-js]");
+try {
+  await enableOffline([tag.dataset.wasmJs, tag.dataset.wasm]);
+} catch (error) {
+  console.warn("offline use unavailable:", error);
+}
+
 const { default: init } = await import(tag.dataset.wasmJs);
 const wasm = await init({ module_or_path: tag.dataset.wasm });
 dispatchEvent(new CustomEvent("TrunkApplicationStarted", { detail: { wasm } }));

@@ -1,11 +1,23 @@
 //! ProbSeg's web app: Leptos components and the glue that calls the model.
 //!
-//! No tensor maths lives here: the model and its smoke test are in the `probunet` crate; this
-//! crate picks a device ([`backend`]), hands it to the model and shows what came back.
+//! No tensor maths lives here: the model, its sampling and its metrics are in the `probunet`
+//! crate and image decoding in `imaging`. This crate picks a device ([`backend`]), loads the
+//! shipped weights ([`engine`]), keeps the page's state and runs the model in small steps
+//! ([`workbench`]), and draws what comes back ([`render`], `components`).
 
+pub mod analysis;
 pub mod backend;
+pub mod browser;
 mod components;
+pub mod demo;
+pub mod engine;
+pub mod render;
 pub mod smoke_test;
+pub mod viewport;
 mod webgpu;
+pub mod workbench;
 
 pub use components::App;
+
+#[cfg(test)]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -1,13 +1,24 @@
-//! The page: header, backend status with its smoke test, About.
+//! The page: input, the slice with its overlays, samples, uncertainty, the latent map,
+//! teaching, downloads; backend and About below.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::about::About;
 use super::backend_panel::BackendPanel;
+use super::downloads::Downloads;
+use super::gallery::Gallery;
 use super::header::Header;
+use super::image_info::{ImageInfo, WindowControls};
+use super::input::{DropTarget, InputBar};
+use super::latent_map::LatentExplorer;
+use super::status::{BusyLine, MessageBanner, ModelStatusLine, Timings};
+use super::teaching::Teaching;
+use super::uncertainty::UncertaintyPanel;
+use super::viewer::Viewer;
 use crate::backend::Preference;
-use crate::smoke_test::{BackendReport, start};
+use crate::smoke_test::start;
+use crate::workbench::Workbench;
 
 /// Reads `?backend=` from the page's address.
 fn preference_from_url() -> Preference {
@@ -21,13 +32,59 @@ fn preference_from_url() -> Preference {
 #[component]
 pub fn App() -> impl IntoView {
     let preference = preference_from_url();
-    let report = RwSignal::new(None::<BackendReport>);
-    spawn_local(async move { report.set(Some(start(preference).await)) });
+    let wb = Workbench::new();
+    provide_context(wb);
+    spawn_local(async move { wb.start(start(preference).await) });
+    let has_image = move || wb.image.get().is_some();
     view! {
-        <Header />
-        <main>
-            <BackendPanel preference report />
-            <About />
-        </main>
+        <DropTarget>
+            <Header />
+            <main>
+                <InputBar />
+                <div class="status-bar panel">
+                    <ModelStatusLine />
+                    <BusyLine />
+                    <Timings />
+                </div>
+                <MessageBanner />
+                <Show when=has_image fallback=Welcome>
+                    <div class="workspace">
+                        <section class="panel viewer-panel">
+                            <Viewer />
+                            <WindowControls />
+                            <p class="muted hint">
+                                "Click: choose the region · drag: pan · wheel: zoom · right-drag: \
+                                 window/level · double-click: fit"
+                            </p>
+                        </section>
+                        <aside class="side">
+                            <section class="panel"><h2>"Image"</h2><ImageInfo /></section>
+                            <UncertaintyPanel />
+                            <Downloads />
+                        </aside>
+                    </div>
+                    <Teaching />
+                    <Gallery />
+                    <LatentExplorer />
+                </Show>
+                <BackendPanel preference report=wb.backend />
+                <About />
+            </main>
+        </DropTarget>
+    }
+}
+
+/// What a first-time visitor sees before opening anything.
+#[component]
+fn Welcome() -> impl IntoView {
+    view! {
+        <section class="panel welcome" id="welcome">
+            <h2>"See how ambiguous a segmentation is"</h2>
+            <p>
+                "Drop a CT slice (DICOM or PNG) to get a gallery of plausible lesion outlines, a \
+                 map of where they disagree and the model's latent space — or open a teaching case \
+                 whose expert disagreement is known exactly."
+            </p>
+        </section>
     }
 }

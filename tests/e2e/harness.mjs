@@ -21,6 +21,9 @@ const mimeTypes = {
   ".png": "image/png",
   ".bin": "application/octet-stream",
   ".mpk": "application/octet-stream",
+  ".bpk": "application/octet-stream",
+  ".dcm": "application/dicom",
+  ".svg": "image/svg+xml",
 };
 
 /** Serves `root` on 127.0.0.1 (a free port); counts every request it receives. */
@@ -105,6 +108,57 @@ export async function waitForBackend(page, timeout = 120_000) {
       meanForeground: result ? Number(result.dataset.meanForeground) : NaN,
       absLogitSum: result ? Number(result.dataset.absLogitSum) : NaN,
       error: error?.textContent ?? null,
+    };
+  });
+}
+
+/** The shared fixtures (real DICOM/PNG files), beside the repository. */
+export const fixturesDir = process.env.PROBSEG_FIXTURES ?? resolve(repoRoot, "..", "shared", "fixtures");
+
+/** Drops the fixture `relativePath` onto the page, as a person dragging the file would. */
+export async function dropFixture(page, relativePath) {
+  const bytes = await readFile(join(fixturesDir, relativePath));
+  const name = relativePath.split("/").pop();
+  const dataTransfer = await page.evaluateHandle(
+    ({ base64, name }) => {
+      const binary = atob(base64);
+      const data = new Uint8Array(binary.length);
+      for (let i = 0; i < binary.length; i++) data[i] = binary.charCodeAt(i);
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([data], name));
+      return transfer;
+    },
+    { base64: bytes.toString("base64"), name },
+  );
+  await page.dispatchEvent(".drop-target", "drop", { dataTransfer });
+}
+
+/** Waits until the shipped model has loaded. */
+export async function waitForModel(page, timeout = 180_000) {
+  await page.waitForSelector('#model-status[data-state="ready"]', { timeout });
+}
+
+/**
+ * Waits until the model has sampled the image on screen and drawn the latent map, then reads
+ * what the page shows.
+ */
+export async function waitForAnalysis(page, timeout = 180_000) {
+  await page.waitForSelector("#gallery[data-count]", { timeout });
+  await page.waitForSelector("#latent-map[data-cells]", { timeout });
+  await page.waitForSelector('#work-status[data-state="idle"]', { timeout });
+  return page.evaluate(() => {
+    const gallery = document.querySelector("#gallery");
+    const viewer = document.querySelector("#viewer");
+    const stats = document.querySelector("#uncertainty-stats");
+    return {
+      imageWidth: Number(viewer.dataset.imageWidth),
+      imageHeight: Number(viewer.dataset.imageHeight),
+      samples: Number(gallery.dataset.count),
+      tiles: document.querySelectorAll("#gallery .sample-tile canvas").length,
+      distinct: Number(gallery.dataset.distinct),
+      uncertainPixels: Number(stats.dataset.uncertainPixels),
+      latentCells: document.querySelectorAll("#latent-map .latent-cell canvas").length,
+      message: document.querySelector("#message")?.textContent ?? null,
     };
   });
 }

@@ -57,6 +57,11 @@ pub struct SynthArgs {
     /// in blue.
     #[arg(long, value_name = "FILE")]
     pub contact_sheet: Option<PathBuf>,
+
+    /// Keep only the first case of each ambiguity kind among the --count seeds scanned (the
+    /// web page's demo set: `--split eval --count 64 --one-per-kind`).
+    #[arg(long)]
+    pub one_per_kind: bool,
 }
 
 /// The split, as typed on the command line.
@@ -164,9 +169,16 @@ pub fn run(args: &SynthArgs) -> Result<()> {
     let digits = args.count.saturating_sub(1).to_string().len().max(4);
     let mut cases = Vec::new();
     let mut sheet_rows = Vec::new();
+    let mut kinds_written = Vec::new();
     for i in 0..args.count {
         let seed = split.seed(args.seed + i);
         let case = Case::generate(seed, args.size, args.size);
+        if args.one_per_kind {
+            if kinds_written.contains(&case.kind) {
+                continue;
+            }
+            kinds_written.push(case.kind);
+        }
         let name = format!("case-{i:0digits$}");
         let raters = if args.raters > 0 {
             draw_rater_indices(&case, args.raters, &mut case.rater_rng())
@@ -190,7 +202,7 @@ pub fn run(args: &SynthArgs) -> Result<()> {
         version: env!("CARGO_PKG_VERSION"),
         split,
         first_index: args.seed,
-        count: args.count,
+        count: cases.len() as u64,
         size: args.size,
         raters: args.raters,
         window: WINDOW,
@@ -202,7 +214,7 @@ pub fn run(args: &SynthArgs) -> Result<()> {
     }
     println!(
         "wrote {} {} case(s) of {}×{} to {}",
-        args.count,
+        index.count,
         split_name(split),
         args.size,
         args.size,

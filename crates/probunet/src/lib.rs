@@ -8,6 +8,7 @@
 //! [`init`] holds the seeded host RNG that makes weights and samples identical on every backend.
 
 pub mod config;
+pub mod explore;
 pub mod fcomb;
 pub mod gaussian_encoder;
 pub mod init;
@@ -21,6 +22,7 @@ pub mod unet;
 pub mod weights;
 
 pub use config::{ConfigError, ProbUNetConfig};
+pub use explore::{GridCell, HostPrior, ReadError, decode_masks};
 pub use gaussian_encoder::{DiagonalGaussian, LOG_SIGMA_BOUNDS};
 pub use init::SeededRng;
 pub use loss::{LossConfig, LossParts, LossValues};

@@ -185,6 +185,26 @@ impl AmbiguityKind {
         matches!(self, Self::Rare)
     }
 
+    /// One sentence for a teacher: what makes a case of this kind ambiguous.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Certain => "A well-defined solid nodule: every rater draws the same outline.",
+            Self::Faint => "A faint ground-glass lesion that some raters miss entirely.",
+            Self::Boundary => "A solid core with a ground-glass halo: drawn tight or generous.",
+            Self::Vessel => "A vessel runs through the nodule: its segment is included or not.",
+            Self::Rare => "A small satellite opacity beside the nodule that few raters include.",
+            Self::FaintBoundary => {
+                "A faint lesion with a halo: missed (rarely), tight or generous."
+            }
+            Self::BoundaryVessel => {
+                "Halo and touching vessel: tight or generous, each with or without the vessel."
+            }
+            Self::FaintVessel => {
+                "A faint lesion crossed by a vessel: missed (rarely), alone, or with the vessel."
+            }
+        }
+    }
+
     /// The snake-case name used in JSON and file listings.
     pub fn name(self) -> &'static str {
         match self {

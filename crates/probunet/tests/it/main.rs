@@ -1,6 +1,7 @@
 //! Integration tests of the probunet crate, in one binary (one link of burn instead of four).
 
 mod common;
+mod explore;
 mod model;
 mod reference;
 mod train;

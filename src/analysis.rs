@@ -1,0 +1,81 @@
+//! What the page shows after the model has looked at a crop: host-side results only (masks,
+//! latents, maps, timings), so components can draw them without touching a tensor.
+
+use imaging::Prepared;
+use probunet::metrics::{HypothesisFrequencies, Mask, UncertaintyMap, hypothesis_frequencies};
+use probunet::{GridCell, HostPrior};
+
+use crate::demo::DemoCase;
+
+/// One draw from the prior and the mask it decodes to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub z: Vec<f32>,
+    pub mask: Mask,
+}
+
+/// The model's distribution of segmentations for one crop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// The model's input (intensities in \[0, 1\]) and where it sits in the slice.
+    pub crop: Prepared,
+    pub prior: HostPrior,
+    pub samples: Vec<Sample>,
+    /// The mask at the prior mean: the model's single most typical answer.
+    pub mean: Mask,
+    pub uncertainty: UncertaintyMap,
+    /// Seed of the samples' latents.
+    pub seed: u64,
+    /// U-Net + prior (once per crop; 0 when the encoding was reused).
+    pub encode_ms: f64,
+    /// fcomb over all samples.
+    pub sample_ms: f64,
+}
+
+impl Analysis {
+    /// Per-pixel binary entropy of the foreground frequency, in bits (0 … 1).
+    pub fn entropy(&self) -> Vec<f64> {
+        self.uncertainty.entropy()
+    }
+
+    /// Whether at least two samples differ: the model sees ambiguity here.
+    pub fn samples_differ(&self) -> bool {
+        self.samples
+            .windows(2)
+            .any(|pair| pair[0].mask != pair[1].mask)
+    }
+
+    /// Number of distinct masks among the samples.
+    pub fn distinct_masks(&self) -> usize {
+        let mut seen: Vec<&Mask> = Vec::new();
+        for sample in &self.samples {
+            if !seen.contains(&&sample.mask) {
+                seen.push(&sample.mask);
+            }
+        }
+        seen.len()
+    }
+
+    /// Predicted share of each true hypothesis (samples assigned to the nearest by IoU), for
+    /// demo cases whose masks have the crop's size.
+    pub fn frequencies(&self, demo: &DemoCase) -> Option<HypothesisFrequencies> {
+        let samples: Vec<Mask> = self.samples.iter().map(|s| s.mask.clone()).collect();
+        let masks: Vec<Mask> = demo.hypotheses.iter().map(|h| h.mask.clone()).collect();
+        let probabilities: Vec<f64> = demo.hypotheses.iter().map(|h| h.probability).collect();
+        hypothesis_frequencies(&samples, &masks, &probabilities).ok()
+    }
+}
+
+/// The latent map: masks decoded on a grid over two latent dimensions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatentMap {
+    pub x_dim: usize,
+    pub y_dim: usize,
+    /// Half-width of the grid in units of the prior's σ.
+    pub extent: f32,
+    /// Cells per side.
+    pub cells: usize,
+    pub grid: Vec<GridCell>,
+    pub masks: Vec<Mask>,
+    pub decode_ms: f64,
+}

@@ -1,0 +1,113 @@
+//! The samples: a gallery of masks drawn from the prior, the mean-latent mask, resampling and
+//! the number of samples.
+
+use leptos::ev::Event;
+use leptos::prelude::*;
+
+use super::canvas::RgbaCanvas;
+use crate::analysis::Analysis;
+use crate::render::{MASK_COLOUR, SELECTED_COLOUR, tile_rgba};
+use crate::workbench::{Selection, Workbench};
+
+/// Sample counts offered (the paper evaluates 16 and 100; 64 keeps the page quick).
+const COUNTS: [usize; 5] = [4, 8, 16, 32, 64];
+
+fn format_z(z: &[f32]) -> String {
+    let parts: Vec<String> = z.iter().map(|v| format!("{v:+.2}")).collect();
+    format!("z = ({})", parts.join(", "))
+}
+
+#[component]
+pub fn Gallery() -> impl IntoView {
+    let wb = expect_context::<Workbench>();
+    let hovered = RwSignal::new(None::<String>);
+    let on_count = move |event: Event| {
+        if let Ok(n) = event_target_value(&event).parse::<usize>() {
+            wb.set_sample_count(n);
+        }
+    };
+    view! {
+        <section class="panel" id="samples">
+            <h2>"Samples from the prior"</h2>
+            <div class="controls">
+                <label>
+                    "Samples: "
+                    <select id="sample-count" on:change=on_count>
+                        {COUNTS
+                            .into_iter()
+                            .map(|n| {
+                                view! {
+                                    <option value=n.to_string() selected=move || wb.sample_count.get() == n>
+                                        {n}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <button id="resample" on:click=move |_| wb.resample()>"Resample"</button>
+                <span class="muted" id="latent-readout">
+                    {move || hovered.get().unwrap_or_else(|| "Hover a sample to see its latent z.".into())}
+                </span>
+            </div>
+            {move || wb.analysis.get().map(|analysis| view! { <Tiles analysis hovered /> })}
+        </section>
+    }
+}
+
+#[component]
+fn Tiles(analysis: std::sync::Arc<Analysis>, hovered: RwSignal<Option<String>>) -> impl IntoView {
+    let wb = expect_context::<Workbench>();
+    let (w, h) = (analysis.crop.width as usize, analysis.crop.height as usize);
+    let mean_rgba = tile_rgba(&analysis.crop.data, &analysis.mean, SELECTED_COLOUR);
+    let mean_z = format_z(&analysis.prior.mu);
+    let tiles = analysis
+        .samples
+        .iter()
+        .enumerate()
+        .map(|(i, sample)| {
+            let rgba = tile_rgba(&analysis.crop.data, &sample.mask, MASK_COLOUR);
+            let z = format!("sample {}: {}", i + 1, format_z(&sample.z));
+            let selected = move || wb.selection.get() == Selection::Sample(i);
+            view! {
+                <button
+                    class="tile sample-tile"
+                    class:selected=selected
+                    title=z.clone()
+                    on:mouseenter=move |_| hovered.set(Some(z.clone()))
+                    on:click=move |_| wb.selection.set(Selection::Sample(i))
+                >
+                    <RgbaCanvas width=w height=h rgba label=format!("sample {}", i + 1) />
+                </button>
+            }
+        })
+        .collect_view();
+    view! {
+        <div
+            id="gallery"
+            class="gallery"
+            data-count=analysis.samples.len().to_string()
+            data-distinct=analysis.distinct_masks().to_string()
+            on:mouseleave=move |_| hovered.set(None)
+        >
+            <button
+                class="tile mean-tile"
+                class:selected=move || wb.selection.get() == Selection::Mean
+                on:mouseenter=move |_| hovered.set(Some(format!("mean latent: {mean_z}")))
+                on:click=move |_| wb.selection.set(Selection::Mean)
+            >
+                <RgbaCanvas width=w height=h rgba=mean_rgba label="mean-latent mask" />
+                <span class="tile-label">"mean z"</span>
+            </button>
+            {tiles}
+        </div>
+        <p class="muted">
+            {format!(
+                "{} samples, {} distinct masks · seed {}",
+                analysis.samples.len(),
+                analysis.distinct_masks(),
+                analysis.seed
+            )}
+        </p>
+    }
+}

@@ -1,0 +1,116 @@
+//! The latent-space explorer of Kohl et al.'s Fig. 1: masks decoded on a grid over two latent
+//! dimensions, in units of the prior's σ, with the σ = 1 circle; a click makes a cell the
+//! mask shown on the slice.
+
+use leptos::ev::Event;
+use leptos::prelude::*;
+
+use super::canvas::RgbaCanvas;
+use crate::analysis::LatentMap;
+use crate::render::{MASK_COLOUR, tile_rgba};
+use crate::workbench::{Selection, Workbench};
+
+#[component]
+pub fn LatentExplorer() -> impl IntoView {
+    let wb = expect_context::<Workbench>();
+    let dims = move || wb.analysis.get().map_or(0, |a| a.prior.dims());
+    let dim_select = move |axis: usize| {
+        let on_change = move |event: Event| {
+            if let Ok(d) = event_target_value(&event).parse::<usize>() {
+                let (x, y) = wb.map_dims.get_untracked();
+                let (x, y) = if axis == 0 { (d, y) } else { (x, d) };
+                if x != y {
+                    wb.set_map_dims(x, y);
+                }
+            }
+        };
+        view! {
+            <select class="dim-select" on:change=on_change>
+                {move || {
+                    (0..dims())
+                        .map(|d| {
+                            let current = move || {
+                                let (x, y) = wb.map_dims.get();
+                                if axis == 0 { x == d } else { y == d }
+                            };
+                            view! { <option value=d.to_string() selected=current>{format!("z{}", d + 1)}</option> }
+                        })
+                        .collect_view()
+                }}
+            </select>
+        }
+    };
+    view! {
+        <section class="panel" id="latent">
+            <h2>"Latent space"</h2>
+            <p class="muted">
+                "Each cell decodes z = μ + σ·(x, y) along two latent dimensions, the others at \
+                 the prior mean. The circle is one prior standard deviation. Click a cell to show \
+                 its mask on the slice."
+            </p>
+            <div class="controls">
+                <label>"Horizontal: " {dim_select(0)}</label>
+                <label>" Vertical: " {dim_select(1)}</label>
+            </div>
+            {move || wb.latent_map.get().map(|map| view! { <Grid map /> })}
+        </section>
+    }
+}
+
+#[component]
+fn Grid(map: std::sync::Arc<LatentMap>) -> impl IntoView {
+    let wb = expect_context::<Workbench>();
+    let Some(analysis) = wb.analysis.get_untracked() else {
+        return ().into_any();
+    };
+    let (w, h) = (analysis.crop.width as usize, analysis.crop.height as usize);
+    let cells = map
+        .masks
+        .iter()
+        .zip(&map.grid)
+        .enumerate()
+        .map(|(i, (mask, cell))| {
+            let rgba = tile_rgba(&analysis.crop.data, mask, MASK_COLOUR);
+            let title = format!("({:+.0}σ, {:+.0}σ)", cell.offset.0, cell.offset.1);
+            view! {
+                <button
+                    class="latent-cell"
+                    class:selected=move || wb.selection.get() == Selection::Cell(i)
+                    title=title.clone()
+                    on:click=move |_| wb.selection.set(Selection::Cell(i))
+                >
+                    <RgbaCanvas width=w height=h rgba label=title.clone() />
+                </button>
+            }
+        })
+        .collect_view();
+    // The σ = 1 circle in grid units: cells are 2·extent/(cells−1) σ apart.
+    let radius = 0.5 / map.extent as f64 * (map.cells - 1) as f64 / map.cells as f64 * 100.0;
+    view! {
+        <div class="latent-wrap">
+            <div
+                id="latent-map"
+                class="latent-grid"
+                style=format!("grid-template-columns: repeat({}, 1fr)", map.cells)
+                data-cells=map.masks.len().to_string()
+                data-x-dim=map.x_dim.to_string()
+                data-y-dim=map.y_dim.to_string()
+            >
+                {cells}
+            </div>
+            <svg class="sigma-circle" viewBox="0 0 100 100" preserveAspectRatio="none" aria-hidden="true">
+                <circle cx="50" cy="50" r=format!("{radius:.3}") />
+            </svg>
+            <p class="axis-label">
+                {format!(
+                    "z{} →, z{} ↑ · ±{}σ · decoded in {:.0} ms",
+                    map.x_dim + 1,
+                    map.y_dim + 1,
+                    map.extent,
+                    map.decode_ms
+                )}
+            </p>
+        </div>
+    }
+    .into_any()
+}

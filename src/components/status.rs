@@ -1,0 +1,127 @@
+//! Where things stand: the model download, the work in progress, and the last problem.
+
+use leptos::prelude::*;
+
+use crate::workbench::{ModelStatus, Workbench};
+
+/// The model's download and load state, with a progress bar.
+#[component]
+pub fn ModelStatusLine() -> impl IntoView {
+    let wb = expect_context::<Workbench>();
+    move || match wb.model.get() {
+        ModelStatus::Waiting => view! {
+            <p id="model-status" data-state="waiting" class="status busy">"Starting…"</p>
+        }
+        .into_any(),
+        ModelStatus::Loading { received, total } => {
+            let percent = total.map(|t| 100.0 * received as f64 / t.max(1) as f64);
+            view! {
+                <p id="model-status" data-state="loading" class="status busy">
+                    "Loading the model from this site… "
+                    {format!("{:.1} MB", received as f64 / 1e6)}
+                    <progress max="100" value=percent.map(|p| p.to_string())></progress>
+                </p>
+            }
+            .into_any()
+        }
+        ModelStatus::Ready { parameters, bytes } => view! {
+            <p id="model-status" data-state="ready" class="status ready">
+                {format!(
+                    "Model ready: {:.2} M parameters, {:.1} MB of weights",
+                    parameters as f64 / 1e6,
+                    bytes as f64 / 1e6
+                )}
+            </p>
+        }
+        .into_any(),
+        ModelStatus::Failed(error) => view! {
+            <p id="model-status" data-state="failed" class="error">{error}</p>
+        }
+        .into_any(),
+    }
+}
+
+/// What the model is doing now, with progress; empty when idle.
+#[component]
+pub fn BusyLine() -> impl IntoView {
+    let wb = expect_context::<Workbench>();
+    let state = move || {
+        if wb.busy.get().is_some() {
+            "busy"
+        } else {
+            "idle"
+        }
+    };
+    view! {
+        <div id="work-status" data-state=state aria-live="polite">
+            {move || {
+                wb.busy
+                    .get()
+                    .map(|busy| {
+                        view! {
+                            <span class="status busy">{busy.what}</span>
+                            <progress max="1" value=busy.fraction.map(|f| f.to_string())></progress>
+                        }
+                    })
+            }}
+        </div>
+    }
+}
+
+/// The last problem, in plain words, with a way to dismiss it.
+#[component]
+pub fn MessageBanner() -> impl IntoView {
+    let wb = expect_context::<Workbench>();
+    move || {
+        wb.message.get().map(|message| {
+            view! {
+                <div id="message" class="message error" role="alert">
+                    <span>{message}</span>
+                    <button on:click=move |_| wb.message.set(None) aria-label="Dismiss">"×"</button>
+                </div>
+            }
+        })
+    }
+}
+
+/// Backend and the last run's timings.
+#[component]
+pub fn Timings() -> impl IntoView {
+    let wb = expect_context::<Workbench>();
+    let backend = move || {
+        wb.backend
+            .get()
+            .map(|report| format!("{} — {}", report.active.kind.label(), report.active.reason))
+    };
+    view! {
+        <p class="timing">{backend}</p>
+        {move || {
+            wb.analysis.get().map(|analysis| {
+                let encode = if analysis.encode_ms > 0.0 {
+                    format!("encode (U-Net + prior) {:.0} ms · ", analysis.encode_ms)
+                } else {
+                    "encoding reused · ".to_string()
+                };
+                let map = wb
+                    .latent_map
+                    .get()
+                    .map(|map| format!(" · latent map {:.0} ms", map.decode_ms))
+                    .unwrap_or_default();
+                view! {
+                    <p
+                        id="timings"
+                        class="timing"
+                        data-encode-ms=format!("{:.1}", analysis.encode_ms)
+                        data-sample-ms=format!("{:.1}", analysis.sample_ms)
+                    >
+                        {format!(
+                            "{encode}{} samples {:.0} ms{map}",
+                            analysis.samples.len(),
+                            analysis.sample_ms
+                        )}
+                    </p>
+                }
+            })
+        }}
+    }
+}

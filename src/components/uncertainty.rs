@@ -1,0 +1,114 @@
+//! The uncertainty overlay's controls and legend: per-pixel foreground frequency over the
+//! samples, or its binary entropy, as a heat map on the slice.
+
+use leptos::ev::Event;
+use leptos::prelude::*;
+
+use super::canvas::RgbaCanvas;
+use crate::render::legend_rgba;
+use crate::workbench::{OverlayMode, Workbench};
+
+#[component]
+pub fn UncertaintyPanel() -> impl IntoView {
+    let wb = expect_context::<Workbench>();
+    let set_mode = move |mode: OverlayMode| wb.overlay.update(|o| o.mode = mode);
+    let on_opacity = move |event: Event| {
+        if let Ok(value) = event_target_value(&event).parse::<f64>() {
+            wb.overlay
+                .update(|o| o.opacity = (value / 100.0).clamp(0.0, 1.0));
+        }
+    };
+    let legend = move || match wb.overlay.get().mode {
+        OverlayMode::Frequency => (
+            "0: no sample",
+            "share of samples marking the pixel",
+            "1: all",
+        ),
+        OverlayMode::Entropy => (
+            "0 bits: agreed",
+            "binary entropy of that share",
+            "1 bit: 50/50",
+        ),
+    };
+    view! {
+        <section class="panel" id="uncertainty">
+            <h2>"Uncertainty"</h2>
+            <label>
+                <input
+                    type="checkbox"
+                    id="overlay-toggle"
+                    prop:checked=move || wb.overlay.get().visible
+                    on:change=move |event| {
+                        let on = event_target_checked(&event);
+                        wb.overlay.update(|o| o.visible = on);
+                    }
+                />
+                " Show on the slice"
+            </label>
+            <div class="controls">
+                <label>
+                    <input
+                        type="radio"
+                        name="overlay-mode"
+                        prop:checked=move || wb.overlay.get().mode == OverlayMode::Frequency
+                        on:change=move |_| set_mode(OverlayMode::Frequency)
+                    />
+                    " Foreground frequency"
+                </label>
+                <label>
+                    <input
+                        type="radio"
+                        name="overlay-mode"
+                        prop:checked=move || wb.overlay.get().mode == OverlayMode::Entropy
+                        on:change=move |_| set_mode(OverlayMode::Entropy)
+                    />
+                    " Entropy"
+                </label>
+            </div>
+            <label>
+                "Opacity "
+                <input
+                    type="range"
+                    id="overlay-opacity"
+                    min="0"
+                    max="100"
+                    prop:value=move || (wb.overlay.get().opacity * 100.0).round().to_string()
+                    on:input=on_opacity
+                />
+            </label>
+            <figure class="legend">
+                <RgbaCanvas width=256 height=1 rgba=legend_rgba(256) class="legend-bar" label="colour scale" />
+                <figcaption>
+                    <span>{move || legend().0}</span>
+                    <span>{move || legend().1}</span>
+                    <span>{move || legend().2}</span>
+                </figcaption>
+            </figure>
+            <UncertaintyStats />
+        </section>
+    }
+}
+
+/// How much the samples disagree, in numbers (also read by the browser tests).
+#[component]
+fn UncertaintyStats() -> impl IntoView {
+    let wb = expect_context::<Workbench>();
+    move || {
+        wb.analysis.get().map(|analysis| {
+            let frequency = analysis.uncertainty.frequency();
+            let uncertain = frequency.iter().filter(|p| **p > 0.0 && **p < 1.0).count();
+            let entropy: f64 = analysis.entropy().iter().sum();
+            view! {
+                <p
+                    id="uncertainty-stats"
+                    data-uncertain-pixels=uncertain.to_string()
+                    data-entropy-sum=format!("{entropy:.3}")
+                >
+                    {format!(
+                        "{uncertain} pixels where samples disagree · total entropy {entropy:.1} bits"
+                    )}
+                </p>
+            }
+        })
+    }
+}

@@ -1,0 +1,70 @@
+//! The model on the chosen device, and the one image it has encoded.
+//!
+//! [`Engine::encode`] runs the U-Net and the prior once per crop; [`Engine::decode`] then
+//! turns any batch of latents into masks with fcomb only. That split is the paper's: it is what
+//! makes 64 samples, resampling and the latent map cheap after the first pass.
+
+use imaging::Prepared;
+use probunet::metrics::Mask;
+use probunet::{Encoded, HostPrior, ProbUNet, ProbUNetConfig, decode_masks};
+
+use burn::tensor::{Tensor, TensorData};
+
+use crate::backend::ActiveBackend;
+
+/// The loaded model and the backend it runs on.
+pub struct Engine {
+    model: ProbUNet,
+    pub backend: ActiveBackend,
+}
+
+/// One encoded crop: the U-Net features on the device and the prior on the host.
+pub struct Encoding {
+    encoded: Encoded,
+    pub prior: HostPrior,
+}
+
+impl Engine {
+    /// Builds the model from shipped or fine-tuned weights (burnpack bytes with their config).
+    pub fn load(bytes: &[u8], backend: ActiveBackend) -> Result<Self, String> {
+        let model = probunet::load_weights(bytes, &backend.device)
+            .map_err(|error| format!("the model's weights could not be loaded: {error}"))?;
+        Ok(Self { model, backend })
+    }
+
+    pub fn config(&self) -> &ProbUNetConfig {
+        self.model.config()
+    }
+
+    /// Side of a crop the model accepts: a multiple of its pooling factor.
+    pub fn size_divisor(&self) -> usize {
+        self.model.config().size_divisor()
+    }
+
+    /// Runs the U-Net and the prior on a prepared crop.
+    pub async fn encode(&self, crop: &Prepared) -> Result<Encoding, String> {
+        let (w, h) = (crop.width as usize, crop.height as usize);
+        let divisor = self.size_divisor();
+        if w % divisor != 0 || h % divisor != 0 {
+            return Err(format!(
+                "the crop is {w}×{h} pixels; the model needs multiples of {divisor}"
+            ));
+        }
+        let x = Tensor::<4>::from_data(
+            TensorData::new(crop.data.clone(), [1, 1, h, w]),
+            &self.backend.device,
+        );
+        let encoded = self.model.encode(x);
+        let prior = HostPrior::read(&encoded, 0)
+            .await
+            .map_err(|error| error.to_string())?;
+        Ok(Encoding { encoded, prior })
+    }
+
+    /// Masks for latents `zs`, in one batched fcomb call.
+    pub async fn decode(&self, encoding: &Encoding, zs: &[Vec<f32>]) -> Result<Vec<Mask>, String> {
+        decode_masks(&self.model, &encoding.encoded, zs)
+            .await
+            .map_err(|error| error.to_string())
+    }
+}

@@ -1,0 +1,203 @@
+//! The model work behind the workbench's actions: encode the crop, sample in chunks, decode
+//! the latent map. Each step yields to the browser and checks its job number, so the page
+//! stays responsive and a newer request cancels an older one.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use imaging::{PrepareSpec, Slice, Units, Window};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use probunet::SeededRng;
+use probunet::metrics::UncertaintyMap;
+
+use super::{CROP_SIDE, Cancelled, LoadedImage, Selection, Workbench};
+use crate::analysis::{Analysis, LatentMap, Sample};
+use crate::browser::{now_ms, yield_now};
+use crate::engine::{Encoding, Engine};
+
+/// Latents decoded per fcomb call before yielding to the browser.
+const DECODE_CHUNK: usize = 8;
+
+/// Cells per side of the latent map, and its half-width in σ (one cell per σ).
+const MAP_CELLS: usize = 7;
+const MAP_EXTENT: f32 = 3.0;
+
+/// What a job step returns: `Err(Cancelled)` when a newer job took over, else the outcome.
+type Step = Result<Result<(), String>, Cancelled>;
+
+impl Workbench {
+    /// The model's input window: the lung window for CT (what the model was trained on),
+    /// the file's own window otherwise.
+    fn model_window(slice: &Slice) -> Window {
+        match slice.units {
+            Units::Hounsfield => imaging::Preset::Lung.window(),
+            _ => slice.window,
+        }
+    }
+
+    /// Encodes the current crop, samples, and builds the latent map.
+    pub(super) fn analyse(self) {
+        let Some(engine) = self.engine.get_value() else {
+            return;
+        };
+        let Some(image) = self.image.get_untracked() else {
+            return;
+        };
+        let job = self.next_job();
+        spawn_local(async move {
+            match self.encode_and_sample(job, &engine, &image).await {
+                Ok(Ok(())) => self.finish(job),
+                Ok(Err(error)) => self.fail(job, error),
+                Err(Cancelled) => {}
+            }
+        });
+    }
+
+    async fn encode_and_sample(self, job: u64, engine: &Engine, image: &LoadedImage) -> Step {
+        self.progress("Encoding the crop (U-Net + prior)…", None);
+        yield_now().await;
+        self.check(job)?;
+        let (cx, cy) = self.crop_center.get_untracked();
+        let spec = PrepareSpec {
+            window: Some(Self::model_window(&image.slice)),
+            ..PrepareSpec::new(CROP_SIDE, (cx, cy))
+        };
+        let crop = match imaging::prepare(&image.slice, &spec) {
+            Ok(crop) => crop,
+            Err(error) => return Ok(Err(format!("the crop could not be prepared: {error}"))),
+        };
+        let started = now_ms();
+        let encoding = match engine.encode(&crop).await {
+            Ok(encoding) => Rc::new(encoding),
+            Err(error) => return Ok(Err(format!("the model failed: {error}"))),
+        };
+        let encode_ms = now_ms() - started;
+        self.check(job)?;
+        self.encoding.set_value(Some(encoding.clone()));
+        let result = self.sample(job, engine, &encoding, crop, encode_ms).await?;
+        if result.is_ok() {
+            return Ok(self.build_latent_map(job).await?);
+        }
+        Ok(result)
+    }
+
+    pub(super) fn sample_again(self) {
+        let (Some(engine), Some(encoding)) = (self.engine.get_value(), self.encoding.get_value())
+        else {
+            return;
+        };
+        let Some(previous) = self.analysis.get_untracked() else {
+            return;
+        };
+        let job = self.next_job();
+        spawn_local(async move {
+            match self
+                .sample(job, &engine, &encoding, previous.crop.clone(), 0.0)
+                .await
+            {
+                Ok(Ok(())) => self.finish(job),
+                Ok(Err(error)) => self.fail(job, error),
+                Err(Cancelled) => {}
+            }
+        });
+    }
+
+    /// Draws `sample_count` latents and decodes them in chunks, yielding between chunks.
+    async fn sample(
+        self,
+        job: u64,
+        engine: &Engine,
+        encoding: &Encoding,
+        crop: imaging::Prepared,
+        encode_ms: f64,
+    ) -> Step {
+        let n = self.sample_count.get_untracked();
+        let seed = self.seed.get_value();
+        let zs = encoding.prior.draw(n, &mut SeededRng::new(seed));
+        let started = now_ms();
+        let mut samples = Vec::with_capacity(n);
+        for chunk in zs.chunks(DECODE_CHUNK) {
+            self.progress(
+                &format!("Sampling: {} of {n} masks", samples.len()),
+                Some(samples.len() as f64 / n as f64),
+            );
+            yield_now().await;
+            self.check(job)?;
+            let masks = match engine.decode(encoding, chunk).await {
+                Ok(masks) => masks,
+                Err(error) => return Ok(Err(error)),
+            };
+            samples.extend(
+                chunk
+                    .iter()
+                    .zip(masks)
+                    .map(|(z, mask)| Sample { z: z.clone(), mask }),
+            );
+        }
+        let mean = match engine.decode(encoding, &[encoding.prior.mu.clone()]).await {
+            Ok(mut masks) => masks.remove(0),
+            Err(error) => return Ok(Err(error)),
+        };
+        let sample_ms = now_ms() - started;
+        self.check(job)?;
+        let masks: Vec<_> = samples.iter().map(|s| s.mask.clone()).collect();
+        let uncertainty = match UncertaintyMap::from_masks(&masks) {
+            Ok(map) => map,
+            Err(error) => return Ok(Err(error.to_string())),
+        };
+        self.analysis.set(Some(Arc::new(Analysis {
+            crop,
+            prior: encoding.prior.clone(),
+            samples,
+            mean,
+            uncertainty,
+            seed,
+            encode_ms,
+            sample_ms,
+        })));
+        self.selection.set(Selection::Mean);
+        Ok(Ok(()))
+    }
+
+    /// Decodes the latent map for the current encoding and dimensions.
+    pub(super) async fn build_latent_map(self, job: u64) -> Step {
+        let (Some(engine), Some(encoding)) = (self.engine.get_value(), self.encoding.get_value())
+        else {
+            return Ok(Ok(()));
+        };
+        let (x_dim, y_dim) = self.map_dims.get_untracked();
+        let Some(grid) = encoding.prior.grid(x_dim, y_dim, MAP_EXTENT, MAP_CELLS) else {
+            return Ok(Err(format!(
+                "latent dimensions {x_dim} and {y_dim} cannot span a map"
+            )));
+        };
+        self.progress("Decoding the latent map…", None);
+        yield_now().await;
+        self.check(job)?;
+        let started = now_ms();
+        let mut masks = Vec::with_capacity(grid.len());
+        for chunk in grid.chunks(MAP_CELLS) {
+            let zs: Vec<Vec<f32>> = chunk.iter().map(|cell| cell.z.clone()).collect();
+            match engine.decode(&encoding, &zs).await {
+                Ok(decoded) => masks.extend(decoded),
+                Err(error) => return Ok(Err(error)),
+            }
+            yield_now().await;
+            self.check(job)?;
+        }
+        self.latent_map.set(Some(Arc::new(LatentMap {
+            x_dim,
+            y_dim,
+            extent: MAP_EXTENT,
+            cells: MAP_CELLS,
+            grid,
+            masks,
+            decode_ms: now_ms() - started,
+        })));
+        if matches!(self.selection.get_untracked(), Selection::Cell(_)) {
+            self.selection.set(Selection::Mean);
+        }
+        Ok(Ok(()))
+    }
+}

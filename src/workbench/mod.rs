@@ -1,0 +1,324 @@
+//! The page's state and the actions that change it: open a file or a demo case, choose the
+//! crop, sample, resample, explore the latent space.
+//!
+//! Components read the signals and call the actions; the model work happens here, in small
+//! steps with [`yield_now`](crate::browser::yield_now) between them so the page keeps painting, and every long action
+//! carries a job number so a newer request (another file, another click) cancels an older one.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use imaging::{Slice, Window};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::analysis::{Analysis, LatentMap};
+use crate::browser::fetch_bytes;
+use crate::demo::{self, DemoCase, DemoEntry};
+use crate::engine::{Encoding, Engine};
+use crate::smoke_test::BackendReport;
+
+mod jobs;
+
+/// The shipped weights, relative to the page (written by `probunet export`).
+pub const SHIPPED_WEIGHTS: &str = "public/model/probunet-small.bpk";
+
+/// Side of the model's input crop in pixels: the shipped model was trained on 64² crops.
+pub const CROP_SIDE: u32 = 64;
+
+/// Where the model is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelStatus {
+    /// The backend is being chosen.
+    Waiting,
+    /// Downloading the weights.
+    Loading {
+        received: u64,
+        total: Option<u64>,
+    },
+    Ready {
+        parameters: usize,
+        bytes: usize,
+    },
+    Failed(String),
+}
+
+/// The image on screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedImage {
+    pub name: String,
+    pub slice: Arc<Slice>,
+    /// Set for built-in teaching cases: the true hypotheses.
+    pub demo: Option<Arc<DemoCase>>,
+}
+
+/// Which mask is drawn on the slice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    Mean,
+    Sample(usize),
+    Cell(usize),
+}
+
+/// What the uncertainty overlay shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverlayMode {
+    /// Share of samples that call the pixel foreground.
+    Frequency,
+    /// Binary entropy of that share, in bits.
+    Entropy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Overlay {
+    pub visible: bool,
+    pub mode: OverlayMode,
+    pub opacity: f64,
+}
+
+/// Work in progress, for the status line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Busy {
+    pub what: String,
+    /// 0 … 1 when known.
+    pub fraction: Option<f64>,
+}
+
+/// All the page's state. `Copy`: signals are handles.
+#[derive(Clone, Copy)]
+pub struct Workbench {
+    pub backend: RwSignal<Option<BackendReport>>,
+    pub model: RwSignal<ModelStatus>,
+    pub demos: RwSignal<Result<Vec<DemoEntry>, String>>,
+    /// Every teaching case has been fetched (and so is available offline).
+    pub demos_cached: RwSignal<bool>,
+    pub image: RwSignal<Option<LoadedImage>>,
+    /// A problem with the last file or action, in plain words.
+    pub message: RwSignal<Option<String>>,
+    pub display_window: RwSignal<Window>,
+    pub crop_center: RwSignal<(f32, f32)>,
+    pub sample_count: RwSignal<usize>,
+    pub analysis: RwSignal<Option<Arc<Analysis>>>,
+    pub latent_map: RwSignal<Option<Arc<LatentMap>>>,
+    pub map_dims: RwSignal<(usize, usize)>,
+    pub selection: RwSignal<Selection>,
+    pub overlay: RwSignal<Overlay>,
+    pub busy: RwSignal<Option<Busy>>,
+    engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
+    encoding: StoredValue<Option<Rc<Encoding>>, LocalStorage>,
+    demo_cache: StoredValue<Vec<Arc<DemoCase>>>,
+    job: StoredValue<u64>,
+    seed: StoredValue<u64>,
+}
+
+/// A newer job replaced this one.
+struct Cancelled;
+
+impl Workbench {
+    pub fn new() -> Self {
+        Self {
+            backend: RwSignal::new(None),
+            model: RwSignal::new(ModelStatus::Waiting),
+            demos: RwSignal::new(Ok(Vec::new())),
+            demos_cached: RwSignal::new(false),
+            image: RwSignal::new(None),
+            message: RwSignal::new(None),
+            display_window: RwSignal::new(Window {
+                center: 0.5,
+                width: 1.0,
+            }),
+            crop_center: RwSignal::new((0.0, 0.0)),
+            sample_count: RwSignal::new(16),
+            analysis: RwSignal::new(None),
+            latent_map: RwSignal::new(None),
+            map_dims: RwSignal::new((0, 1)),
+            selection: RwSignal::new(Selection::Mean),
+            overlay: RwSignal::new(Overlay {
+                visible: true,
+                mode: OverlayMode::Frequency,
+                opacity: 0.7,
+            }),
+            busy: RwSignal::new(None),
+            engine: StoredValue::new_local(None),
+            encoding: StoredValue::new_local(None),
+            demo_cache: StoredValue::new(Vec::new()),
+            job: StoredValue::new(0),
+            seed: StoredValue::new(1),
+        }
+    }
+
+    /// Loads the shipped weights onto the chosen backend and the demo list.
+    pub fn start(self, report: BackendReport) {
+        let active = report.active.clone();
+        self.backend.set(Some(report));
+        spawn_local(async move {
+            let index = demo::load_index().await;
+            self.demos.set(index.clone());
+            // Fetch every case now: they open at once, and the service worker keeps them
+            // for offline teaching.
+            for entry in index.unwrap_or_default() {
+                if let Ok(case) = demo::load_case(&entry).await {
+                    self.demo_cache
+                        .update_value(|cache| cache.push(Arc::new(case)));
+                }
+            }
+            self.demos_cached.set(true);
+        });
+        spawn_local(async move {
+            self.model.set(ModelStatus::Loading {
+                received: 0,
+                total: None,
+            });
+            let bytes = fetch_bytes(SHIPPED_WEIGHTS, |received, total| {
+                self.model.set(ModelStatus::Loading { received, total });
+            })
+            .await;
+            let loaded = bytes.and_then(|bytes| {
+                let engine = Engine::load(&bytes, active)?;
+                Ok((engine, bytes.len()))
+            });
+            match loaded {
+                Ok((engine, bytes)) => {
+                    let parameters = engine.config().num_params();
+                    self.engine.set_value(Some(Rc::new(engine)));
+                    self.model.set(ModelStatus::Ready { parameters, bytes });
+                    if self.image.get_untracked().is_some() {
+                        self.analyse();
+                    }
+                }
+                Err(error) => self.model.set(ModelStatus::Failed(error)),
+            }
+        });
+    }
+
+    /// Decodes a dropped or picked file; a bad file leaves the current image in place.
+    pub fn open_file(self, name: String, bytes: Vec<u8>) {
+        match imaging::decode(&bytes, Some(&name)) {
+            Ok(slice) => {
+                self.show(LoadedImage {
+                    name,
+                    slice: Arc::new(slice),
+                    demo: None,
+                });
+            }
+            Err(error) => {
+                self.message
+                    .set(Some(format!("{name} could not be opened: {error}.")));
+            }
+        }
+    }
+
+    /// Opens a built-in teaching case.
+    pub fn open_demo(self, entry: DemoEntry) {
+        spawn_local(async move {
+            let cached = self
+                .demo_cache
+                .with_value(|cache| cache.iter().find(|c| c.name == entry.name).cloned());
+            let loaded = match cached {
+                Some(case) => Ok(case),
+                None => demo::load_case(&entry).await.map(Arc::new),
+            };
+            let case = match loaded {
+                Ok(case) => case,
+                Err(error) => {
+                    self.message.set(Some(format!(
+                        "the demo case {} could not be loaded: {error}",
+                        entry.name
+                    )));
+                    return;
+                }
+            };
+            match imaging::decode(&case.image_bytes, Some(&case.image_file)) {
+                Ok(slice) => self.show(LoadedImage {
+                    name: format!("demo: {} ({})", case.name, case.kind),
+                    slice: Arc::new(slice),
+                    demo: Some(case),
+                }),
+                Err(error) => self
+                    .message
+                    .set(Some(format!("the demo image is damaged: {error}"))),
+            }
+        });
+    }
+
+    fn show(self, image: LoadedImage) {
+        self.message.set(None);
+        // The old samples and map belong to the old image.
+        self.analysis.set(None);
+        self.latent_map.set(None);
+        self.encoding.set_value(None);
+        let slice = &image.slice;
+        self.display_window.set(slice.window);
+        self.crop_center
+            .set((slice.width as f32 / 2.0, slice.height as f32 / 2.0));
+        self.image.set(Some(image));
+        self.analyse();
+    }
+
+    /// Moves the crop the model looks at (image pixel coordinates) and re-runs the model.
+    pub fn set_crop_center(self, x: f32, y: f32) {
+        self.crop_center.set((x, y));
+        self.analyse();
+    }
+
+    /// Draws new latents for the same crop (the U-Net is not re-run).
+    pub fn resample(self) {
+        self.seed.update_value(|seed| *seed += 1);
+        self.sample_again();
+    }
+
+    /// Changes the number of samples, keeping the seed.
+    pub fn set_sample_count(self, n: usize) {
+        self.sample_count.set(n.clamp(4, 64));
+        self.sample_again();
+    }
+
+    /// Shows the latent map over two other dimensions.
+    pub fn set_map_dims(self, x_dim: usize, y_dim: usize) {
+        self.map_dims.set((x_dim, y_dim));
+        let job = self.next_job();
+        spawn_local(async move {
+            let _ = self.build_latent_map(job).await;
+            self.finish(job);
+        });
+    }
+
+    fn next_job(self) -> u64 {
+        self.job.update_value(|job| *job += 1);
+        self.job.get_value()
+    }
+
+    fn check(self, job: u64) -> Result<(), Cancelled> {
+        if self.job.get_value() == job {
+            Ok(())
+        } else {
+            Err(Cancelled)
+        }
+    }
+
+    fn progress(self, what: &str, fraction: Option<f64>) {
+        self.busy.set(Some(Busy {
+            what: what.to_string(),
+            fraction,
+        }));
+    }
+
+    fn finish(self, job: u64) {
+        if self.check(job).is_ok() {
+            self.busy.set(None);
+        }
+    }
+
+    fn fail(self, job: u64, error: String) {
+        if self.check(job).is_ok() {
+            self.message.set(Some(error));
+            self.busy.set(None);
+        }
+    }
+}
+
+impl Default for Workbench {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,161 @@
+// The whole flow a person goes through: open the page, drop real DICOM/PNG slices and a
+// teaching case, see samples, the uncertainty overlay and the latent map; bad files get a
+// clear message and the next good file still works. Runs on the CPU backend and on WebGPU
+// (forced onto SwiftShader, the only adapter here), and records every request on the way.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import {
+  startStaticServer,
+  launchBrowser,
+  openApp,
+  waitForBackend,
+  waitForModel,
+  waitForAnalysis,
+  dropFixture,
+  foreignRequests,
+  screenshot,
+} from "./harness.mjs";
+
+let server;
+let elsewhere;
+
+before(async () => {
+  server = await startStaticServer();
+  elsewhere = await startStaticServer();
+});
+after(async () => {
+  await server?.close();
+  await elsewhere?.close();
+});
+
+/** The viewer's pixels over the crop box, to see whether the overlay changes them. */
+async function viewerPixels(page) {
+  return page.evaluate(() => {
+    const canvas = document.querySelector("#viewer");
+    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    let sum = 0;
+    for (let i = 0; i < data.length; i += 4) sum += data[i] * 3 + data[i + 1] * 5 + data[i + 2] * 7;
+    return sum;
+  });
+}
+
+async function openDemo(page, kind) {
+  const value = await page.evaluate((kind) => {
+    const option = [...document.querySelectorAll("#demo-picker option")].find((o) => o.textContent.includes(kind));
+    return option?.value ?? null;
+  }, kind);
+  assert.ok(value, `a teaching case of kind ${kind}`);
+  await page.selectOption("#demo-picker", value);
+}
+
+async function expectRefused(page, fixture, pattern) {
+  await dropFixture(page, fixture);
+  const message = await page.waitForSelector("#message", { timeout: 30_000 });
+  const text = await message.textContent();
+  assert.match(text, pattern, `message for ${fixture}`);
+  assert.doesNotMatch(text, /panicked|RuntimeError|unreachable/);
+}
+
+for (const { name, webgpu, query } of [
+  { name: "cpu", webgpu: false, query: "" },
+  { name: "webgpu", webgpu: true, query: "?backend=webgpu" },
+]) {
+  test(`drop → samples → overlay → latent map, bad files refused (${name})`, async () => {
+    const browser = await launchBrowser({ webgpu });
+    try {
+      const { page, requests, consoleErrors } = await openApp(browser, `${server.url}/${query}`);
+      const backend = await waitForBackend(page);
+      assert.equal(backend.backend, name);
+      await waitForModel(page);
+
+      // A teaching case whose annotators disagree: the samples must too.
+      await openDemo(page, "faint vessel");
+      let shown = await waitForAnalysis(page);
+      assert.equal(shown.imageWidth, 64);
+      assert.ok(shown.samples >= 16 && shown.tiles === shown.samples, JSON.stringify(shown));
+      assert.ok(shown.distinct > 1, `samples of an ambiguous case must differ: ${JSON.stringify(shown)}`);
+      assert.ok(shown.uncertainPixels > 0, JSON.stringify(shown));
+      assert.equal(shown.latentCells, 49);
+      assert.ok((await page.locator("#teaching .hypothesis-row").count()) >= 2);
+      const withOverlay = await viewerPixels(page);
+      await page.uncheck("#overlay-toggle");
+      assert.notEqual(await viewerPixels(page), withOverlay, "the overlay must change the picture");
+      await page.check("#overlay-toggle");
+      await screenshot(page, `app-demo-${name}`);
+
+      // More samples, then resample: the gallery follows.
+      await page.selectOption("#sample-count", "32");
+      await page.waitForSelector('#gallery[data-count="32"]', { timeout: 120_000 });
+      await page.click("#resample");
+      shown = await waitForAnalysis(page);
+      assert.equal(shown.samples, 32);
+
+      // A latent-map cell becomes the mask on the slice.
+      await page.click("#latent-map .latent-cell >> nth=3");
+      assert.equal(await page.locator("#latent-map .latent-cell.selected").count(), 1);
+
+      // Real files: DICOM (uncompressed and RLE) and a 16-bit PNG.
+      for (const [fixture, width] of [
+        ["dicom/CT_small.dcm", 128],
+        ["dicom/CT1_RLE.dcm", 512],
+        ["png/CT_small_HUplus1024_16bit.png", 128],
+      ]) {
+        await dropFixture(page, fixture);
+        await page.waitForSelector(`#viewer[data-image-width="${width}"]`, { timeout: 60_000 });
+        await page.waitForFunction(
+          (file) => document.querySelector("#image-info")?.textContent.includes(file),
+          fixture.split("/").pop(),
+        );
+        shown = await waitForAnalysis(page);
+        assert.equal(shown.imageWidth, width, fixture);
+        assert.ok(shown.samples >= 16, `${fixture}: ${JSON.stringify(shown)}`);
+        assert.equal(shown.latentCells, 49, fixture);
+        assert.equal(shown.message, null, fixture);
+        if (fixture.endsWith("CT_small.dcm")) await screenshot(page, `app-ct-${name}`);
+      }
+
+      // A click on the slice moves the crop and re-runs the model.
+      const before = await page.evaluate(() => document.querySelector("#timings").dataset.encodeMs);
+      await page.click("#viewer", { position: { x: 150, y: 200 } });
+      await waitForAnalysis(page);
+
+      // Bad files: a plain message, the current image stays, the next good file works.
+      await expectRefused(page, "dicom/rtstruct.dcm", /not an image|no pixel data/);
+      await screenshot(page, `app-refused-${name}`);
+      await expectRefused(page, "dicom/MR_truncated.dcm", /truncated/);
+      await dropFixture(page, "dicom/CT_small.dcm");
+      await page.waitForSelector("#message", { state: "detached", timeout: 30_000 });
+      shown = await waitForAnalysis(page);
+      assert.equal(shown.imageWidth, 128);
+      assert.ok(before !== undefined);
+
+      assert.deepEqual(consoleErrors, []);
+      assert.deepEqual(foreignRequests(requests, server.url), [], "no request may leave the origin");
+      assert.deepEqual(elsewhere.hits, []);
+      assert.ok(requests.some((url) => url.endsWith(".bpk")), "the weights came from the page's origin");
+    } finally {
+      await browser.close();
+    }
+  });
+}
+
+test("once loaded, the page works offline", async () => {
+  const browser = await launchBrowser({ webgpu: false });
+  try {
+    const { page, context, consoleErrors } = await openApp(browser, `${server.url}/`);
+    await waitForBackend(page);
+    await waitForModel(page);
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    await page.waitForSelector('#demo-picker[data-all-cached="true"]', { timeout: 60_000 });
+    await context.setOffline(true);
+    await page.reload();
+    await waitForBackend(page);
+    await waitForModel(page);
+    await openDemo(page, "boundary");
+    const shown = await waitForAnalysis(page);
+    assert.ok(shown.samples >= 16, JSON.stringify(shown));
+    assert.deepEqual(consoleErrors, []);
+  } finally {
+    await browser.close();
+  }
+});
