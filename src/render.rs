@@ -26,19 +26,6 @@ pub fn grey_rgba(values: &[f32]) -> Vec<u8> {
     out
 }
 
-/// Whether foreground pixel (x, y) touches the background (4-neighbourhood, image edge counts).
-fn on_boundary(mask: &Mask, x: usize, y: usize) -> bool {
-    let (w, h) = mask.shape();
-    x == 0
-        || y == 0
-        || x + 1 == w
-        || y + 1 == h
-        || !mask.get(x - 1, y)
-        || !mask.get(x + 1, y)
-        || !mask.get(x, y - 1)
-        || !mask.get(x, y + 1)
-}
-
 /// Transparent RGBA with the mask's outline in `colour` and its inside tinted at `fill_alpha`.
 pub fn mask_rgba(mask: &Mask, colour: Rgb, fill_alpha: u8) -> Vec<u8> {
     let (w, h) = mask.shape();
@@ -48,7 +35,7 @@ pub fn mask_rgba(mask: &Mask, colour: Rgb, fill_alpha: u8) -> Vec<u8> {
             if !mask.get(x, y) {
                 continue;
             }
-            let alpha = if on_boundary(mask, x, y) {
+            let alpha = if mask.is_boundary(x, y) {
                 255
             } else {
                 fill_alpha
@@ -160,4 +147,40 @@ pub fn crisp_context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContex
     let ctx = context(canvas)?;
     ctx.set_image_smoothing_enabled(false);
     Some(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    #[test]
+    fn mask_outline_is_opaque_and_inside_is_tinted() {
+        // A 3×3 block in a 5×5 mask: its centre is the only interior pixel.
+        let mask = Mask::from_fn(5, 5, |x, y| (1..4).contains(&x) && (1..4).contains(&y));
+        let rgba = mask_rgba(&mask, MASK_COLOUR, 40);
+        let alpha = |x: usize, y: usize| rgba[(y * 5 + x) * 4 + 3];
+        assert_eq!(alpha(0, 0), 0, "background stays transparent");
+        assert_eq!(alpha(1, 1), 255, "boundary");
+        assert_eq!(alpha(2, 2), 40, "interior");
+        assert_eq!(&rgba[(5 + 1) * 4..(5 + 1) * 4 + 3], &MASK_COLOUR);
+    }
+
+    #[test]
+    fn heat_map_is_transparent_where_samples_agree_on_background() {
+        let rgba = heat_rgba(&[0.0, 0.5, 1.0], 1.0);
+        assert_eq!(rgba[3], 0);
+        assert!(rgba[7] > 0 && rgba[7] < rgba[11]);
+        assert_eq!(&rgba[8..11], &HEAT_STOPS[4]);
+        assert_eq!(heat_colour(0.0), HEAT_STOPS[0]);
+        assert_eq!(legend_rgba(4).len(), 16);
+    }
+
+    #[test]
+    fn tiles_blend_the_mask_over_the_image() {
+        let mask = Mask::from_fn(2, 1, |x, _| x == 1);
+        let rgba = tile_rgba(&[0.0, 0.0], &mask, [255, 0, 0]);
+        assert_eq!(&rgba[0..4], &[0, 0, 0, 255]);
+        assert_eq!(rgba[4], 255, "a boundary pixel takes the mask colour");
+    }
 }

@@ -82,10 +82,10 @@ pub fn Downloads() -> impl IntoView {
                 data-download=what
                 disabled=move || wb.analysis.get().is_none()
                 on:click=move |_| {
-                    if let Some(analysis) = wb.analysis.get_untracked() {
-                        if let Err(error) = save(&analysis, what) {
-                            wb.message.set(Some(error));
-                        }
+                    if let Some(analysis) = wb.analysis.get_untracked()
+                        && let Err(error) = save(&analysis, what)
+                    {
+                        wb.message.set(Some(error));
                     }
                 }
             >

@@ -11,7 +11,6 @@ use crate::workbench::{OverlayMode, Workbench};
 #[component]
 pub fn UncertaintyPanel() -> impl IntoView {
     let wb = expect_context::<Workbench>();
-    let set_mode = move |mode: OverlayMode| wb.overlay.update(|o| o.mode = mode);
     let on_opacity = move |event: Event| {
         if let Ok(value) = event_target_value(&event).parse::<f64>() {
             wb.overlay
@@ -46,24 +45,8 @@ pub fn UncertaintyPanel() -> impl IntoView {
                 " Show on the slice"
             </label>
             <div class="controls">
-                <label>
-                    <input
-                        type="radio"
-                        name="overlay-mode"
-                        prop:checked=move || wb.overlay.get().mode == OverlayMode::Frequency
-                        on:change=move |_| set_mode(OverlayMode::Frequency)
-                    />
-                    " Foreground frequency"
-                </label>
-                <label>
-                    <input
-                        type="radio"
-                        name="overlay-mode"
-                        prop:checked=move || wb.overlay.get().mode == OverlayMode::Entropy
-                        on:change=move |_| set_mode(OverlayMode::Entropy)
-                    />
-                    " Entropy"
-                </label>
+                <ModeChoice mode=OverlayMode::Frequency label="Foreground frequency" />
+                <ModeChoice mode=OverlayMode::Entropy label="Entropy" />
             </div>
             <label>
                 "Opacity "
@@ -86,6 +69,24 @@ pub fn UncertaintyPanel() -> impl IntoView {
             </figure>
             <UncertaintyStats />
         </section>
+    }
+}
+
+/// One choice of what the heat map shows.
+#[component]
+fn ModeChoice(mode: OverlayMode, label: &'static str) -> impl IntoView {
+    let wb = expect_context::<Workbench>();
+    view! {
+        <label>
+            <input
+                type="radio"
+                name="overlay-mode"
+                prop:checked=move || wb.overlay.get().mode == mode
+                on:change=move |_| wb.overlay.update(|o| o.mode = mode)
+            />
+            " "
+            {label}
+        </label>
     }
 }
 

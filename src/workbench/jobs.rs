@@ -11,7 +11,7 @@ use leptos::task::spawn_local;
 use probunet::SeededRng;
 use probunet::metrics::UncertaintyMap;
 
-use super::{CROP_SIDE, Cancelled, LoadedImage, Selection, Workbench};
+use super::{CROP_SIDE, LoadedImage, Selection, Step, Workbench};
 use crate::analysis::{Analysis, LatentMap, Sample};
 use crate::browser::{now_ms, yield_now};
 use crate::engine::{Encoding, Engine};
@@ -22,9 +22,6 @@ const DECODE_CHUNK: usize = 8;
 /// Cells per side of the latent map, and its half-width in σ (one cell per σ).
 const MAP_CELLS: usize = 7;
 const MAP_EXTENT: f32 = 3.0;
-
-/// What a job step returns: `Err(Cancelled)` when a newer job took over, else the outcome.
-type Step = Result<Result<(), String>, Cancelled>;
 
 impl Workbench {
     /// The model's input window: the lung window for CT (what the model was trained on),
@@ -45,12 +42,11 @@ impl Workbench {
             return;
         };
         let job = self.next_job();
+        // Until this job has encoded the new crop, nothing may sample the old encoding.
+        self.encoding.set_value(None);
         spawn_local(async move {
-            match self.encode_and_sample(job, &engine, &image).await {
-                Ok(Ok(())) => self.finish(job),
-                Ok(Err(error)) => self.fail(job, error),
-                Err(Cancelled) => {}
-            }
+            let outcome = self.encode_and_sample(job, &engine, &image).await;
+            self.conclude(job, outcome);
         });
     }
 
@@ -77,14 +73,18 @@ impl Workbench {
         self.encoding.set_value(Some(encoding.clone()));
         let result = self.sample(job, engine, &encoding, crop, encode_ms).await?;
         if result.is_ok() {
-            return Ok(self.build_latent_map(job).await?);
+            return self.build_latent_map(job).await;
         }
         Ok(result)
     }
 
     pub(super) fn sample_again(self) {
-        let (Some(engine), Some(encoding)) = (self.engine.get_value(), self.encoding.get_value())
-        else {
+        let Some(engine) = self.engine.get_value() else {
+            return;
+        };
+        let Some(encoding) = self.encoding.get_value() else {
+            // An encoding is on its way (or failed): run the whole analysis with the new settings.
+            self.analyse();
             return;
         };
         let Some(previous) = self.analysis.get_untracked() else {
@@ -92,14 +92,10 @@ impl Workbench {
         };
         let job = self.next_job();
         spawn_local(async move {
-            match self
+            let outcome = self
                 .sample(job, &engine, &encoding, previous.crop.clone(), 0.0)
-                .await
-            {
-                Ok(Ok(())) => self.finish(job),
-                Ok(Err(error)) => self.fail(job, error),
-                Err(Cancelled) => {}
-            }
+                .await;
+            self.conclude(job, outcome);
         });
     }
 
@@ -135,7 +131,10 @@ impl Workbench {
                     .map(|(z, mask)| Sample { z: z.clone(), mask }),
             );
         }
-        let mean = match engine.decode(encoding, &[encoding.prior.mu.clone()]).await {
+        let mean = match engine
+            .decode(encoding, std::slice::from_ref(&encoding.prior.mu))
+            .await
+        {
             Ok(mut masks) => masks.remove(0),
             Err(error) => return Ok(Err(error)),
         };

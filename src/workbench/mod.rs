@@ -114,6 +114,9 @@ pub struct Workbench {
 /// A newer job replaced this one.
 struct Cancelled;
 
+/// What a job step returns: `Err(Cancelled)` when a newer job took over, else the outcome.
+type Step = Result<Result<(), String>, Cancelled>;
+
 impl Workbench {
     pub fn new() -> Self {
         Self {
@@ -276,10 +279,15 @@ impl Workbench {
     /// Shows the latent map over two other dimensions.
     pub fn set_map_dims(self, x_dim: usize, y_dim: usize) {
         self.map_dims.set((x_dim, y_dim));
+        if self.encoding.with_value(Option::is_none) {
+            // Mid-analysis: start it again so the map it ends with uses the new dimensions.
+            self.analyse();
+            return;
+        }
         let job = self.next_job();
         spawn_local(async move {
-            let _ = self.build_latent_map(job).await;
-            self.finish(job);
+            let outcome = self.build_latent_map(job).await;
+            self.conclude(job, outcome);
         });
     }
 
@@ -303,16 +311,19 @@ impl Workbench {
         }));
     }
 
-    fn finish(self, job: u64) {
-        if self.check(job).is_ok() {
-            self.busy.set(None);
+    /// Ends a job: clears the progress, or shows its error; a cancelled job leaves the page
+    /// to the job that replaced it.
+    fn conclude(self, job: u64, outcome: Step) {
+        if self.check(job).is_err() {
+            return;
         }
-    }
-
-    fn fail(self, job: u64, error: String) {
-        if self.check(job).is_ok() {
-            self.message.set(Some(error));
-            self.busy.set(None);
+        match outcome {
+            Ok(Ok(())) => self.busy.set(None),
+            Ok(Err(error)) => {
+                self.message.set(Some(error));
+                self.busy.set(None);
+            }
+            Err(Cancelled) => {}
         }
     }
 }

@@ -4,6 +4,7 @@
 // (forced onto SwiftShader, the only adapter here), and records every request on the way.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import {
   startStaticServer,
   launchBrowser,
@@ -82,6 +83,16 @@ for (const { name, webgpu, query } of [
       assert.notEqual(await viewerPixels(page), withOverlay, "the overlay must change the picture");
       await page.check("#overlay-toggle");
       await screenshot(page, `app-demo-${name}`);
+
+      // Saving makes the file in the page: a PNG stack of all samples.
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.click('button[data-download="stack"]'),
+      ]);
+      assert.equal(download.suggestedFilename(), `probseg-samples-${shown.samples}x64x64.png`);
+      const saved = await readFile(await download.path());
+      assert.equal(saved.subarray(1, 4).toString(), "PNG");
+      assert.equal(saved.readUInt32BE(20), 64 * shown.samples, "one 64-pixel block per sample");
 
       // More samples, then resample: the gallery follows.
       await page.selectOption("#sample-count", "32");

@@ -81,7 +81,7 @@ export async function launchBrowser({ webgpu }) {
  * blocks, which Chromium reports as failed requests), plus console errors and CSP violations.
  */
 export async function openApp(browser, url) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const page = await context.newPage();
   const requests = [];
   const consoleErrors = [];

@@ -142,8 +142,10 @@ mod tests {
 
     #[test]
     fn reads_the_lidc_fixture() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/fixtures/multirater/lidc0221");
+        let dir = Path::new(
+            &std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests"),
+        )
+        .join("../../../shared/fixtures/multirater/lidc0221");
         let slices = read_folder(&dir, 64).unwrap();
         let names: Vec<&str> = slices.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(

@@ -36,7 +36,10 @@ fn s(p: &Path) -> &str {
 }
 
 fn lidc_fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/multirater/lidc0221")
+    Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests"),
+    )
+    .join("../../../shared/fixtures/multirater/lidc0221")
 }
 
 fn read_json(path: &Path) -> serde_json::Value {

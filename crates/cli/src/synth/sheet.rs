@@ -85,15 +85,7 @@ impl Canvas {
                 let g = if missed { g / 2 } else { g };
                 let mut rgb = [g; 3];
                 if let Some(m) = mask.filter(|m| m.get(x, y)) {
-                    let edge = x == 0
-                        || y == 0
-                        || x + 1 == w
-                        || y + 1 == h
-                        || !m.get(x - 1, y)
-                        || !m.get(x + 1, y)
-                        || !m.get(x, y - 1)
-                        || !m.get(x, y + 1);
-                    rgb = if edge {
+                    rgb = if m.is_boundary(x, y) {
                         colour
                     } else {
                         std::array::from_fn(|c| ((3 * g as u16 + colour[c] as u16) / 4) as u8)

@@ -3,8 +3,14 @@
 use std::path::PathBuf;
 
 /// `shared/fixtures`, which CI places beside the clone (`../../../shared/fixtures`).
+///
+/// Read at run time, not with `env!`: a test binary reused from a shared target dir that was
+/// built in another checkout must still look beside *this* one.
 pub fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
+    PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests"),
+    )
+    .join("../../../shared/fixtures")
 }
 
 pub fn read(rel: &str) -> Vec<u8> {

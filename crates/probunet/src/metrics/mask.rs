@@ -150,6 +150,20 @@ impl Mask {
         self.words[i / WORD_BITS] >> (i % WORD_BITS) & 1 == 1
     }
 
+    /// Whether `(x, y)` is a foreground pixel on the mask's outline: a 4-neighbour is
+    /// background or outside the image. Panics when out of bounds.
+    pub fn is_boundary(&self, x: usize, y: usize) -> bool {
+        self.get(x, y)
+            && (x == 0
+                || y == 0
+                || x + 1 == self.width
+                || y + 1 == self.height
+                || !self.get(x - 1, y)
+                || !self.get(x + 1, y)
+                || !self.get(x, y - 1)
+                || !self.get(x, y + 1))
+    }
+
     /// Sets pixel `(x, y)`. Panics when out of bounds.
     pub fn set(&mut self, x: usize, y: usize, foreground: bool) {
         assert!(
@@ -230,6 +244,21 @@ impl std::fmt::Debug for Mask {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn boundary_is_the_outline_of_the_foreground() {
+        let mask = Mask::parse_bits(5, 4, "01110\n01110\n01110\n00000").unwrap();
+        assert!(
+            mask.is_boundary(1, 0) && mask.is_boundary(2, 0),
+            "image edge"
+        );
+        assert!(mask.is_boundary(1, 1), "left neighbour is background");
+        assert!(
+            !mask.is_boundary(2, 1),
+            "all four neighbours are foreground"
+        );
+        assert!(!mask.is_boundary(0, 0), "background is never boundary");
+    }
 
     #[test]
     fn constructors_agree() {

@@ -13,7 +13,10 @@ use probunet::{ProbUNet, ProbUNetConfig};
 use crate::common::*;
 
 fn reference_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/peers/reference")
+    PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests"),
+    )
+    .join("../../../shared/peers/reference")
 }
 
 /// Reads tensor `name` of `io.safetensors` (f32) onto `device`.
