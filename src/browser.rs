@@ -16,9 +16,14 @@ pub fn now_ms() -> f64 {
 /// Lets the browser handle input and paint before the next piece of model work: resolves on a
 /// zero-delay timer, which runs after pending events and a frame.
 pub async fn yield_now() {
+    sleep_ms(0).await;
+}
+
+/// Resolves after `ms` milliseconds (a timer: the page keeps running meanwhile).
+pub async fn sleep_ms(ms: i32) {
     let promise = Promise::new(&mut |resolve, _reject| {
         if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
         }
     });
     let _ = JsFuture::from(promise).await;

@@ -14,6 +14,7 @@ use super::input::{DropTarget, InputBar};
 use super::latent_map::LatentExplorer;
 use super::status::{BusyLine, MessageBanner, ModelStatusLine, Timings};
 use super::teaching::Teaching;
+use super::tuning_panel::TuningPanel;
 use super::uncertainty::UncertaintyPanel;
 use super::viewer::Viewer;
 use crate::backend::Preference;
@@ -67,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <Gallery />
                     <LatentExplorer />
                 </Show>
+                <TuningPanel />
                 <BackendPanel preference report=wb.backend />
                 <About />
             </main>

@@ -10,10 +10,13 @@ mod header;
 mod image_info;
 mod input;
 mod latent_map;
+mod loss_chart;
 mod overlay;
 mod status;
 mod teaching;
+mod tuning_panel;
 mod uncertainty;
 mod viewer;
+mod weights_files;
 
 pub use app::App;

@@ -24,13 +24,9 @@ pub fn ModelStatusLine() -> impl IntoView {
             }
             .into_any()
         }
-        ModelStatus::Ready { parameters, bytes } => view! {
+        ModelStatus::Ready { parameters, origin } => view! {
             <p id="model-status" data-state="ready" class="status ready">
-                {format!(
-                    "Model ready: {:.2} M parameters, {:.1} MB of weights",
-                    parameters as f64 / 1e6,
-                    bytes as f64 / 1e6
-                )}
+                {format!("Model ready: {:.2} M parameters ({origin})", parameters as f64 / 1e6)}
             </p>
         }
         .into_any(),

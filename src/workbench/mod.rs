@@ -36,9 +36,10 @@ pub enum ModelStatus {
         received: u64,
         total: Option<u64>,
     },
+    /// `origin` says where the weights came from, for the status line.
     Ready {
         parameters: usize,
-        bytes: usize,
+        origin: String,
     },
     Failed(String),
 }
@@ -106,6 +107,7 @@ pub struct Workbench {
     pub busy: RwSignal<Option<Busy>>,
     engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
     encoding: StoredValue<Option<Rc<Encoding>>, LocalStorage>,
+    weights: StoredValue<Option<Arc<Vec<u8>>>>,
     demo_cache: StoredValue<Vec<Arc<DemoCase>>>,
     job: StoredValue<u64>,
     seed: StoredValue<u64>,
@@ -144,6 +146,7 @@ impl Workbench {
             busy: RwSignal::new(None),
             engine: StoredValue::new_local(None),
             encoding: StoredValue::new_local(None),
+            weights: StoredValue::new(None),
             demo_cache: StoredValue::new(Vec::new()),
             job: StoredValue::new(0),
             seed: StoredValue::new(1),
@@ -152,7 +155,6 @@ impl Workbench {
 
     /// Loads the shipped weights onto the chosen backend and the demo list.
     pub fn start(self, report: BackendReport) {
-        let active = report.active.clone();
         self.backend.set(Some(report));
         spawn_local(async move {
             let index = demo::load_index().await;
@@ -167,6 +169,11 @@ impl Workbench {
             }
             self.demos_cached.set(true);
         });
+        self.load_shipped();
+    }
+
+    /// Downloads the shipped weights (with progress) and makes them the model in use.
+    pub fn load_shipped(self) {
         spawn_local(async move {
             self.model.set(ModelStatus::Loading {
                 received: 0,
@@ -176,22 +183,43 @@ impl Workbench {
                 self.model.set(ModelStatus::Loading { received, total });
             })
             .await;
-            let loaded = bytes.and_then(|bytes| {
-                let engine = Engine::load(&bytes, active)?;
-                Ok((engine, bytes.len()))
+            let installed = bytes.and_then(|bytes| {
+                let origin = format!("shipped weights, {:.1} MB", bytes.len() as f64 / 1e6);
+                self.install_weights(bytes, origin)
             });
-            match loaded {
-                Ok((engine, bytes)) => {
-                    let parameters = engine.config().num_params();
-                    self.engine.set_value(Some(Rc::new(engine)));
-                    self.model.set(ModelStatus::Ready { parameters, bytes });
-                    if self.image.get_untracked().is_some() {
-                        self.analyse();
-                    }
-                }
-                Err(error) => self.model.set(ModelStatus::Failed(error)),
+            if let Err(error) = installed {
+                self.model.set(ModelStatus::Failed(error));
             }
         });
+    }
+
+    /// The loaded model, if any.
+    pub fn engine(self) -> Option<Rc<Engine>> {
+        self.engine.get_value()
+    }
+
+    /// The weights in use, as burnpack bytes (what fine-tuning starts from and "Save" writes).
+    pub fn weights(self) -> Option<Arc<Vec<u8>>> {
+        self.weights.get_value()
+    }
+
+    /// Makes `bytes` (shipped, fine-tuned or loaded from a file) the model in use on the chosen
+    /// backend and re-runs the model on the current crop. `origin` is shown in the status.
+    pub fn install_weights(self, bytes: Vec<u8>, origin: String) -> Result<(), String> {
+        let active = self
+            .backend
+            .get_untracked()
+            .map(|report| report.active)
+            .ok_or("the backend is not ready yet")?;
+        let engine = Engine::load(&bytes, active)?;
+        let parameters = engine.config().num_params();
+        self.engine.set_value(Some(Rc::new(engine)));
+        self.weights.set_value(Some(Arc::new(bytes)));
+        self.model.set(ModelStatus::Ready { parameters, origin });
+        if self.image.get_untracked().is_some() {
+            self.analyse();
+        }
+        Ok(())
     }
 
     /// Decodes a dropped or picked file; a bad file leaves the current image in place.

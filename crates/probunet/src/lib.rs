@@ -10,6 +10,7 @@
 pub mod config;
 pub mod explore;
 pub mod fcomb;
+pub mod finetune;
 pub mod gaussian_encoder;
 pub mod init;
 pub mod loss;
@@ -23,6 +24,7 @@ pub mod weights;
 
 pub use config::{ConfigError, ProbUNetConfig};
 pub use explore::{GridCell, HostPrior, ReadError, decode_masks};
+pub use finetune::{Augmentation, FineTuneConfig, FineTuneError, FineTuner, Pair, held_out_ged};
 pub use gaussian_encoder::{DiagonalGaussian, LOG_SIGMA_BOUNDS};
 pub use init::SeededRng;
 pub use loss::{LossConfig, LossParts, LossValues};

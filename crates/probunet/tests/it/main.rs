@@ -2,6 +2,7 @@
 
 mod common;
 mod explore;
+mod finetune;
 mod model;
 mod reference;
 mod train;

@@ -1,0 +1,61 @@
+//! Keeping or undoing fine-tuning: reset to the shipped model, save the weights in use to a
+//! file, or load weights from a file — all local.
+
+use base64::Engine as _;
+use leptos::ev::Event;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+
+use crate::browser::{read_file, save_url};
+use crate::workbench::Workbench;
+
+/// The weights in use as a `data:` URL (burnpack bytes, made in the page).
+fn weights_url(bytes: &[u8]) -> String {
+    format!(
+        "data:application/octet-stream;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+#[component]
+pub fn WeightsFiles() -> impl IntoView {
+    let wb = expect_context::<Workbench>();
+    let save = move |_| {
+        let Some(bytes) = wb.weights() else { return };
+        if let Err(error) = save_url(&weights_url(&bytes), "probseg-weights.bpk") {
+            wb.message.set(Some(error));
+        }
+    };
+    let load = move |event: Event| {
+        let Some(input) = event
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        spawn_local(async move {
+            let name = file.name();
+            let loaded = read_file(&file)
+                .await
+                .and_then(|bytes| wb.install_weights(bytes, format!("loaded from {name}")));
+            if let Err(error) = loaded {
+                wb.message.set(Some(format!("{name}: {error}")));
+            }
+        });
+    };
+    view! {
+        <div class="controls weights-files">
+            <button id="reset-model" on:click=move |_| wb.load_shipped()>"Reset to the shipped model"</button>
+            <button id="save-weights" on:click=save>"Save weights…"</button>
+            <label class="button">
+                "Load weights…"
+                <input id="load-weights" type="file" accept=".bpk" on:change=load />
+            </label>
+        </div>
+    }
+}

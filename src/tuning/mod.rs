@@ -1,0 +1,242 @@
+//! On-device fine-tuning, the page's side: the person's pairs, the run's settings and
+//! progress, and the loop that drives [`probunet::FineTuner`] one step at a time, yielding to
+//! the browser between steps (the page stays responsive), with pause and cancel. Nothing is
+//! uploaded; the tuned weights stay in this page until the person saves them.
+//!
+//! Training always runs on burn's CPU backend (flex, wasm SIMD), starting from the weights in
+//! use; the result is then installed on whichever backend samples. Why: burn-wgpu 0.22 has no
+//! WebGPU kernel for the gradient of bilinear upsampling (the U-Net's decoder), and the panic
+//! it raises would take the page down.
+
+mod pairs;
+
+use std::sync::Arc;
+
+use burn::tensor::Device;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use probunet::{FineTuneConfig, FineTuner, LossValues, Pair, Precision, held_out_ged};
+
+pub use pairs::pairs_from_files;
+
+use crate::browser::{now_ms, sleep_ms, yield_now};
+use crate::workbench::Workbench;
+
+/// Samples drawn for the held-out GED.
+const GED_SAMPLES: usize = 16;
+
+/// Where a run is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunState {
+    Idle,
+    Running,
+    Paused,
+    Finished,
+    /// Stopped with a reason (cancelled, diverged, …).
+    Stopped(String),
+}
+
+impl RunState {
+    pub fn id(&self) -> &'static str {
+        match self {
+            RunState::Idle => "idle",
+            RunState::Running => "running",
+            RunState::Paused => "paused",
+            RunState::Finished => "finished",
+            RunState::Stopped(_) => "stopped",
+        }
+    }
+}
+
+/// Steps done of the total, and the pace.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    pub step: usize,
+    pub total: usize,
+    pub steps_per_s: f64,
+}
+
+/// What the person asked the running loop to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Control {
+    Run,
+    Pause,
+    Cancel,
+}
+
+/// The fine-tuning panel's state. `Copy`: signals are handles.
+#[derive(Clone, Copy)]
+pub struct Tuning {
+    pub pairs: RwSignal<Vec<Arc<Pair>>>,
+    /// Index of the pair kept out of training to measure GED before and after.
+    pub held_out: RwSignal<Option<usize>>,
+    pub steps: RwSignal<usize>,
+    pub learning_rate: RwSignal<f64>,
+    pub state: RwSignal<RunState>,
+    pub progress: RwSignal<Option<Progress>>,
+    pub history: RwSignal<Vec<LossValues>>,
+    pub ged_before: RwSignal<Option<f64>>,
+    pub ged_after: RwSignal<Option<f64>>,
+    /// Files that could not be used, in plain words.
+    pub problems: RwSignal<Vec<String>>,
+    control: StoredValue<Control>,
+}
+
+impl Tuning {
+    pub fn new() -> Self {
+        Self {
+            pairs: RwSignal::new(Vec::new()),
+            held_out: RwSignal::new(None),
+            steps: RwSignal::new(20),
+            learning_rate: RwSignal::new(1e-4),
+            state: RwSignal::new(RunState::Idle),
+            progress: RwSignal::new(None),
+            history: RwSignal::new(Vec::new()),
+            ged_before: RwSignal::new(None),
+            ged_after: RwSignal::new(None),
+            problems: RwSignal::new(Vec::new()),
+            control: StoredValue::new(Control::Run),
+        }
+    }
+
+    /// Adds pairs read from the person's files (a pair with an existing name is replaced).
+    pub fn add_files(self, files: Vec<(String, Vec<u8>)>) {
+        let (new, problems) = pairs_from_files(files);
+        self.problems.set(problems);
+        self.pairs.update(|pairs| {
+            for pair in new {
+                pairs.retain(|p| p.name != pair.name);
+                pairs.push(Arc::new(pair));
+            }
+        });
+        if self.held_out.get_untracked().is_none() && self.pairs.with_untracked(|p| p.len() >= 2) {
+            let last = self.pairs.with_untracked(Vec::len) - 1;
+            self.held_out.set(Some(last));
+        }
+    }
+
+    pub fn remove(self, index: usize) {
+        self.pairs.update(|pairs| {
+            if index < pairs.len() {
+                pairs.remove(index);
+            }
+        });
+        self.held_out.set(None);
+    }
+
+    pub fn pause(self, paused: bool) {
+        self.control
+            .set_value(if paused { Control::Pause } else { Control::Run });
+        self.state.set(if paused {
+            RunState::Paused
+        } else {
+            RunState::Running
+        });
+    }
+
+    pub fn cancel(self) {
+        self.control.set_value(Control::Cancel);
+    }
+
+    /// Fine-tunes the model in use on the pairs (all but the held-out one), then makes the
+    /// result the model in use.
+    pub fn start(self, wb: Workbench) {
+        let Some(weights) = wb.weights() else {
+            self.state
+                .set(RunState::Stopped("the model has not loaded yet".into()));
+            return;
+        };
+        if matches!(
+            self.state.get_untracked(),
+            RunState::Running | RunState::Paused
+        ) {
+            return;
+        }
+        self.control.set_value(Control::Run);
+        self.state.set(RunState::Running);
+        self.history.set(Vec::new());
+        self.ged_before.set(None);
+        self.ged_after.set(None);
+        spawn_local(async move {
+            let outcome = self.run(&weights).await.and_then(|(bytes, steps)| {
+                wb.install_weights(bytes, format!("fine-tuned in this page, {steps} steps"))
+            });
+            if let Err(reason) = outcome {
+                self.state.set(RunState::Stopped(reason));
+            }
+        });
+    }
+
+    /// Trains from `weights` on the CPU; returns the tuned weights (f16 burnpack, the shipped
+    /// format) and the number of steps taken.
+    async fn run(self, weights: &[u8]) -> Result<(Vec<u8>, usize), String> {
+        let model = probunet::load_weights(weights, &Device::flex()).map_err(|e| e.to_string())?;
+        let all = self.pairs.get_untracked();
+        let held_out = self
+            .held_out
+            .get_untracked()
+            .and_then(|i| all.get(i).cloned());
+        let training: Vec<Pair> = all
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != self.held_out.get_untracked())
+            .map(|(_, pair)| (**pair).clone())
+            .collect();
+        if let Some(pair) = &held_out {
+            let ged = held_out_ged(&model, pair, GED_SAMPLES, 0).await;
+            self.ged_before.set(ged.ok());
+        }
+        let config = FineTuneConfig {
+            learning_rate: self.learning_rate.get_untracked(),
+            ..FineTuneConfig::default()
+        };
+        let mut tuner = FineTuner::new(model, training, config).map_err(|e| e.to_string())?;
+        let total = self.steps.get_untracked();
+        let started = now_ms();
+        let mut paused_ms = 0.0;
+        let mut stop = None;
+        while tuner.steps_done() < total {
+            yield_now().await;
+            while self.control.get_value() == Control::Pause {
+                let pause_start = now_ms();
+                sleep_ms(100).await;
+                paused_ms += now_ms() - pause_start;
+            }
+            if self.control.get_value() == Control::Cancel {
+                stop = Some(format!(
+                    "cancelled after {} steps; the model keeps them",
+                    tuner.steps_done()
+                ));
+                break;
+            }
+            match tuner.step().await {
+                Ok(values) => self.history.update(|h| h.push(values)),
+                Err(error) => {
+                    stop = Some(error.to_string());
+                    break;
+                }
+            }
+            let seconds = (now_ms() - started - paused_ms) / 1000.0;
+            self.progress.set(Some(Progress {
+                step: tuner.steps_done(),
+                total,
+                steps_per_s: tuner.steps_done() as f64 / seconds.max(1e-3),
+            }));
+        }
+        let model = tuner.model();
+        if let Some(pair) = &held_out {
+            let ged = held_out_ged(&model, pair, GED_SAMPLES, 0).await;
+            self.ged_after.set(ged.ok());
+        }
+        self.state
+            .set(stop.map_or(RunState::Finished, RunState::Stopped));
+        let bytes = probunet::save_weights(&model, Precision::Half).map_err(|e| e.to_string())?;
+        Ok((bytes, tuner.steps_done()))
+    }
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,90 @@
+// On-device fine-tuning: four real LIDC slices with four raters each train the shipped model
+// for a few steps in the page; the fifth slice is held out and its GED reported before and
+// after. On the CPU backend and on WebGPU (SwiftShader), with every request recorded.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  startStaticServer,
+  launchBrowser,
+  openApp,
+  waitForBackend,
+  waitForModel,
+  fixturesDir,
+  foreignRequests,
+  screenshot,
+} from "./harness.mjs";
+
+const STEPS = 6;
+let server;
+
+before(async () => {
+  server = await startStaticServer();
+});
+after(async () => {
+  await server?.close();
+});
+
+for (const { name, webgpu, query } of [
+  { name: "cpu", webgpu: false, query: "" },
+  { name: "webgpu", webgpu: true, query: "?backend=webgpu" },
+]) {
+  test(`fine-tuning on lidc0221 lowers the loss and reports held-out GED (${name})`, async () => {
+    const browser = await launchBrowser({ webgpu });
+    try {
+      const { page, requests, consoleErrors } = await openApp(browser, `${server.url}/${query}`);
+      assert.equal((await waitForBackend(page)).backend, name);
+      await waitForModel(page);
+
+      const dir = join(fixturesDir, "multirater", "lidc0221");
+      const files = (await readdir(dir)).filter((f) => f.endsWith(".png")).map((f) => join(dir, f));
+      await page.setInputFiles("#tuning-files", files);
+      await page.waitForFunction(() => document.querySelectorAll(".tuning-pair").length === 5);
+      assert.equal(await page.locator(".tuning-pair.held-out").count(), 1);
+      assert.match(await page.locator(".tuning-pair").first().textContent(), /4 mask/);
+
+      await page.fill("#tuning-steps", String(STEPS));
+      await page.dispatchEvent("#tuning-steps", "change");
+      await page.selectOption("#tuning-lr", "0.0003");
+      const started = Date.now();
+      await page.click("#tuning-start");
+      await page.waitForSelector('#tuning-status[data-state="finished"]', { timeout: 540_000 });
+      const seconds = (Date.now() - started) / 1000;
+      const run = await page.evaluate(() => {
+        const chart = document.querySelector("#loss-chart");
+        return {
+          steps: Number(chart.dataset.steps),
+          first: Number(chart.dataset.firstLoss),
+          last: Number(chart.dataset.lastLoss),
+          stepsPerS: Number(document.querySelector("#tuning-progress").dataset.stepsPerS),
+          gedBefore: Number(document.querySelector("#ged-before").dataset.value),
+          gedAfter: Number(document.querySelector("#ged-after").dataset.value),
+          model: document.querySelector("#model-status").textContent,
+        };
+      });
+      console.log(`fine-tuning (${name}): ${JSON.stringify(run)}, ${seconds.toFixed(1)} s wall`);
+      assert.equal(run.steps, STEPS);
+      assert.ok(run.last < run.first, `the loss must fall: ${JSON.stringify(run)}`);
+      assert.ok(run.gedBefore >= 0 && run.gedBefore <= 2, JSON.stringify(run));
+      assert.ok(run.gedAfter >= 0 && run.gedAfter <= 2, JSON.stringify(run));
+      assert.match(run.model, /fine-tuned in this page, 6 steps/);
+      await screenshot(page, `tuning-${name}`);
+
+      // The tuned weights can be saved (made in the page) and loaded again.
+      const [download] = await Promise.all([page.waitForEvent("download"), page.click("#save-weights")]);
+      assert.equal(download.suggestedFilename(), "probseg-weights.bpk");
+      const saved = await download.path();
+      assert.ok((await stat(saved)).size > 1_000_000, "about 2.5 MB of f16 weights");
+      await page.setInputFiles("#load-weights", saved);
+      await page.waitForFunction(() => /loaded from/.test(document.querySelector("#model-status").textContent));
+
+      await page.click("#reset-model");
+      await page.waitForFunction(() => /shipped weights/.test(document.querySelector("#model-status").textContent));
+      assert.deepEqual(consoleErrors, []);
+      assert.deepEqual(foreignRequests(requests, server.url), [], "no request may leave the origin");
+    } finally {
+      await browser.close();
+    }
+  });
+}
