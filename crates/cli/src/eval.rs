@@ -6,17 +6,17 @@
 //! prints a table of means (all cases, then per ambiguity kind) and, with `--json`, writes the
 //! means and every case's numbers.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, ensure};
 use clap::Args;
 use probunet::synth::{Benchmark, MIN_SIZE, Split};
-use probunet::{ProbUNet, SeededRng};
+use probunet::SeededRng;
 use serde_json::json;
 
 use crate::folder::read_folder;
-use crate::model_io::{self, RunMeta};
+use crate::model_io;
 use crate::train::step::ignores_latent;
 
 mod folder;
@@ -56,25 +56,9 @@ pub struct EvalArgs {
     pub json: Option<PathBuf>,
 }
 
-/// Loads the model at `weights` and the input size to run it at (`--size`, else the sidecar's,
-/// else 128), checked to be divisible by the model's size divisor. Shared with `probunet sample`.
-pub(crate) fn load_model_sized(
-    weights: &Path,
-    size: Option<usize>,
-) -> Result<(ProbUNet, Option<RunMeta>, usize)> {
-    let (model, meta) = model_io::load_model(weights, &model_io::device())?;
-    let size = model_io::resolve_size(size, meta.as_ref());
-    ensure!(
-        size.is_multiple_of(model.config().size_divisor()),
-        "--size {size} is not divisible by {}",
-        model.config().size_divisor()
-    );
-    Ok((model, meta, size))
-}
-
 /// Runs `probunet eval`.
 pub fn run(args: &EvalArgs) -> Result<()> {
-    let (model, meta, size) = load_model_sized(&args.weights, args.size)?;
+    let (model, meta, size) = model_io::load_model_sized(&args.weights, args.size)?;
     let deterministic = ignores_latent(&model)?;
     println!(
         "{}: {} model, {} parameters, evaluated at {size}×{size}",

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, ensure};
 use burn::tensor::{Device, Tensor, TensorData};
 use probunet::metrics::Mask;
 use probunet::{ProbUNet, SeededRng};
@@ -70,6 +70,22 @@ pub fn load_model(weights: &Path, device: &Device) -> Result<(ProbUNet, Option<R
 /// The input size to use: the flag if given, else the sidecar's, else 128 (the paper's).
 pub fn resolve_size(flag: Option<usize>, meta: Option<&RunMeta>) -> usize {
     flag.or(meta.map(|m| m.size)).unwrap_or(128)
+}
+
+/// Loads the model at `weights` and the input size to run it at (`--size`, else the sidecar's,
+/// else 128), checked to be divisible by the model's size divisor. Used by `eval` and `sample`.
+pub fn load_model_sized(
+    weights: &Path,
+    size: Option<usize>,
+) -> Result<(ProbUNet, Option<RunMeta>, usize)> {
+    let (model, meta) = load_model(weights, &device())?;
+    let size = resolve_size(size, meta.as_ref());
+    ensure!(
+        size.is_multiple_of(model.config().size_divisor()),
+        "--size {size} is not divisible by {}",
+        model.config().size_divisor()
+    );
+    Ok((model, meta, size))
 }
 
 /// Row-major `[0, 1]` images of `size × size` → `[B, 1, size, size]`.

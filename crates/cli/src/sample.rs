@@ -12,7 +12,6 @@ use clap::Args;
 use probunet::SeededRng;
 use probunet::metrics::UncertaintyMap;
 
-use crate::eval::load_model_sized;
 use crate::folder::load_grey;
 use crate::model_io;
 use crate::png::{write_grey, write_mask};
@@ -48,7 +47,7 @@ pub struct SampleArgs {
 /// Runs `probunet sample`.
 pub fn run(args: &SampleArgs) -> Result<()> {
     ensure!(args.n > 0, "--n must be at least 1");
-    let (model, _, size) = load_model_sized(&args.weights, args.size)?;
+    let (model, _, size) = model_io::load_model_sized(&args.weights, args.size)?;
     let grey = load_grey(&args.image, size)?;
     let image: Vec<f32> = grey.as_raw().iter().map(|&v| v as f32 / 255.0).collect();
     let (samples, mean) =
