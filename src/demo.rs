@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use imaging::Slice;
 use probunet::metrics::Mask;
 use probunet::synth::AmbiguityKind;
 use serde::Deserialize;
@@ -57,8 +58,8 @@ pub struct Hypothesis {
 pub struct DemoCase {
     pub name: String,
     pub kind: AmbiguityKind,
-    pub image_bytes: Arc<Vec<u8>>,
-    pub image_file: String,
+    /// The case's image, decoded once.
+    pub slice: Arc<Slice>,
     pub hypotheses: Vec<Hypothesis>,
 }
 
@@ -76,7 +77,10 @@ pub async fn load_index() -> Result<Vec<DemoEntry>, String> {
 /// Fetches one case with its hypothesis masks.
 pub async fn load_case(entry: &DemoEntry) -> Result<DemoCase, String> {
     let doc: CaseDoc = fetch_json(&format!("{DEMO_DIR}/{}", entry.file)).await?;
-    let image_bytes = fetch_bytes(&format!("{DEMO_DIR}/{}", doc.image), |_, _| {}).await?;
+    let image_path = format!("{DEMO_DIR}/{}", doc.image);
+    let image_bytes = fetch_bytes(&image_path, |_, _| {}).await?;
+    let slice = imaging::decode(&image_bytes, Some(&doc.image))
+        .map_err(|error| format!("{image_path}: {error}"))?;
     let mut hypotheses = Vec::with_capacity(doc.hypotheses.len());
     for hypothesis in doc.hypotheses {
         let path = format!("{DEMO_DIR}/{}", hypothesis.file);
@@ -95,8 +99,7 @@ pub async fn load_case(entry: &DemoEntry) -> Result<DemoCase, String> {
     Ok(DemoCase {
         name: doc.name,
         kind: doc.kind,
-        image_bytes: Arc::new(image_bytes),
-        image_file: doc.image,
+        slice: Arc::new(slice),
         hypotheses,
     })
 }

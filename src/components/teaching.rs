@@ -19,9 +19,7 @@ pub fn Teaching() -> impl IntoView {
                 && a.crop.map.origin == (0.0, 0.0)
         });
         let (w, h) = demo.hypotheses.first().map(|h| h.mask.shape())?;
-        let grey = imaging::decode(&demo.image_bytes, None)
-            .map(|slice| slice.windowed(slice.window))
-            .unwrap_or_else(|_| vec![0.0; w * h]);
+        let grey = demo.slice.windowed(demo.slice.window);
         let rows = demo
             .hypotheses
             .iter()

@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, ensure};
 use clap::Args;
-use probunet::synth::{Benchmark, MIN_SIZE, Split};
 use probunet::SeededRng;
+use probunet::synth::{Benchmark, MIN_SIZE, Split};
 use serde_json::json;
 
 use crate::folder::read_folder;
