@@ -11,6 +11,7 @@ mod image_info;
 mod input;
 mod latent_map;
 mod loss_chart;
+mod mask_editor;
 mod overlay;
 mod status;
 mod teaching;

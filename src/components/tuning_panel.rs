@@ -8,6 +8,7 @@ use wasm_bindgen::JsCast;
 
 use super::canvas::RgbaCanvas;
 use super::loss_chart::LossChart;
+use super::mask_editor::MaskEditor;
 use super::weights_files::WeightsFiles;
 use crate::browser::read_file;
 use crate::render::{MASK_COLOUR, tile_rgba};
@@ -70,6 +71,7 @@ pub fn TuningPanel() -> impl IntoView {
                 "Add images and masks…"
                 <input id="tuning-files" type="file" multiple accept=".png,.dcm,.jpg,.jpeg" on:change=on_files />
             </label>
+            <MaskEditor />
             <ul class="problems">
                 {move || tuning.problems.get().into_iter().map(|p| view! { <li class="error">{p}</li> }).collect_view()}
             </ul>

@@ -8,6 +8,7 @@
 //! WebGPU kernel for the gradient of bilinear upsampling (the U-Net's decoder), and the panic
 //! it raises would take the page down.
 
+pub mod drawing;
 mod pairs;
 
 use std::sync::Arc;
@@ -113,6 +114,14 @@ impl Tuning {
             let last = self.pairs.with_untracked(Vec::len) - 1;
             self.held_out.set(Some(last));
         }
+    }
+
+    /// Adds one pair made in the page (a crop and masks drawn over it).
+    pub fn add_pair(self, pair: Pair) {
+        self.pairs.update(|pairs| {
+            pairs.retain(|p| p.name != pair.name);
+            pairs.push(Arc::new(pair));
+        });
     }
 
     pub fn remove(self, index: usize) {

@@ -88,3 +88,46 @@ for (const { name, webgpu, query } of [
     }
   });
 }
+
+test("masks drawn over the crop become a training pair", async () => {
+  const browser = await launchBrowser({ webgpu: false });
+  try {
+    const { page, consoleErrors } = await openApp(browser, `${server.url}/`);
+    await waitForBackend(page);
+    await waitForModel(page);
+    await page.click("#open-example");
+    await page.waitForSelector("#gallery[data-count]", { timeout: 120_000 });
+    await page.click("#mask-editor summary");
+    const box = await page.locator("#mask-canvas").boundingBox();
+    const stroke = async (from, to) => {
+      await page.mouse.move(box.x + box.width * from[0], box.y + box.height * from[1]);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * to[0], box.y + box.height * to[1], { steps: 8 });
+      await page.mouse.up();
+    };
+    const painted = () =>
+      page.evaluate(() => {
+        const canvas = document.querySelector("#mask-canvas");
+        const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let i = 0; i < data.length; i += 4) if (data[i + 2] > data[i] + 60) n++; // the cyan outline/tint
+        return n;
+      });
+    const blank = await painted();
+    await stroke([0.4, 0.4], [0.6, 0.6]);
+    const afterStroke = await painted();
+    assert.ok(afterStroke > blank, `the brush paints: ${blank} → ${afterStroke}`);
+    await page.click("#mask-undo");
+    assert.equal(await painted(), blank, "undo removes the stroke");
+    await stroke([0.4, 0.4], [0.6, 0.6]);
+    await page.click("#keep-rater");
+    await stroke([0.3, 0.5], [0.7, 0.5]);
+    await page.click("#keep-rater");
+    await page.click("#add-drawn-pair");
+    await page.waitForFunction(() => document.querySelectorAll(".tuning-pair").length === 1);
+    assert.match(await page.locator(".tuning-pair").textContent(), /CT_small\.dcm.*2 mask/);
+    assert.deepEqual(consoleErrors, []);
+  } finally {
+    await browser.close();
+  }
+});
