@@ -14,7 +14,12 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches
       .keys()
-      .then((names) => Promise.all(names.filter((name) => name !== CACHE).map((name) => caches.delete(name))))
+      // Old versions of this worker's cache only: the page keeps fine-tuned weights in its own.
+      .then((names) =>
+        Promise.all(
+          names.filter((name) => name.startsWith("probseg-v") && name !== CACHE).map((name) => caches.delete(name)),
+        ),
+      )
       .then(() => self.clients.claim()),
   );
 });

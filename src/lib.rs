@@ -13,6 +13,7 @@ pub mod demo;
 pub mod engine;
 pub mod render;
 pub mod smoke_test;
+pub mod storage;
 pub mod tuning;
 pub mod viewport;
 mod webgpu;

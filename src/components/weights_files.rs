@@ -48,14 +48,37 @@ pub fn WeightsFiles() -> impl IntoView {
             }
         });
     };
+    let note = RwSignal::new(None::<String>);
+    let keep = move |_| {
+        let Some(bytes) = wb.weights() else { return };
+        spawn_local(async move {
+            let outcome = crate::storage::keep_weights(&bytes).await;
+            note.set(Some(match outcome {
+                Ok(()) => "Kept in this browser: the page will start from these weights.".into(),
+                Err(error) => format!("Could not keep the weights: {error}"),
+            }));
+        });
+    };
+    let forget = move |_| {
+        spawn_local(async move {
+            let outcome = crate::storage::forget_weights().await;
+            note.set(Some(match outcome {
+                Ok(()) => "Forgotten: the page will start from the shipped model.".into(),
+                Err(error) => format!("Could not forget the weights: {error}"),
+            }));
+        });
+    };
     view! {
         <div class="controls weights-files">
+            <button id="keep-weights" on:click=keep>"Keep in this browser"</button>
+            <button id="forget-weights" on:click=forget>"Forget kept weights"</button>
             <button id="reset-model" on:click=move |_| wb.load_shipped()>"Reset to the shipped model"</button>
             <button id="save-weights" on:click=save>"Save weights…"</button>
             <label class="button">
                 "Load weights…"
                 <input id="load-weights" type="file" accept=".bpk" on:change=load />
             </label>
+            <span id="weights-note" class="muted">{move || note.get()}</span>
         </div>
     }
 }

@@ -169,7 +169,16 @@ impl Workbench {
             }
             self.demos_cached.set(true);
         });
-        self.load_shipped();
+        spawn_local(async move {
+            // Weights the person kept in this browser come first; otherwise the shipped ones.
+            if let Ok(Some(bytes)) = crate::storage::kept_weights().await {
+                let origin = "your fine-tuned weights, kept in this browser".to_string();
+                if self.install_weights(bytes, origin).is_ok() {
+                    return;
+                }
+            }
+            self.load_shipped();
+        });
     }
 
     /// Downloads the shipped weights (with progress) and makes them the model in use.

@@ -79,6 +79,14 @@ for (const { name, webgpu, query } of [
       await page.setInputFiles("#load-weights", saved);
       await page.waitForFunction(() => /loaded from/.test(document.querySelector("#model-status").textContent));
 
+      // Kept in this browser, they survive a reload; forgotten, the shipped model is back.
+      await page.click("#keep-weights");
+      await page.waitForFunction(() => /Kept in this browser/.test(document.querySelector("#weights-note").textContent));
+      await page.reload();
+      await waitForModel(page);
+      assert.match(await page.locator("#model-status").textContent(), /kept in this browser/);
+      await page.click("#forget-weights");
+      await page.waitForFunction(() => /Forgotten/.test(document.querySelector("#weights-note").textContent));
       await page.click("#reset-model");
       await page.waitForFunction(() => /shipped weights/.test(document.querySelector("#model-status").textContent));
       assert.deepEqual(consoleErrors, []);
