@@ -1,7 +1,7 @@
 //! The weights the page ships (`public/model/probunet-small.bpk`) load, and have really learnt a
 //! distribution of segmentations: on held-out synthetic cases their samples are diverse and
 //! beat what a single mask can reach. Thresholds sit well inside the README's 100-case figures
-//! (GED₁₀₀ 0.122, diversity 0.272, frequency error 0.141) so sampling noise on 20 cases
+//! (GED₁₀₀ 0.109, diversity 0.273, frequency error 0.137) so sampling noise on 20 cases
 //! cannot fail them, while a broken export, a collapsed posterior or untrained weights would.
 
 use std::path::PathBuf;
