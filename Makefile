@@ -15,13 +15,14 @@ E2E_DIR := tests/e2e
 NATIVE := --workspace --exclude probseg-web
 export PATH := $(CARGO_BIN):$(PATH)
 
-.PHONY: help tools browser-deps build serve test lint test-native test-wasm test-e2e bench-native clean-dist
+.PHONY: help tools browser-deps build serve test lint test-native test-wasm test-e2e bench bench-peers bench-native bench-native-run bench-web bench-web-run clean-dist
 
 help:
 	@echo "make serve   build the app (release) and serve it on http://127.0.0.1:8080"
 	@echo "make test    run every test: fmt, clippy (native + wasm32), native, wasm (Chromium), e2e"
 	@echo "make build   release build of the app into dist/"
-	@echo "make bench-native   native CPU benchmark of the paper model (medians; see BENCHMARKS.md)"
+	@echo "make bench   every benchmark beside ../shared/peers in one run; rewrites BENCHMARKS.md"
+	@echo "make bench-native / bench-web   one of them (each runs the peers first)"
 
 ## Toolchain: wasm32 target, trunk, wasm-bindgen-cli (exact version), crate sources.
 tools:
@@ -68,10 +69,32 @@ test-wasm:
 test-e2e: build browser-deps
 	cd $(E2E_DIR) && node --test --test-concurrency=1 ./*.test.mjs
 
-# Native CPU benchmark (paper preset, 128², batch 1). Compare with ../shared/peers in the same
-# session: `cp -r ../shared/peers /tmp/peers && bash /tmp/peers/run.sh` (see its README).
-bench-native:
-	cargo bench -p probunet --bench native
+## Benchmarks. Each compares with ../shared/peers (PyTorch, onnxruntime, ONNX Runtime Web) run
+## in the same command, on the same machine, and rewrites its table in BENCHMARKS.md.
+# The peers' copy (its venv holds torch, ~5 GB) lives outside the checkout and is reused.
+PEERS_DIR ?= $(HOME)/.cache/probseg/peers
+BENCH_OUT := $(CURDIR)/target/bench
+
+bench: bench-peers bench-native-run bench-web-run
+	PEERS_DIR=$(PEERS_DIR) node bench/report.mjs
+
+bench-native: bench-peers bench-native-run
+	PEERS_DIR=$(PEERS_DIR) node bench/report.mjs
+
+bench-web: bench-peers bench-web-run
+	PEERS_DIR=$(PEERS_DIR) node bench/report.mjs
+
+bench-peers:
+	@[[ -f $(PEERS_DIR)/run.sh ]] || { mkdir -p $(PEERS_DIR) && cp -r ../shared/peers/. $(PEERS_DIR)/ && chmod -R u+w $(PEERS_DIR); }
+	bash $(PEERS_DIR)/run.sh
+
+# Native CPU benchmark (paper preset, 128², batch 1; BENCH_PRESET / BENCH_RUNS change it).
+bench-native-run:
+	BENCH_JSON=$(BENCH_OUT)/native.json cargo bench -p probunet --bench native
+
+# The page's own benchmark in headless Chromium on the release build (bench/web.mjs).
+bench-web-run: build browser-deps
+	node bench/web.mjs
 
 clean-dist:
 	rm -rf dist

@@ -20,12 +20,20 @@ async function enableOffline(appFiles) {
 }
 
 const tag = document.querySelector("script[data-wasm-js]");
+// The shipped weights download beside the wasm instead of after it (the app takes this promise,
+// src/workbench/mod.rs): page ready is wasm compile + model load, not their sum with a fetch.
+window.probsegWeights = fetch(tag.dataset.weights).then((response) =>
+  response.ok ? response.arrayBuffer() : Promise.reject(new Error(`HTTP ${response.status}`)),
+);
+window.probsegWeights.catch(() => {}); // the app reports a failure when it fetches again
 try {
-  await enableOffline([tag.dataset.wasmJs, tag.dataset.wasm]);
+  await enableOffline([tag.dataset.wasmJs, tag.dataset.wasm, tag.dataset.weights]);
 } catch (error) {
   console.warn("offline use unavailable:", error);
 }
 
-const { default: init } = await import(tag.dataset.wasmJs);
-const wasm = await init({ module_or_path: tag.dataset.wasm });
+const app = await import(tag.dataset.wasmJs);
+const wasm = await app.default({ module_or_path: tag.dataset.wasm });
+// The page's own benchmark (`make bench-web` calls it; src/bench.rs).
+window.probsegBench = app.probsegBench;
 dispatchEvent(new CustomEvent("TrunkApplicationStarted", { detail: { wasm } }));

@@ -46,6 +46,24 @@ pub async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
+/// Takes the download the loader script started under `window[name]` (a promise of an
+/// `ArrayBuffer`), once: `None` when there is none, `Some(Err)` when it failed.
+pub async fn take_prefetched(name: &str) -> Option<Result<Vec<u8>, String>> {
+    let window: JsValue = web_sys::window()?.into();
+    let key = JsValue::from_str(name);
+    let promise = js_sys::Reflect::get(&window, &key)
+        .ok()?
+        .dyn_into::<Promise>()
+        .ok()?;
+    let _ = js_sys::Reflect::delete_property(window.unchecked_ref::<js_sys::Object>(), &key);
+    Some(
+        JsFuture::from(promise)
+            .await
+            .map(|buffer| Uint8Array::new(&buffer).to_vec())
+            .map_err(js_error),
+    )
+}
+
 /// GETs `path` from the page's own origin, reporting `(received, total)` bytes as they arrive
 /// (`total` is `None` when the server sends no length).
 pub async fn fetch_bytes(

@@ -44,16 +44,23 @@ impl Engine {
     /// Runs the U-Net and the prior on a prepared crop.
     pub async fn encode(&self, crop: &Prepared) -> Result<Encoding, String> {
         let (w, h) = (crop.width as usize, crop.height as usize);
+        self.encode_pixels(crop.data.clone(), w, h).await
+    }
+
+    /// Runs the U-Net and the prior on `w`×`h` model intensities (row-major, in [0, 1]).
+    pub async fn encode_pixels(
+        &self,
+        pixels: Vec<f32>,
+        w: usize,
+        h: usize,
+    ) -> Result<Encoding, String> {
         let divisor = self.size_divisor();
-        if w % divisor != 0 || h % divisor != 0 {
+        if !w.is_multiple_of(divisor) || !h.is_multiple_of(divisor) {
             return Err(format!(
                 "the crop is {w}×{h} pixels; the model needs multiples of {divisor}"
             ));
         }
-        let x = Tensor::<4>::from_data(
-            TensorData::new(crop.data.clone(), [1, 1, h, w]),
-            &self.backend.device,
-        );
+        let x = Tensor::<4>::from_data(TensorData::new(pixels, [1, 1, h, w]), &self.backend.device);
         let encoded = self.model.encode(x);
         let prior = HostPrior::read(&encoded, 0)
             .await

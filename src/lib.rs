@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod backend;
+pub mod bench;
 pub mod browser;
 mod components;
 pub mod demo;

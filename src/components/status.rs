@@ -24,8 +24,13 @@ pub fn ModelStatusLine() -> impl IntoView {
             }
             .into_any()
         }
-        ModelStatus::Ready { parameters, origin } => view! {
-            <p id="model-status" data-state="ready" class="status ready">
+        ModelStatus::Ready {
+            parameters,
+            origin,
+            since_start_ms,
+        } => view! {
+            <p id="model-status" data-state="ready" class="status ready"
+                data-ready-ms=format!("{since_start_ms:.0}")>
                 {format!("Model ready: {:.2} M parameters ({origin})", parameters as f64 / 1e6)}
             </p>
         }

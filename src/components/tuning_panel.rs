@@ -144,9 +144,12 @@ fn RunStatus() -> impl IntoView {
                 let eta = (p.total - p.step) as f64 / p.steps_per_s.max(1e-6);
                 view! {
                     <p id="tuning-progress" data-step=p.step.to_string()
-                        data-steps-per-s=format!("{:.3}", p.steps_per_s)>
+                        data-steps-per-s=format!("{:.3}", p.steps_per_s) data-backend=p.backend.id()>
                         <progress max=p.total.to_string() value=p.step.to_string()></progress>
-                        {format!(" step {} of {} · {:.2} steps/s · ETA {:.0} s", p.step, p.total, p.steps_per_s, eta)}
+                        {format!(
+                            " step {} of {} on {} · {:.2} steps/s · ETA {:.0} s",
+                            p.step, p.total, p.backend.label(), p.steps_per_s, eta,
+                        )}
                     </p>
                 }
             })}

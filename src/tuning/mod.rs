@@ -3,10 +3,10 @@
 //! the browser between steps (the page stays responsive), with pause and cancel. Nothing is
 //! uploaded; the tuned weights stay in this page until the person saves them.
 //!
-//! Training always runs on burn's CPU backend (flex, wasm SIMD), starting from the weights in
-//! use; the result is then installed on whichever backend samples. Why: burn-wgpu 0.22 has no
-//! WebGPU kernel for the gradient of bilinear upsampling (the U-Net's decoder), and the panic
-//! it raises would take the page down.
+//! Training runs on the backend the page samples with (WebGPU or the CPU), starting from the
+//! weights in use; every operation of the model has a gradient there (the decoder's upsampling
+//! is written for it, see `probunet::upsample`). Losses are read asynchronously, as WebGPU
+//! requires.
 
 pub mod drawing;
 mod pairs;
@@ -20,6 +20,7 @@ use probunet::{FineTuneConfig, FineTuner, LossValues, Pair, Precision, held_out_
 
 pub use pairs::pairs_from_files;
 
+use crate::backend::BackendKind;
 use crate::browser::{now_ms, sleep_ms, yield_now};
 use crate::workbench::Workbench;
 
@@ -55,6 +56,16 @@ pub struct Progress {
     pub step: usize,
     pub total: usize,
     pub steps_per_s: f64,
+    /// Where the steps run.
+    pub backend: BackendKind,
+}
+
+/// What a training loop hands back: the tuned weights (f16 burnpack, the shipped format), the
+/// steps taken, and why it stopped early (cancelled, diverged), if it did.
+struct FinishedRun {
+    weights: Vec<u8>,
+    steps: usize,
+    stopped: Option<String>,
 }
 
 /// What the person asked the running loop to do.
@@ -167,19 +178,32 @@ impl Tuning {
         self.ged_before.set(None);
         self.ged_after.set(None);
         spawn_local(async move {
-            let outcome = self.run(&weights).await.and_then(|(bytes, steps)| {
-                wb.install_weights(bytes, format!("fine-tuned in this page, {steps} steps"))
+            let (device, backend) = wb.engine().map_or((Device::flex(), BackendKind::Cpu), |e| {
+                (e.backend.device.clone(), e.backend.kind)
             });
-            if let Err(reason) = outcome {
-                self.state.set(RunState::Stopped(reason));
-            }
+            // The run ends (finished or stopped) only once its weights are in use, so what the
+            // panel says is always true of the model that samples.
+            let outcome = self.run(&weights, &device, backend).await.and_then(|run| {
+                let origin = format!("fine-tuned in this page, {} steps", run.steps);
+                wb.install_weights(run.weights, origin)?;
+                Ok(run.stopped)
+            });
+            self.state.set(match outcome {
+                Ok(None) => RunState::Finished,
+                Ok(Some(reason)) | Err(reason) => RunState::Stopped(reason),
+            });
         });
     }
 
-    /// Trains from `weights` on the CPU; returns the tuned weights (f16 burnpack, the shipped
-    /// format) and the number of steps taken.
-    async fn run(self, weights: &[u8]) -> Result<(Vec<u8>, usize), String> {
-        let model = probunet::load_weights(weights, &Device::flex()).map_err(|e| e.to_string())?;
+    /// Trains from `weights` on `device`; returns the tuned weights and why the loop stopped
+    /// early, if it did.
+    async fn run(
+        self,
+        weights: &[u8],
+        device: &Device,
+        backend: BackendKind,
+    ) -> Result<FinishedRun, String> {
+        let model = probunet::load_weights(weights, device).map_err(|e| e.to_string())?;
         let all = self.pairs.get_untracked();
         let held_out = self
             .held_out
@@ -230,6 +254,7 @@ impl Tuning {
                 step: tuner.steps_done(),
                 total,
                 steps_per_s: tuner.steps_done() as f64 / seconds.max(1e-3),
+                backend,
             }));
         }
         let model = tuner.model();
@@ -237,10 +262,14 @@ impl Tuning {
             let ged = held_out_ged(&model, pair, GED_SAMPLES, 0).await;
             self.ged_after.set(ged.ok());
         }
-        self.state
-            .set(stop.map_or(RunState::Finished, RunState::Stopped));
-        let bytes = probunet::save_weights(&model, Precision::Half).map_err(|e| e.to_string())?;
-        Ok((bytes, tuner.steps_done()))
+        let weights = probunet::save_weights_async(&model, Precision::Half)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(FinishedRun {
+            weights,
+            steps: tuner.steps_done(),
+            stopped: stop,
+        })
     }
 }
 

@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::analysis::{Analysis, LatentMap};
-use crate::browser::fetch_bytes;
+use crate::browser::{fetch_bytes, now_ms, take_prefetched};
 use crate::demo::{self, DemoCase, DemoEntry};
 use crate::engine::{Encoding, Engine};
 use crate::smoke_test::BackendReport;
@@ -22,6 +22,9 @@ mod jobs;
 
 /// The shipped weights, relative to the page (written by `probunet export`).
 pub const SHIPPED_WEIGHTS: &str = "public/model/probunet-small.bpk";
+/// The global through which `public/loader.js` hands over its early download of
+/// [`SHIPPED_WEIGHTS`] (Trunk.toml's `data-weights` names the same file).
+const PREFETCHED_WEIGHTS: &str = "probsegWeights";
 
 /// Side of the model's input crop in pixels: the shipped model was trained on 64² crops.
 pub const CROP_SIDE: u32 = 64;
@@ -36,10 +39,12 @@ pub enum ModelStatus {
         received: u64,
         total: Option<u64>,
     },
-    /// `origin` says where the weights came from, for the status line.
+    /// `origin` says where the weights came from, for the status line; `since_start_ms` when
+    /// the model became usable, in ms since the navigation started (what "page ready" means).
     Ready {
         parameters: usize,
         origin: String,
+        since_start_ms: f64,
     },
     Failed(String),
 }
@@ -153,53 +158,68 @@ impl Workbench {
         }
     }
 
-    /// Loads the shipped weights onto the chosen backend and the demo list.
+    /// Loads the weights onto the chosen backend, then the teaching cases. In that order: the
+    /// page is ready when the model is, and decoding cases meanwhile would slow its download.
     pub fn start(self, report: BackendReport) {
         self.backend.set(Some(report));
         spawn_local(async move {
-            let index = demo::load_index().await;
-            self.demos.set(index.clone());
-            // Fetch every case now: they open at once, and the service worker keeps them
-            // for offline teaching.
-            for entry in index.unwrap_or_default() {
-                if let Ok(case) = demo::load_case(&entry).await {
-                    self.demo_cache
-                        .update_value(|cache| cache.push(Arc::new(case)));
-                }
-            }
-            self.demos_cached.set(true);
+            self.load_first_weights().await;
+            self.prefetch_demos().await;
         });
-        spawn_local(async move {
-            // Weights the person kept in this browser come first; otherwise the shipped ones.
-            if let Ok(Some(bytes)) = crate::storage::kept_weights().await {
-                let origin = "your fine-tuned weights, kept in this browser".to_string();
-                if self.install_weights(bytes, origin).is_ok() {
-                    return;
-                }
+    }
+
+    /// Weights the person kept in this browser come first; otherwise the shipped ones.
+    async fn load_first_weights(self) {
+        if let Ok(Some(bytes)) = crate::storage::kept_weights().await {
+            let origin = "your fine-tuned weights, kept in this browser".to_string();
+            if self.install_weights(bytes, origin).is_ok() {
+                return;
             }
-            self.load_shipped();
-        });
+        }
+        self.fetch_shipped().await;
+    }
+
+    /// The teaching cases' list, then every case: they open at once, and the service worker
+    /// keeps them for offline teaching.
+    async fn prefetch_demos(self) {
+        let index = demo::load_index().await;
+        self.demos.set(index.clone());
+        for entry in index.unwrap_or_default() {
+            if let Ok(case) = demo::load_case(&entry).await {
+                self.demo_cache
+                    .update_value(|cache| cache.push(Arc::new(case)));
+            }
+        }
+        self.demos_cached.set(true);
     }
 
     /// Downloads the shipped weights (with progress) and makes them the model in use.
     pub fn load_shipped(self) {
-        spawn_local(async move {
-            self.model.set(ModelStatus::Loading {
-                received: 0,
-                total: None,
-            });
-            let bytes = fetch_bytes(SHIPPED_WEIGHTS, |received, total| {
-                self.model.set(ModelStatus::Loading { received, total });
-            })
-            .await;
-            let installed = bytes.and_then(|bytes| {
-                let origin = format!("shipped weights, {:.1} MB", bytes.len() as f64 / 1e6);
-                self.install_weights(bytes, origin)
-            });
-            if let Err(error) = installed {
-                self.model.set(ModelStatus::Failed(error));
-            }
+        spawn_local(self.fetch_shipped());
+    }
+
+    async fn fetch_shipped(self) {
+        self.model.set(ModelStatus::Loading {
+            received: 0,
+            total: None,
         });
+        // The loader starts this download beside the wasm's; fetch again only if it failed.
+        let bytes = match take_prefetched(PREFETCHED_WEIGHTS).await {
+            Some(Ok(bytes)) => Ok(bytes),
+            _ => {
+                fetch_bytes(SHIPPED_WEIGHTS, |received, total| {
+                    self.model.set(ModelStatus::Loading { received, total });
+                })
+                .await
+            }
+        };
+        let installed = bytes.and_then(|bytes| {
+            let origin = format!("shipped weights, {:.1} MB", bytes.len() as f64 / 1e6);
+            self.install_weights(bytes, origin)
+        });
+        if let Err(error) = installed {
+            self.model.set(ModelStatus::Failed(error));
+        }
     }
 
     /// The loaded model, if any.
@@ -224,7 +244,11 @@ impl Workbench {
         let parameters = engine.config().num_params();
         self.engine.set_value(Some(Rc::new(engine)));
         self.weights.set_value(Some(Arc::new(bytes)));
-        self.model.set(ModelStatus::Ready { parameters, origin });
+        self.model.set(ModelStatus::Ready {
+            parameters,
+            origin,
+            since_start_ms: now_ms(),
+        });
         if self.image.get_untracked().is_some() {
             self.analyse();
         }

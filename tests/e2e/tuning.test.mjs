@@ -58,6 +58,7 @@ for (const { name, webgpu, query } of [
           first: Number(chart.dataset.firstLoss),
           last: Number(chart.dataset.lastLoss),
           stepsPerS: Number(document.querySelector("#tuning-progress").dataset.stepsPerS),
+          trainedOn: document.querySelector("#tuning-progress").dataset.backend,
           gedBefore: Number(document.querySelector("#ged-before").dataset.value),
           gedAfter: Number(document.querySelector("#ged-after").dataset.value),
           model: document.querySelector("#model-status").textContent,
@@ -65,6 +66,7 @@ for (const { name, webgpu, query } of [
       });
       console.log(`fine-tuning (${name}): ${JSON.stringify(run)}, ${seconds.toFixed(1)} s wall`);
       assert.equal(run.steps, STEPS);
+      assert.equal(run.trainedOn, name, "training runs on the backend the page samples with");
       assert.ok(run.last < run.first, `the loss must fall: ${JSON.stringify(run)}`);
       assert.ok(run.gedBefore >= 0 && run.gedBefore <= 2, JSON.stringify(run));
       assert.ok(run.gedAfter >= 0 && run.gedAfter <= 2, JSON.stringify(run));

@@ -2,19 +2,29 @@
 //!
 //! `cargo bench -p probunet --bench native` — prints a Markdown table of medians (and minima).
 //! `BENCH_RUNS=n` sets the timed runs per row (default 15); `BENCH_PRESET=small|tiny` another model.
-//! Rows follow `shared/peers/NOTES.md` so they compare one to one with the PyTorch figures.
+//! Rows follow `shared/peers/NOTES.md` so they compare one to one with the PyTorch figures;
+//! `BENCH_JSON=path` also writes them as JSON (with the peers' key of each row) for
+//! `bench/report.mjs`, which puts them beside the peers' figures of the same run.
 
 use std::time::{Duration, Instant};
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use probunet::{Batch, ProbUNet, ProbUNetConfig, SeededRng, Trainer, TrainerConfig};
 
+/// One measured row: label, the matching key in the peers' results (if any), median, minimum.
+struct Row {
+    label: String,
+    peer: Option<&'static str>,
+    median: Duration,
+    min: Duration,
+}
+
 fn time(
-    label: &str,
+    (label, peer): (&str, Option<&'static str>),
     runs: usize,
     mut f: impl FnMut(),
     device: &Device,
-) -> (String, Duration, Duration) {
+) -> Row {
     f(); // warm-up (allocations, kernel choice)
     device.sync().unwrap();
     let mut times: Vec<Duration> = (0..runs)
@@ -26,8 +36,16 @@ fn time(
         })
         .collect();
     times.sort();
-    let row = (label.to_string(), times[times.len() / 2], times[0]);
-    eprintln!("{:<44} median {:>9.1?}  min {:>9.1?}", row.0, row.1, row.2);
+    let row = Row {
+        label: label.to_string(),
+        peer,
+        median: times[times.len() / 2],
+        min: times[0],
+    };
+    eprintln!(
+        "{:<44} median {:>9.1?}  min {:>9.1?}",
+        row.label, row.median, row.min
+    );
     row
 }
 
@@ -68,7 +86,10 @@ fn main() {
 
     let mut rows = Vec::new();
     rows.push(time(
-        "(a) encode (U-Net + prior + fcomb projection)",
+        (
+            "(a) encode (U-Net + prior + fcomb projection)",
+            Some("a_encode"),
+        ),
         runs,
         || {
             let e = model.encode(x.clone());
@@ -77,25 +98,28 @@ fn main() {
         &device,
     ));
     rows.push(time(
-        "(b) 1 sample given (a), fast path",
+        ("(b) 1 sample given (a), fast path", Some("b_sample1")),
         runs,
         || read(model.sample(&enc, z1.clone())),
         &device,
     ));
     rows.push(time(
-        "(c) 16 samples given (a), fast path, batched",
+        (
+            "(c) 16 samples given (a), fast path, batched",
+            Some("c_sample16_batched"),
+        ),
         runs,
         || read(model.sample(&enc, z16.clone())),
         &device,
     ));
     rows.push(time(
-        "(c) 16 samples given (a), plain concat path",
+        ("(c) 16 samples given (a), plain concat path", None),
         runs,
         || read(model.sample_plain(&enc, z16.clone())),
         &device,
     ));
     rows.push(time(
-        "(a)+(b) encode + 1 sample",
+        ("(a)+(b) encode + 1 sample", None),
         runs,
         || {
             let e = model.encode(x.clone());
@@ -104,7 +128,10 @@ fn main() {
         &device,
     ));
     rows.push(time(
-        "(a)+(c) encode + 16 samples (sample_n)",
+        (
+            "(a)+(c) encode + 16 samples (sample_n)",
+            Some("c_total_encode_plus16"),
+        ),
         runs,
         || {
             let e = model.encode(x.clone());
@@ -113,7 +140,7 @@ fn main() {
         &device,
     ));
     rows.push(time(
-        "(d) naive: 16 full forwards at batch 1",
+        ("(d) naive: 16 full forwards at batch 1", Some("d_naive16")),
         runs.div_ceil(4).max(3),
         || {
             for i in 0..16 {
@@ -132,8 +159,9 @@ fn main() {
         };
         let mut trainer = Trainer::new(model.clone(), TrainerConfig::new());
         let label = format!("(e) training step, batch {b}");
+        let peer = if b == 1 { "e_train_b1" } else { "e_train_b8" };
         rows.push(time(
-            &label,
+            (&label, Some(peer)),
             if b == 1 {
                 runs
             } else {
@@ -151,16 +179,49 @@ fn main() {
     );
     println!("| measurement | median | min |");
     println!("|---|---|---|");
-    for (label, median, min) in &rows {
-        println!("| {label} | {:.1} ms | {:.1} ms |", ms(*median), ms(*min));
+    for row in &rows {
+        println!(
+            "| {} | {:.1} ms | {:.1} ms |",
+            row.label,
+            ms(row.median),
+            ms(row.min)
+        );
     }
-    let get = |i: usize| ms(rows[i].1);
+    let get = |i: usize| ms(rows[i].median);
     println!(
         "\n16 vs 1 sample given encode: {:.2}×; encode+16 vs encode+1: {:.2}×; naive 16 vs encode+16: {:.1}×",
         get(2) / get(1),
         get(5) / get(4),
         get(6) / get(5)
     );
+    if let Ok(path) = std::env::var("BENCH_JSON") {
+        write_json(&path, &preset, s, runs, &rows);
+    }
+}
+
+/// The rows as JSON for `bench/report.mjs`.
+fn write_json(path: &str, preset: &str, side: usize, runs: usize, rows: &[Row]) {
+    let json = serde_json::json!({
+        "unix_s": std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        "preset": preset,
+        "side": side,
+        "runs": runs,
+        "threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        "rows": rows.iter().map(|r| serde_json::json!({
+            "label": r.label,
+            "peer": r.peer,
+            "median_ms": ms(r.median),
+            "min_ms": ms(r.min),
+        })).collect::<Vec<_>>(),
+    });
+    let path = std::path::Path::new(path);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).expect("create the JSON's folder");
+    }
+    std::fs::write(path, serde_json::to_string_pretty(&json).unwrap()).expect("write BENCH_JSON");
+    eprintln!("wrote {}", path.display());
 }
 
 fn ms(d: Duration) -> f64 {

@@ -21,6 +21,23 @@ use crate::model::{Encoded, ProbUNet};
 #[error("reading the model's output back from the device failed: {0}")]
 pub struct ReadError(String);
 
+impl ReadError {
+    pub(crate) fn new(reason: String) -> Self {
+        Self(reason)
+    }
+}
+
+/// Finishes a future that completes on its first poll, as every read on the CPU backend does,
+/// so native code (CLI, tests) can call the async reads without an executor. `None` when the
+/// future would have to wait (a GPU read).
+pub fn complete_now<F: std::future::Future>(future: F) -> Option<F::Output> {
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::pin!(future).as_mut().poll(&mut context) {
+        std::task::Poll::Ready(output) => Some(output),
+        std::task::Poll::Pending => None,
+    }
+}
+
 async fn read_f32(tensor: Tensor<2>) -> Result<Vec<f32>, ReadError> {
     let data = tensor
         .into_data_async()

@@ -12,6 +12,7 @@ pub mod explore;
 pub mod fcomb;
 pub mod finetune;
 pub mod gaussian_encoder;
+pub mod host_copy;
 pub mod init;
 pub mod loss;
 pub mod metrics;
@@ -20,17 +21,19 @@ pub mod probe;
 pub mod synth;
 pub mod train;
 pub mod unet;
+pub mod upsample;
 pub mod weights;
 
 pub use config::{ConfigError, ProbUNetConfig};
-pub use explore::{GridCell, HostPrior, ReadError, decode_masks};
+pub use explore::{GridCell, HostPrior, ReadError, complete_now, decode_masks};
 pub use finetune::{Augmentation, FineTuneConfig, FineTuneError, FineTuner, Pair, held_out_ged};
 pub use gaussian_encoder::{DiagonalGaussian, LOG_SIGMA_BOUNDS};
+pub use host_copy::copy_to_host;
 pub use init::SeededRng;
 pub use loss::{LossConfig, LossParts, LossValues};
 pub use model::{Encoded, ProbUNet, Samples, TrainOutput, argmax_masks, one_hot};
 pub use train::{Batch, Trainer, TrainerConfig};
 pub use weights::{
     Precision, WeightsError, load_pytorch_safetensors, load_weights, load_weights_expecting,
-    save_weights,
+    save_weights, save_weights_async,
 };

@@ -87,14 +87,7 @@ mod tests {
     use super::*;
 
     fn block_on<F: std::future::Future>(future: F) -> F::Output {
-        // The flex backend completes reads synchronously, so one poll finishes the future.
-        let waker = std::task::Waker::noop();
-        let mut context = std::task::Context::from_waker(waker);
-        let mut future = std::pin::pin!(future);
-        match future.as_mut().poll(&mut context) {
-            std::task::Poll::Ready(output) => output,
-            std::task::Poll::Pending => panic!("flex read did not complete synchronously"),
-        }
+        crate::complete_now(future).expect("flex completes reads at once")
     }
 
     #[test]

@@ -4,17 +4,19 @@
 //! so PyTorch weights of that layout load one to one (see [`crate::weights`]):
 //! every level is `convs_per_level` × (3×3 conv, padding 1, + ReLU); the encoder average-pools
 //! 2×2 before every level but the first; the decoder upsamples bilinearly (half-pixel centres,
-//! PyTorch's `align_corners = false`) to the skip's size, concatenates the skip and convolves.
+//! PyTorch's `align_corners = false`, see [`crate::upsample`]) to the skip's size, concatenates
+//! the skip and convolves.
 
 use burn::module::{Module, Param};
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::tensor::activation::relu;
-use burn::tensor::module::{avg_pool2d, interpolate};
-use burn::tensor::ops::{AvgPoolOptions, InterpolateMode, InterpolateOptions};
+use burn::tensor::module::avg_pool2d;
+use burn::tensor::ops::AvgPoolOptions;
 use burn::tensor::{Device, Tensor};
 
 use crate::init::{SeededRng, he_normal_conv};
+use crate::upsample::upsample_bilinear;
 
 /// How fresh parameters are filled: He-normal from a seeded host RNG, or zeros when they are
 /// about to be overwritten by loaded weights (skips drawing 5 M random numbers).
@@ -152,12 +154,7 @@ impl Decoder {
         for block in &self.blocks {
             let skip = features.pop().expect("one skip per decoder level");
             let [_, _, h, w] = skip.dims();
-            let up = interpolate(
-                x,
-                InterpolateOptions::new(InterpolateMode::Bilinear)
-                    .with_align_corners(false)
-                    .with_output_size([h, w]),
-            );
+            let up = upsample_bilinear(x, [h, w]);
             x = block.forward(Tensor::cat(vec![up, skip], 1));
         }
         x

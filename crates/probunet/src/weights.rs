@@ -79,6 +79,18 @@ pub fn save_weights(model: &ProbUNet, precision: Precision) -> Result<Vec<u8>, W
     Ok(bytes.to_vec())
 }
 
+/// [`save_weights`] for a model on any device: the parameters are read back asynchronously
+/// first ([`crate::copy_to_host`]), which WebGPU in the browser requires.
+pub async fn save_weights_async(
+    model: &ProbUNet,
+    precision: Precision,
+) -> Result<Vec<u8>, WeightsError> {
+    let host = crate::copy_to_host(model)
+        .await
+        .map_err(|e| WeightsError::Save(e.to_string()))?;
+    save_weights(&host, precision)
+}
+
 /// Writes [`save_weights`]' bytes to `path`.
 pub fn save_weights_file(
     model: &ProbUNet,

@@ -5,6 +5,11 @@ pub fn device() -> Device {
     Device::flex()
 }
 
+/// Runs an async read on flex, which completes at once.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    probunet::complete_now(future).expect("flex completes reads at once")
+}
+
 /// A reproducible uniform [0, 1) image batch.
 pub fn image(shape: [usize; 4], seed: u64, device: &Device) -> Tensor<4> {
     let mut rng = SeededRng::new(seed);

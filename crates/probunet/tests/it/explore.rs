@@ -3,16 +3,7 @@
 use probunet::metrics::Mask;
 use probunet::{HostPrior, ProbUNet, ProbUNetConfig, SeededRng, argmax_masks, decode_masks};
 
-use crate::common::{device, image};
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    // flex completes reads synchronously, so one poll finishes the future.
-    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-    match std::pin::pin!(future).as_mut().poll(&mut context) {
-        std::task::Poll::Ready(output) => output,
-        std::task::Poll::Pending => panic!("flex read did not complete synchronously"),
-    }
-}
+use crate::common::{block_on, device, image};
 
 fn masks_of(labels: Vec<i64>, n: usize, side: usize) -> Vec<Mask> {
     labels

@@ -6,18 +6,9 @@ use probunet::{
     FineTuneConfig, FineTuneError, FineTuner, Pair, ProbUNet, ProbUNetConfig, held_out_ged,
 };
 
-use crate::common::device;
+use crate::common::{block_on, device};
 
 const SIDE: usize = 64;
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    // flex completes reads synchronously, so one poll finishes the future.
-    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-    match std::pin::pin!(future).as_mut().poll(&mut context) {
-        std::task::Poll::Ready(output) => output,
-        std::task::Poll::Pending => panic!("flex read did not complete synchronously"),
-    }
-}
 
 /// The centre 64×64 of a 180×180 fixture PNG, as model intensities in [0, 1].
 fn centre_crop(path: &std::path::Path) -> Vec<f32> {

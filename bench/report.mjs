@@ -1,0 +1,92 @@
+// Writes the benchmark tables into BENCHMARKS.md (between `<!-- bench:NAME -->` and
+// `<!-- /bench:NAME -->` markers) from this run's JSON: target/bench/web.json (bench/web.mjs),
+// target/bench/native.json (`make bench-native`) and the peers' results/*.json
+// (../shared/peers run beside them in the same command; PEERS_DIR says where).
+import { existsSync, readFileSync, writeFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { repoRoot } from "../tests/e2e/harness.mjs";
+
+const peersDir = process.env.PEERS_DIR;
+const read = (path) => (path && existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : null);
+const web = read(join(repoRoot, "target", "bench", "web.json"));
+const native = read(join(repoRoot, "target", "bench", "native.json"));
+const peerBrowser = read(peersDir && join(peersDir, "results", "browser.json"));
+const peerTorch = read(peersDir && join(peersDir, "results", "torch.json"));
+const peerOrt = read(peersDir && join(peersDir, "results", "ort.json"));
+const peerDate = (name) => {
+  const path = peersDir && join(peersDir, "results", name);
+  return path && existsSync(path) ? statSync(path).mtime.toISOString().slice(0, 16).replace("T", " ") : "–";
+};
+
+const ms = (v) => (v == null ? "–" : v >= 100 ? `${v.toFixed(0)} ms` : `${v.toFixed(1)} ms`);
+const ratio = (a, b) => (a == null || b == null ? "–" : `${(a / b).toFixed(2)}×`);
+
+function webTable() {
+  if (!web) return null;
+  const ort = peerBrowser?.configs?.find((c) => c.name === "wasm 1 thread (no COOP/COEP)")?.timings;
+  const ort2 = peerBrowser?.configs?.find((c) => c.name === "wasm 2 threads (COOP/COEP)")?.timings;
+  const lines = [
+    `Run ${web.date.slice(0, 16).replace("T", " ")} UTC, ${web.chromium} headless, medians of ${web.runs} timed runs after ` +
+      `${web.warmup} warm-up runs (min in brackets); ONNX Runtime Web from \`${peersDir ?? "(peers not run)"}\` ` +
+      `(results ${peerDate("browser.json")} UTC), same machine, same Chromium.`,
+    "",
+  ];
+  for (const [backend, ready] of Object.entries(web.ready)) {
+    lines.push(`Page ready (${backend}, navigation start → shipped model loaded, fresh context, loopback): ` +
+      `**${ms(ready.median_ms)}** (min ${ms(ready.min_ms)}).`);
+  }
+  lines.push("", "| model path (page code, `src/bench.rs`) | encode | 1 sample | 16 samples (one batch) | 16 samples (page: 2×8) | encode + 16 | 16 vs 1 sample | fine-tuning step |");
+  lines.push("|---|---|---|---|---|---|---|---|");
+  const cell = (s) => (s.median_ms == null ? "–" : `${ms(s.median_ms)} (${ms(s.min_ms)})`);
+  for (const c of web.cases) {
+    const t = c.timings;
+    const train = c.train_runs ? `${cell(t.train_step)}, batch ${c.train_batch}` : "–";
+    lines.push(`| ${c.preset} (${(c.parameters / 1e6).toFixed(2)} M), ${c.side}², ${c.backend} | ${cell(t.encode)} | ${cell(t.sample1)} | ` +
+      `${cell(t.sample16)} | ${cell(t.sample16_page)} | ${cell(t.encode_plus16)} | ${ratio(t.sample16.median_ms, t.sample1.median_ms)} | ${train} |`);
+  }
+  const row = (name, t) => t && lines.push(`| ONNX Runtime Web ${name}, paper, 128² | ${cell(t.a_encode)} | ${cell(t.b_sample1)} | ` +
+    `${cell(t.c_sample16_batched)} | – | ${cell(t.c_total_encode_plus16)} | ${ratio(t.c_sample16_batched.median_ms, t.b_sample1.median_ms)} | – |`);
+  row("wasm, 1 thread", ort);
+  row("wasm, 2 threads (COOP/COEP)", ort2);
+  const paper = web.cases.find((c) => c.preset === "paper" && c.backend === "cpu");
+  if (paper && ort) {
+    const ours = paper.timings.encode_plus16.median_ms;
+    lines.push("", `Paper preset, CPU, encode + 16 samples: ours ${ms(ours)} vs ONNX Runtime Web 1 thread ` +
+      `${ms(ort.c_total_encode_plus16.median_ms)} = **${ratio(ours, ort.c_total_encode_plus16.median_ms)}** (goal ≤ 1.0×); ` +
+      `encode alone ${ratio(paper.timings.encode.median_ms, ort.a_encode.median_ms)}.`);
+  }
+  return lines.join("\n");
+}
+
+function nativeTable() {
+  if (!native) return null;
+  const torch = peerTorch?.timings;
+  const ort = peerOrt?.timings;
+  const lines = [
+    `Run ${new Date(native.unix_s * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC, preset ${native.preset}, ${native.side}², batch 1, burn flex (CPU, ${native.threads} threads), ` +
+      `medians of ${native.runs} runs (min in brackets). PyTorch and onnxruntime from \`${peersDir ?? "(peers not run)"}\` ` +
+      `(results ${peerDate("torch.json")} UTC), same machine.`,
+    "",
+    "| measurement | ours (burn flex) | PyTorch eager, 2 threads | ours / PyTorch | onnxruntime CPU, 2 threads |",
+    "|---|---|---|---|---|",
+  ];
+  for (const r of native.rows) {
+    const t = r.peer && torch?.[r.peer];
+    const o = r.peer && ort?.[r.peer];
+    lines.push(`| ${r.label} | ${ms(r.median_ms)} (${ms(r.min_ms)}) | ${t ? `${ms(t.median_ms)} (${ms(t.min_ms)})` : "–"} | ` +
+      `${t ? ratio(r.median_ms, t.median_ms) : "–"} | ${o ? ms(o.median_ms) : "–"} |`);
+  }
+  return lines.join("\n");
+}
+
+let doc = readFileSync(join(repoRoot, "BENCHMARKS.md"), "utf8");
+for (const [name, table] of [["web", webTable()], ["native", nativeTable()]]) {
+  if (!table) continue;
+  const start = `<!-- bench:${name} -->`;
+  const end = `<!-- /bench:${name} -->`;
+  const re = new RegExp(`${start}[\\s\\S]*?${end}`);
+  if (!re.test(doc)) throw new Error(`BENCHMARKS.md lacks the ${start} … ${end} markers`);
+  doc = doc.replace(re, `${start}\n${table}\n${end}`);
+  console.log(table + "\n");
+}
+writeFileSync(join(repoRoot, "BENCHMARKS.md"), doc);

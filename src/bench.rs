@@ -1,0 +1,153 @@
+//! The in-page benchmark behind `make bench-web`: times the app's own model path ([`Engine`]
+//! encode and decode, [`FineTuner::step`]) on this browser, so the numbers are the page's, not a
+//! harness's. Exposed to the page as `probsegBench(options)` (see `public/loader.js`); the
+//! Playwright driver `tests/e2e/bench-web.mjs` calls it and computes the medians.
+//!
+//! Weights: the shipped `small` preset uses the shipped file; the `paper` preset has no shipped
+//! weights, so a seeded He-normal model is built here (timings do not depend on the values).
+//! Input: a synthetic lung-CT case of the asked side, the same generator the model trained on.
+
+use burn::tensor::Device;
+use probunet::synth::Case;
+use probunet::{FineTuneConfig, FineTuner, Pair, Precision, ProbUNet, ProbUNetConfig, SeededRng};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+use crate::backend::{self, Preference};
+use crate::browser::{fetch_bytes, now_ms};
+use crate::engine::Engine;
+use crate::workbench::SHIPPED_WEIGHTS;
+
+/// What to measure (JSON from the driver).
+#[derive(Debug, Deserialize)]
+struct Options {
+    /// `small` (the shipped weights) or `paper`.
+    preset: String,
+    /// `cpu` or `webgpu`.
+    backend: String,
+    /// Side of the square input, a multiple of the model's size divisor.
+    side: usize,
+    /// Timed runs per measurement after `warmup` untimed ones.
+    runs: usize,
+    warmup: usize,
+    /// Fine-tuning steps to time (0: none) and their batch size.
+    train_runs: usize,
+    train_batch: usize,
+}
+
+/// Every timed run, in milliseconds, per measurement.
+#[derive(Debug, Default, Serialize)]
+struct Timings {
+    backend: String,
+    parameters: usize,
+    /// Building the model from weight bytes (once).
+    load_ms: f64,
+    /// U-Net + prior, the prior read back to the host.
+    encode: Vec<f64>,
+    /// One latent through fcomb, the mask read back.
+    sample1: Vec<f64>,
+    /// 16 latents through fcomb in one batch, the masks read back.
+    sample16: Vec<f64>,
+    /// 16 latents as the page draws them: two chunks of 8.
+    sample16_page: Vec<f64>,
+    /// Encode then 16 samples in one batch, end to end.
+    encode_plus16: Vec<f64>,
+    /// One fine-tuning step (posterior path, loss, backward, Adam; loss read back).
+    train_step: Vec<f64>,
+}
+
+/// Runs the benchmark described by `options` (JSON) and returns the timings (JSON).
+#[wasm_bindgen(js_name = probsegBench)]
+pub async fn probseg_bench(options: String) -> Result<String, JsError> {
+    let options: Options = serde_json::from_str(&options)?;
+    let timings = run(&options).await.map_err(|e| JsError::new(&e))?;
+    Ok(serde_json::to_string(&timings)?)
+}
+
+async fn run(options: &Options) -> Result<Timings, String> {
+    let active = backend::select(Preference::from_query(Some(&options.backend))).await;
+    let mut timings = Timings {
+        backend: active.kind.id().into(),
+        ..Timings::default()
+    };
+    let bytes = weights(&options.preset).await?;
+    let started = now_ms();
+    let engine = Engine::load(&bytes, active)?;
+    timings.load_ms = now_ms() - started;
+    timings.parameters = engine.config().num_params();
+
+    let side = options.side;
+    let case = Case::generate(7, side, side);
+    for run in 0..options.warmup + options.runs {
+        let timed = run >= options.warmup;
+        let t0 = now_ms();
+        let encoding = engine.encode_pixels(case.image.clone(), side, side).await?;
+        let t1 = now_ms();
+        let zs = |n: usize| encoding.prior.draw(n, &mut SeededRng::new(run as u64));
+        engine.decode(&encoding, &zs(1)).await?;
+        let t2 = now_ms();
+        engine.decode(&encoding, &zs(16)).await?;
+        let t3 = now_ms();
+        for chunk in zs(16).chunks(8) {
+            engine.decode(&encoding, chunk).await?;
+        }
+        let t4 = now_ms();
+        let again = engine.encode_pixels(case.image.clone(), side, side).await?;
+        engine.decode(&again, &zs(16)).await?;
+        let t5 = now_ms();
+        if timed {
+            timings.encode.push(t1 - t0);
+            timings.sample1.push(t2 - t1);
+            timings.sample16.push(t3 - t2);
+            timings.sample16_page.push(t4 - t3);
+            timings.encode_plus16.push(t5 - t4);
+        }
+    }
+    if options.train_runs > 0 {
+        timings.train_step = train_steps(&bytes, &engine.backend.device, options).await?;
+    }
+    Ok(timings)
+}
+
+/// The weights of `preset`: the shipped file, or a seeded paper-preset model.
+async fn weights(preset: &str) -> Result<Vec<u8>, String> {
+    match preset {
+        "small" => fetch_bytes(SHIPPED_WEIGHTS, |_, _| {}).await,
+        "paper" => {
+            let model = ProbUNet::new_seeded(&ProbUNetConfig::paper(), 0, &Device::flex());
+            probunet::save_weights(&model, Precision::Full).map_err(|e| e.to_string())
+        }
+        other => Err(format!("unknown preset {other:?} (small or paper)")),
+    }
+}
+
+/// Times fine-tuning steps as the page runs them, on four synthetic cases.
+async fn train_steps(bytes: &[u8], device: &Device, options: &Options) -> Result<Vec<f64>, String> {
+    let model = probunet::load_weights(bytes, device).map_err(|e| e.to_string())?;
+    let side = options.side;
+    let pairs = (0..4)
+        .map(|seed| {
+            let case = Case::generate(seed, side, side);
+            Pair {
+                name: format!("case {seed}"),
+                masks: case.masks(),
+                image: case.image,
+                side,
+            }
+        })
+        .collect();
+    let config = FineTuneConfig {
+        batch_size: options.train_batch,
+        ..FineTuneConfig::default()
+    };
+    let mut tuner = FineTuner::new(model, pairs, config).map_err(|e| e.to_string())?;
+    let mut times = Vec::with_capacity(options.train_runs);
+    for run in 0..options.warmup.min(1) + options.train_runs {
+        let t0 = now_ms();
+        tuner.step().await.map_err(|e| e.to_string())?;
+        if run >= options.warmup.min(1) {
+            times.push(now_ms() - t0);
+        }
+    }
+    Ok(times)
+}
