@@ -1,7 +1,8 @@
 //! Native CPU benchmark of the paper model (128², batch 1) on burn's flex backend.
 //!
 //! `cargo bench -p probunet --bench native` — prints a Markdown table of medians (and minima).
-//! `BENCH_RUNS=n` sets the timed runs per row (default 15); `BENCH_PRESET=small|tiny` another model.
+//! `BENCH_RUNS=n` sets the timed runs per row (default 15); `BENCH_PRESET=small|tiny` another model;
+//! `BENCH_SKIP_SLOW=1` leaves out the naive and training rows (a quick look at sampling).
 //! Rows follow `shared/peers/NOTES.md` so they compare one to one with the PyTorch figures;
 //! `BENCH_JSON=path` also writes them as JSON (with the peers' key of each row) for
 //! `bench/report.mjs`, which puts them beside the peers' figures of the same run.
@@ -113,6 +114,15 @@ fn main() {
         &device,
     ));
     rows.push(time(
+        (
+            "(c) 16 samples given (a), sample_n (fast path, one per call)",
+            None,
+        ),
+        runs,
+        || read(model.sample_n(&enc, 16, &mut SeededRng::new(3)).logits),
+        &device,
+    ));
+    rows.push(time(
         ("(c) 16 samples given (a), plain concat path", None),
         runs,
         || read(model.sample_plain(&enc, z16.clone())),
@@ -139,6 +149,9 @@ fn main() {
         },
         &device,
     ));
+    if std::env::var("BENCH_SKIP_SLOW").is_ok() {
+        return finish(&preset, s, runs, &rows);
+    }
     rows.push(time(
         ("(d) naive: 16 full forwards at batch 1", Some("d_naive16")),
         runs.div_ceil(4).max(3),
@@ -174,12 +187,17 @@ fn main() {
         ));
     }
 
+    finish(&preset, s, runs, &rows);
+}
+
+/// Prints the table (and writes the JSON when `BENCH_JSON` is set).
+fn finish(preset: &str, s: usize, runs: usize, rows: &[Row]) {
     println!(
         "\nprobunet native benchmark: preset {preset}, {s}×{s}, burn flex (CPU), {runs} runs/row\n"
     );
     println!("| measurement | median | min |");
     println!("|---|---|---|");
-    for row in &rows {
+    for row in rows {
         println!(
             "| {} | {:.1} ms | {:.1} ms |",
             row.label,
@@ -189,13 +207,13 @@ fn main() {
     }
     let get = |i: usize| ms(rows[i].median);
     println!(
-        "\n16 vs 1 sample given encode: {:.2}×; encode+16 vs encode+1: {:.2}×; naive 16 vs encode+16: {:.1}×",
+        "\n16 vs 1 sample given encode: {:.2}× batched, {:.2}× sample_n; encode+16 vs encode+1: {:.2}×",
         get(2) / get(1),
-        get(5) / get(4),
+        get(3) / get(1),
         get(6) / get(5)
     );
     if let Ok(path) = std::env::var("BENCH_JSON") {
-        write_json(&path, &preset, s, runs, &rows);
+        write_json(&path, preset, s, runs, rows);
     }
 }
 

@@ -1,0 +1,41 @@
+// The page's benchmark entry point (`probsegBench`, src/bench.rs) that `make bench-web` times:
+// one quick run of each measurement on the CPU backend, so the benchmark cannot rot unseen.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startStaticServer, launchBrowser, openApp, waitForModel } from "./harness.mjs";
+
+let server;
+before(async () => {
+  server = await startStaticServer();
+});
+after(async () => {
+  await server?.close();
+});
+
+test("probsegBench times the page's model path and reports page ready", async () => {
+  const browser = await launchBrowser({ webgpu: false });
+  try {
+    const { page, consoleErrors } = await openApp(browser, `${server.url}/?backend=cpu`);
+    await waitForModel(page);
+    const readyMs = Number(await page.getAttribute("#model-status", "data-ready-ms"));
+    assert.ok(readyMs > 0 && readyMs < 120_000, `page ready stamp: ${readyMs}`);
+    const options = { preset: "small", backend: "cpu", side: 64, runs: 2, warmup: 1, train_runs: 1, train_batch: 2 };
+    const result = JSON.parse(await page.evaluate((o) => window.probsegBench(JSON.stringify(o)), options));
+    assert.equal(result.backend, "cpu");
+    assert.ok(result.parameters > 1e6 && result.parameters < 2e6, `the shipped small preset: ${result.parameters}`);
+    for (const key of ["encode", "sample1", "sample16", "sample16_page", "encode_plus16"]) {
+      assert.equal(result[key].length, 2, key);
+      assert.ok(result[key].every((ms) => ms > 0), `${key}: ${result[key]}`);
+    }
+    assert.equal(result.train_step.length, 1);
+    assert.ok(result.train_step[0] > 0);
+    // A bad request is refused with a message, not a hang.
+    await assert.rejects(
+      page.evaluate((o) => window.probsegBench(JSON.stringify(o)), { ...options, preset: "huge" }),
+      /unknown preset/,
+    );
+    assert.deepEqual(consoleErrors, []);
+  } finally {
+    await browser.close();
+  }
+});
