@@ -116,7 +116,7 @@ fn main() {
     rows.push(time(
         (
             "(c) 16 samples given (a), sample_n (fast path, one per call)",
-            None,
+            Some("c_alt_sample16_loop"),
         ),
         runs,
         || read(model.sample_n(&enc, 16, &mut SeededRng::new(3)).logits),
