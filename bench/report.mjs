@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { repoRoot } from "../tests/e2e/harness.mjs";
 
 const peersDir = process.env.PEERS_DIR;
+// How the peers' folder is named in BENCHMARKS.md (the home folder differs between machines).
+const peersShown = peersDir ? peersDir.replace(process.env.HOME ?? "\0", "~") : "(peers not run)";
 const read = (path) => (path && existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : null);
 const web = read(join(repoRoot, "target", "bench", "web.json"));
 const native = read(join(repoRoot, "target", "bench", "native.json"));
@@ -27,7 +29,7 @@ function webTable() {
   const ort2 = peerBrowser?.configs?.find((c) => c.name === "wasm 2 threads (COOP/COEP)")?.timings;
   const lines = [
     `Run ${web.date.slice(0, 16).replace("T", " ")} UTC, ${web.chromium} headless, medians of ${web.runs} timed runs after ` +
-      `${web.warmup} warm-up runs (min in brackets); ONNX Runtime Web from \`${peersDir ?? "(peers not run)"}\` ` +
+      `${web.warmup} warm-up runs (min in brackets); ONNX Runtime Web from \`${peersShown}\` ` +
       `(results ${peerDate("browser.json")} UTC), same machine, same Chromium.`,
     "",
   ];
@@ -64,7 +66,7 @@ function nativeTable() {
   const ort = peerOrt?.timings;
   const lines = [
     `Run ${new Date(native.unix_s * 1000).toISOString().slice(0, 16).replace("T", " ")} UTC, preset ${native.preset}, ${native.side}², batch 1, burn flex (CPU, ${native.threads} threads), ` +
-      `medians of ${native.runs} runs (min in brackets). PyTorch and onnxruntime from \`${peersDir ?? "(peers not run)"}\` ` +
+      `medians of ${native.runs} runs (min in brackets). PyTorch and onnxruntime from \`${peersShown}\` ` +
       `(results ${peerDate("torch.json")} UTC), same machine.`,
     "",
     "| measurement | ours (burn flex) | PyTorch eager, 2 threads | ours / PyTorch | onnxruntime CPU, 2 threads |",

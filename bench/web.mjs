@@ -60,6 +60,8 @@ async function modelPath(server, backend, options) {
     page.on("pageerror", (error) => console.error(`page error: ${error}`));
     await page.goto(`${server.url}/?backend=${backend}`);
     await waitForModel(page);
+    // The page fetches and decodes its teaching cases after the model: let that finish first.
+    await page.waitForSelector('#demo-picker[data-all-cached="true"]', { timeout: 120_000 });
     await page.waitForFunction(() => typeof window.probsegBench === "function");
     const json = await page.evaluate(
       (o) => window.probsegBench(JSON.stringify(o)),
