@@ -13,9 +13,10 @@ use probunet::{FineTuneConfig, FineTuner, Pair, Precision, ProbUNet, ProbUNetCon
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::backend::{self, Preference};
-use crate::browser::{fetch_bytes, now_ms};
+use crate::backend::{self, ActiveBackend, Preference};
+use crate::browser::{fetch_bytes, now_ms, yield_now};
 use crate::engine::Engine;
+use crate::tuning::images_per_pass;
 use crate::workbench::SHIPPED_WEIGHTS;
 
 /// What to measure (JSON from the driver).
@@ -104,7 +105,7 @@ async fn run(options: &Options) -> Result<Timings, String> {
         }
     }
     if options.train_runs > 0 {
-        timings.train_step = train_steps(&bytes, &engine.backend.device, options).await?;
+        timings.train_step = train_steps(&bytes, &engine.backend, options).await?;
     }
     Ok(timings)
 }
@@ -121,9 +122,15 @@ async fn weights(preset: &str) -> Result<Vec<u8>, String> {
     }
 }
 
-/// Times fine-tuning steps as the page runs them, on four synthetic cases.
-async fn train_steps(bytes: &[u8], device: &Device, options: &Options) -> Result<Vec<f64>, String> {
-    let model = probunet::load_weights(bytes, device).map_err(|e| e.to_string())?;
+/// Times fine-tuning steps as the page runs them (passes and yields included), on four
+/// synthetic cases.
+async fn train_steps(
+    bytes: &[u8],
+    active: &ActiveBackend,
+    options: &Options,
+) -> Result<Vec<f64>, String> {
+    let model = probunet::load_weights(bytes, &active.device).map_err(|e| e.to_string())?;
+    let backend = active.kind;
     let side = options.side;
     let pairs = (0..4)
         .map(|seed| {
@@ -138,13 +145,17 @@ async fn train_steps(bytes: &[u8], device: &Device, options: &Options) -> Result
         .collect();
     let config = FineTuneConfig {
         batch_size: options.train_batch,
+        images_per_pass: images_per_pass(backend, options.train_batch),
         ..FineTuneConfig::default()
     };
     let mut tuner = FineTuner::new(model, pairs, config).map_err(|e| e.to_string())?;
     let mut times = Vec::with_capacity(options.train_runs);
     for run in 0..options.warmup.min(1) + options.train_runs {
         let t0 = now_ms();
-        tuner.step().await.map_err(|e| e.to_string())?;
+        tuner
+            .step_yielding(yield_now)
+            .await
+            .map_err(|e| e.to_string())?;
         if run >= options.warmup.min(1) {
             times.push(now_ms() - t0);
         }

@@ -139,3 +139,42 @@ fn one_batch_overfit_makes_prior_samples_produce_both_masks() {
         "A: {like_a}, B: {like_b} of {N}"
     );
 }
+
+#[test]
+fn a_step_in_passes_equals_the_whole_batch_step() {
+    let device = device();
+    let model = ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 5, &device);
+    let mut rng = SeededRng::new(8);
+    let labels: Vec<i64> = (0..4 * S * S)
+        .map(|_| i64::from(rng.uniform() < 0.3))
+        .collect();
+    let batch = Batch {
+        images: image([4, 1, S, S], 3, &device),
+        masks: mask_from(labels, [4, S, S], &device),
+    };
+    let config = || TrainerConfig::new().with_seed(9).with_learning_rate(1e-3);
+    let mut whole = Trainer::new(model.clone(), config());
+    let mut in_passes = Trainer::new(model, config());
+    let one = whole.step(&batch).values();
+    let mut passes = 0;
+    let four = block_on(in_passes.step_in_passes(&batch, 1, || {
+        passes += 1;
+        async {}
+    }))
+    .values();
+    assert_eq!(passes, 4, "one pass per image, a callback after each");
+    assert!(
+        (one.total - four.total).abs() <= 1e-4 * one.total.abs(),
+        "{one:?} vs {four:?}"
+    );
+    // The updated weights agree: the same image gives the same features.
+    let x = image([1, 1, S, S], 11, &device);
+    let a = to_vec(whole.inference_model().unet.forward(x.clone()));
+    let b = to_vec(in_passes.inference_model().unet.forward(x));
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(p, q)| (p - q).abs())
+        .fold(0.0, f32::max);
+    assert!(worst <= 1e-4, "max |diff| {worst}");
+}
