@@ -17,7 +17,7 @@ use crate::backend::{self, ActiveBackend, Preference};
 use crate::browser::{fetch_bytes, now_ms, yield_now};
 use crate::engine::Engine;
 use crate::tuning::images_per_pass;
-use crate::workbench::SHIPPED_WEIGHTS;
+use crate::workbench::{DECODE_CHUNK, SHIPPED_WEIGHTS};
 
 /// What to measure (JSON from the driver).
 #[derive(Debug, Deserialize)]
@@ -49,7 +49,7 @@ struct Timings {
     sample1: Vec<f64>,
     /// 16 latents through fcomb in one batch, the masks read back.
     sample16: Vec<f64>,
-    /// 16 latents as the page draws them: two chunks of 8.
+    /// 16 latents as the page draws them: in chunks of `DECODE_CHUNK`.
     sample16_page: Vec<f64>,
     /// Encode then 16 samples in one batch, end to end.
     encode_plus16: Vec<f64>,
@@ -89,7 +89,7 @@ async fn run(options: &Options) -> Result<Timings, String> {
         let t2 = now_ms();
         engine.decode(&encoding, &zs(16)).await?;
         let t3 = now_ms();
-        for chunk in zs(16).chunks(8) {
+        for chunk in zs(16).chunks(DECODE_CHUNK) {
             engine.decode(&encoding, chunk).await?;
         }
         let t4 = now_ms();

@@ -4,6 +4,7 @@
 use probunet::probe::ProbeOutput;
 
 use crate::backend::{self, ActiveBackend, Preference};
+use crate::browser::now_ms;
 
 /// The outcome of choosing a backend and running the smoke test on it.
 #[derive(Clone)]
@@ -13,13 +14,6 @@ pub struct BackendReport {
     pub cold_ms: f64,
     pub warm_ms: f64,
     pub probe: Result<ProbeOutput, String>,
-}
-
-fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|window| window.performance())
-        .map(|performance| performance.now())
-        .unwrap_or(0.0)
 }
 
 /// Side of the smoke test's input: large enough to take measurable time, small enough for a

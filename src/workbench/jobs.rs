@@ -17,7 +17,7 @@ use crate::browser::{now_ms, yield_now};
 use crate::engine::{Encoding, Engine};
 
 /// Latents decoded per fcomb call before yielding to the browser.
-const DECODE_CHUNK: usize = 8;
+pub(crate) const DECODE_CHUNK: usize = 8;
 
 /// Cells per side of the latent map, and its half-width in σ (one cell per σ).
 const MAP_CELLS: usize = 7;

@@ -20,6 +20,8 @@ use crate::smoke_test::BackendReport;
 
 mod jobs;
 
+pub(crate) use jobs::DECODE_CHUNK;
+
 /// The shipped weights, relative to the page (written by `probunet export`).
 pub const SHIPPED_WEIGHTS: &str = "public/model/probunet-small.bpk";
 /// The global through which `public/loader.js` hands over its early download of
