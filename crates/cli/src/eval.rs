@@ -21,7 +21,7 @@ use crate::train::step::ignores_latent;
 
 mod folder;
 mod summary;
-mod synthetic;
+pub(crate) mod synthetic;
 
 /// Options of `probunet eval`.
 #[derive(Debug, Args)]

@@ -29,15 +29,9 @@ pub fn run(args: &ExportArgs) -> Result<()> {
     let (model, meta) = model_io::load_model(&args.weights, &model_io::device())?;
     let bytes =
         save_weights(&model, Precision::Half).context("serialising half-precision weights")?;
-    if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
-    }
-    std::fs::write(&args.out, &bytes).with_context(|| format!("writing {}", args.out.display()))?;
+    model_io::write_weights(&args.out, &bytes)?;
     if let Some(meta) = meta {
-        let json = serde_json::to_string_pretty(&meta)? + "\n";
-        let path = model_io::meta_path(&args.out);
-        std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?;
+        model_io::write_meta(&args.out, &meta)?;
     }
     let full = std::fs::metadata(&args.weights)
         .map(|m| m.len())

@@ -1,9 +1,10 @@
 //! `probunet`: the native command line of the probabilistic U-Net.
 //!
 //! This file holds only the clap definitions and dispatch; each subcommand lives in its own
-//! module (`synth.rs`, `train.rs`, `eval.rs`, `sample.rs`, `export.rs`); `folder.rs` reads
+//! module (`synth.rs`, `train.rs`, `eval.rs`, `calibrate.rs`, `sample.rs`, `export.rs`); `folder.rs` reads
 //! multi-rater crops and `model_io.rs` holds what the model-using commands share.
 
+mod calibrate;
 mod eval;
 mod export;
 mod folder;
@@ -36,6 +37,9 @@ enum Command {
     /// diversity, per-hypothesis frequency error and the sampling-noise floor (or, with --data,
     /// against the raters of a multi-rater folder).
     Eval(eval::EvalArgs),
+    /// Fit one factor on the prior's σ on training cases (frequency error or GED₁₀₀) and bake
+    /// it into the weights: a short training run leaves the prior too narrow.
+    Calibrate(calibrate::CalibrateArgs),
     /// Sample an image: N sample masks, an uncertainty (entropy) map and the mean-latent mask
     /// as PNGs.
     Sample(sample::SampleArgs),
@@ -48,6 +52,7 @@ fn main() -> anyhow::Result<()> {
         Command::Synth(args) => synth::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
+        Command::Calibrate(args) => calibrate::run(&args),
         Command::Sample(args) => sample::run(&args),
         Command::Export(args) => export::run(&args),
     }

@@ -34,6 +34,10 @@ pub struct RunMeta {
     pub train_seconds: f64,
     /// The last step's loss values: total, CE, KL.
     pub last_loss: [f32; 3],
+    /// The factor `probunet calibrate` multiplied the prior's σ by (baked into the weights);
+    /// absent for weights straight out of training.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior_temperature: Option<f64>,
 }
 
 /// The sidecar path of a weights file: `X.bpk` → `X.json`.
@@ -52,6 +56,22 @@ pub fn read_meta(weights: &Path) -> Result<Option<RunMeta>> {
     let meta =
         serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     Ok(Some(meta))
+}
+
+/// Writes weights bytes to `path`, creating its folder.
+pub fn write_weights(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Writes `meta` as the sidecar of the weights at `weights`.
+pub fn write_meta(weights: &Path, meta: &RunMeta) -> Result<()> {
+    let json = serde_json::to_string_pretty(meta)? + "\n";
+    let path = meta_path(weights);
+    std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))
 }
 
 /// The CPU device every subcommand runs on (burn's flex backend).

@@ -114,6 +114,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         data: source.describe(),
         train_seconds: seconds_before + started.elapsed().as_secs_f64(),
         last_loss: last,
+        prior_temperature: None,
     };
     let mut last_good: Option<(usize, PathBuf)> = None;
     let mut last = [0.0; 3];

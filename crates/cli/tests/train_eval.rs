@@ -137,6 +137,26 @@ fn train_checkpoint_resume_eval_export_sample() {
     }
     assert_all_finite(&doc["per_case"], "per_case");
 
+    // Calibration scores every factor on training cases and records the chosen one.
+    let calibrated = dir.join("calibrated.bpk");
+    let text = ok(&[
+        "calibrate",
+        "--weights",
+        s(&final_weights),
+        "--out",
+        s(&calibrated),
+        "--cases",
+        "2",
+        "--temperatures",
+        "1,2",
+    ]);
+    assert!(text.contains("chose factor"), "{text}");
+    let factor = read_json(&calibrated.with_extension("json"))["prior_temperature"]
+        .as_f64()
+        .unwrap();
+    assert!(factor == 1.0 || factor == 2.0, "{factor}");
+    assert!(ok(&["eval", "--weights", s(&calibrated), "--cases", "1"]).contains("all"));
+
     let web = dir.join("web.bpk");
     let text = ok(&["export", "--weights", s(&final_weights), "--out", s(&web)]);
     assert!(text.contains("bytes"), "{text}");
@@ -228,6 +248,18 @@ fn deterministic_baseline_trains_and_evaluates_as_such() {
     assert_eq!(doc["deterministic"], true);
     // All samples are the same mask: diversity exactly 0.
     assert_eq!(doc["means"][0]["means"]["diversity"].as_f64().unwrap(), 0.0);
+    let out = probunet(&[
+        "calibrate",
+        "--weights",
+        s(&dir.join("final.bpk")),
+        "--out",
+        s(&dir.join("calibrated.bpk")),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("no prior to calibrate"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -4,9 +4,11 @@
 //! same code runs natively on the CPU (flex), in the browser on flex/wasm or on WebGPU.
 //!
 //! Reading order: [`config`] (presets) → [`unet`] → [`gaussian_encoder`] (prior/posterior) →
-//! [`fcomb`] → [`model`] (encode once, sample many) → [`loss`] → [`train`] → [`weights`].
+//! [`fcomb`] → [`model`] (encode once, sample many) → [`loss`] → [`train`] → [`weights`];
+//! [`calibration`] widens a trained prior by one fitted factor.
 //! [`init`] holds the seeded host RNG that makes weights and samples identical on every backend.
 
+pub mod calibration;
 pub mod config;
 pub mod explore;
 pub mod fcomb;

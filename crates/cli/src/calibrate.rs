@@ -1,0 +1,181 @@
+//! `probunet calibrate`: fit one factor on the prior's σ using training cases, bake it into the
+//! weights (see `probunet::calibration` for why a short run needs it).
+//!
+//! Every candidate factor is scored on the same training-split cases with the same latent draws
+//! (common random numbers, so the comparison is not noise), by the mean per-hypothesis frequency
+//! error or GED₁₀₀ of `probunet eval`. Held-out seeds are never touched: run `probunet eval` on
+//! the output to see whether the factor carries over.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, ensure};
+use clap::{Args, ValueEnum};
+use probunet::synth::{Benchmark, Case, MIN_SIZE, Split};
+use probunet::{Precision, ProbUNet, SeededRng, save_weights};
+
+use crate::eval::synthetic::evaluate_case;
+use crate::model_io::{self, RunMeta};
+use crate::train::step::ignores_latent;
+
+/// What the factor is chosen to minimise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Objective {
+    /// GED₁₀₀ against the exact hypothesis distribution (the paper's measure of quality).
+    Ged,
+    /// Mean per-hypothesis frequency error (how well sample shares match the probabilities).
+    /// Tends to choose a wider prior than GED does: shares improve while extra samples land
+    /// between hypotheses and on certain cases.
+    FreqError,
+}
+
+/// Options of `probunet calibrate`.
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Weights to calibrate (a probabilistic model; `train` output or an exported file).
+    #[arg(long, value_name = "FILE")]
+    pub weights: PathBuf,
+
+    /// Where to write the calibrated weights (and their sidecar .json, recording the factor).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// Training-split synthetic cases to score each factor on (seeds 0..N).
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub cases: u64,
+
+    /// Candidate factors on σ, comma-separated (1 = leave the prior as it is).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_values_t = [1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0],
+        value_name = "T,T,…"
+    )]
+    pub temperatures: Vec<f64>,
+
+    /// What the chosen factor minimises.
+    #[arg(long, value_enum, default_value_t = Objective::Ged)]
+    pub objective: Objective,
+
+    /// Model input size; default: the size in the weights' .json sidecar, else 128.
+    #[arg(long, value_name = "PIXELS")]
+    pub size: Option<usize>,
+
+    /// Seed of the latent draws (the same draws for every factor).
+    #[arg(long, default_value_t = 0, value_name = "S")]
+    pub sample_seed: u64,
+
+    /// Write half-precision weights (what the page ships) instead of full precision.
+    #[arg(long)]
+    pub half: bool,
+}
+
+/// Mean scores of one candidate factor.
+struct Scored {
+    temperature: f64,
+    freq_error: f64,
+    ged100: f64,
+}
+
+impl Scored {
+    fn objective(&self, objective: Objective) -> f64 {
+        match objective {
+            Objective::FreqError => self.freq_error,
+            Objective::Ged => self.ged100,
+        }
+    }
+}
+
+/// Runs `probunet calibrate`.
+pub fn run(args: &CalibrateArgs) -> Result<()> {
+    let (model, meta, size) = model_io::load_model_sized(&args.weights, args.size)?;
+    ensure!(
+        !ignores_latent(&model)?,
+        "{} is a deterministic model: it has no prior to calibrate",
+        args.weights.display()
+    );
+    ensure!(
+        size >= MIN_SIZE,
+        "synthetic cases need a size of at least {MIN_SIZE}"
+    );
+    ensure!(args.cases > 0, "--cases must be at least 1");
+    ensure!(
+        !args.temperatures.is_empty()
+            && args.temperatures.iter().all(|t| t.is_finite() && *t > 0.0),
+        "--temperatures must be positive numbers"
+    );
+    let bench = Benchmark::new(Split::Train, size);
+    let cases: Vec<_> = bench.cases(0..args.cases).collect();
+    println!(
+        "scoring {} factors on {} training cases at {size}×{size} (objective: {:?})",
+        args.temperatures.len(),
+        cases.len(),
+        args.objective
+    );
+    println!("{:>8} {:>10} {:>10}", "factor", "freq err", "GED100");
+    let mut scored = Vec::with_capacity(args.temperatures.len());
+    for &temperature in &args.temperatures {
+        let s = score(&model, temperature, &cases, args.sample_seed)
+            .with_context(|| format!("scoring factor {temperature}"))?;
+        println!(
+            "{:>8.3} {:>10.4} {:>10.4}",
+            s.temperature, s.freq_error, s.ged100
+        );
+        scored.push(s);
+    }
+    let best = scored
+        .iter()
+        .min_by(|a, b| {
+            a.objective(args.objective)
+                .total_cmp(&b.objective(args.objective))
+        })
+        .expect("at least one factor");
+    let calibrated = model.widen_prior(best.temperature);
+    let precision = if args.half {
+        Precision::Half
+    } else {
+        Precision::Full
+    };
+    let bytes = save_weights(&calibrated, precision).context("serialising the weights")?;
+    model_io::write_weights(&args.out, &bytes)?;
+    if let Some(meta) = meta {
+        let total = meta.prior_temperature.unwrap_or(1.0) * best.temperature;
+        model_io::write_meta(
+            &args.out,
+            &RunMeta {
+                prior_temperature: Some(total),
+                ..meta
+            },
+        )?;
+    }
+    println!(
+        "chose factor {} (freq err {:.4}, GED100 {:.4} on training cases); wrote {}; \
+         check it on held-out seeds with `probunet eval --weights {}`",
+        best.temperature,
+        best.freq_error,
+        best.ged100,
+        args.out.display(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Mean frequency error and GED₁₀₀ over `cases` of `model` with its prior widened by
+/// `temperature`, latents drawn from `sample_seed`.
+fn score(model: &ProbUNet, temperature: f64, cases: &[Case], sample_seed: u64) -> Result<Scored> {
+    let model = model.clone().widen_prior(temperature);
+    let mut rng = SeededRng::new(sample_seed);
+    let mut floor_rng = SeededRng::new(sample_seed ^ 1);
+    let (mut freq_error, mut ged100) = (0.0, 0.0);
+    for case in cases {
+        let r = evaluate_case(&model, case, &mut rng, &mut floor_rng)
+            .with_context(|| format!("case seed {}", case.seed))?;
+        freq_error += r.freq_error;
+        ged100 += r.ged100;
+    }
+    let n = cases.len() as f64;
+    Ok(Scored {
+        temperature,
+        freq_error: freq_error / n,
+        ged100: ged100 / n,
+    })
+}
