@@ -55,7 +55,8 @@ pub fn TuningPanel() -> impl IntoView {
             tuning.learning_rate.set(lr);
         }
     };
-    let running = move || matches!(tuning.state.get(), RunState::Running | RunState::Paused);
+    let busy = move || tuning.state.get().is_busy();
+    let controllable = move || tuning.state.get().is_controllable();
     view! {
         <section class="panel" id="tuning">
             <h2>"Fine-tune on your slices"</h2>
@@ -64,8 +65,8 @@ pub fn TuningPanel() -> impl IntoView {
                 <code>"case_image.png"</code> ", " <code>"case_rater0.png"</code> ", "
                 <code>"case_rater1.png"</code>
                 " (the LIDC layout; DICOM images work too). Images are centre-cropped to the model's \
-                 64 × 64 input. Training runs in this page on the CPU backend (burn's WebGPU \
-                 kernels lack one gradient the U-Net needs); nothing is uploaded."
+                 64 × 64 input. Training runs in this page, on the backend that samples (WebGPU or \
+                 the CPU); nothing is uploaded."
             </p>
             <label class="button">
                 "Add images and masks…"
@@ -88,12 +89,12 @@ pub fn TuningPanel() -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </label>
-                <button id="tuning-start" disabled=running on:click=move |_| tuning.start(wb)>"Start"</button>
-                <button id="tuning-pause" disabled=move || !running()
+                <button id="tuning-start" disabled=busy on:click=move |_| tuning.start(wb)>"Start"</button>
+                <button id="tuning-pause" disabled=move || !controllable()
                     on:click=move |_| tuning.pause(tuning.state.get_untracked() == RunState::Running)>
                     {move || if tuning.state.get() == RunState::Paused { "Resume" } else { "Pause" }}
                 </button>
-                <button id="tuning-cancel" disabled=move || !running() on:click=move |_| tuning.cancel()>"Cancel"</button>
+                <button id="tuning-cancel" disabled=move || !controllable() on:click=move |_| tuning.cancel()>"Cancel"</button>
             </div>
             <RunStatus />
             <LossChart />
@@ -154,7 +155,10 @@ fn RunStatus() -> impl IntoView {
                 }
             })}
             {move || match tuning.state.get() {
-                RunState::Stopped(reason) => Some(view! { <p class="error" id="tuning-stopped">{reason}</p> }),
+                RunState::Stopped(reason) => Some(view! { <p class="error" id="tuning-stopped">{reason}</p> }.into_any()),
+                RunState::Finishing => Some(view! {
+                    <p id="tuning-finishing">"Measuring GED on the held-out slice and saving the weights…"</p>
+                }.into_any()),
                 _ => None,
             }}
             <p>

@@ -34,17 +34,34 @@ pub enum RunState {
     Idle,
     Running,
     Paused,
+    /// Steps done; measuring GED on the held-out pair and saving the weights (seconds on a
+    /// software WebGPU adapter). Pause and cancel no longer apply.
+    Finishing,
     Finished,
     /// Stopped with a reason (cancelled, diverged, …).
     Stopped(String),
 }
 
 impl RunState {
+    /// Whether a run is under way (no new run may start).
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            RunState::Running | RunState::Paused | RunState::Finishing
+        )
+    }
+
+    /// Whether pause and cancel apply.
+    pub fn is_controllable(&self) -> bool {
+        matches!(self, RunState::Running | RunState::Paused)
+    }
+
     pub fn id(&self) -> &'static str {
         match self {
             RunState::Idle => "idle",
             RunState::Running => "running",
             RunState::Paused => "paused",
+            RunState::Finishing => "finishing",
             RunState::Finished => "finished",
             RunState::Stopped(_) => "stopped",
         }
@@ -167,10 +184,7 @@ impl Tuning {
                 .set(RunState::Stopped("the model has not loaded yet".into()));
             return;
         };
-        if matches!(
-            self.state.get_untracked(),
-            RunState::Running | RunState::Paused
-        ) {
+        if self.state.get_untracked().is_busy() {
             return;
         }
         self.control.set_value(Control::Run);
@@ -260,6 +274,8 @@ impl Tuning {
                 backend,
             }));
         }
+        self.state.set(RunState::Finishing);
+        yield_now().await; // let the panel say so before the blocking work on the CPU
         let model = tuner.model();
         if let Some(pair) = &held_out {
             let ged = held_out_ged(&model, pair, GED_SAMPLES, 0).await;
