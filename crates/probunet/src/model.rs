@@ -132,8 +132,10 @@ impl ProbUNet {
     /// U-Net features, prior and fcomb projection for images `[B, in_channels, H, W]`
     /// (H and W divisible by [`ProbUNetConfig::size_divisor`]).
     pub fn encode(&self, x: Tensor<4>) -> Encoded {
-        let features = self.unet.forward(x.clone());
-        let prior = self.prior.forward(x);
+        let (features, prior) = both(
+            || self.unet.forward(x.clone()),
+            || self.prior.forward(x.clone()),
+        );
         let projection = self.fcomb.project(features.clone());
         Encoded {
             features,
@@ -260,4 +262,18 @@ fn repeat_each(x: Tensor<4>, b: usize, n: usize) -> Tensor<4> {
     x.unsqueeze_dim::<5>(1)
         .expand([b, n, c, h, w])
         .reshape([b * n, c, h, w])
+}
+
+/// Runs two independent computations: side by side natively (the U-Net and the prior net share
+/// no work, and burn-flex leaves a core idle on the small deep levels), one after the other in
+/// wasm (single-threaded).
+fn both<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        rayon::join(a, b)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        (a(), b())
+    }
 }
