@@ -6,7 +6,7 @@
 
 use imaging::Prepared;
 use probunet::metrics::Mask;
-use probunet::{Encoded, HostPrior, ProbUNet, ProbUNetConfig, decode_masks};
+use probunet::{Encoded, HostPrior, ProbUNet, ProbUNetConfig, decode_masks, latent_weight_norms};
 
 use burn::tensor::{Tensor, TensorData};
 
@@ -22,6 +22,8 @@ pub struct Engine {
 pub struct Encoding {
     encoded: Encoded,
     pub prior: HostPrior,
+    /// The latent map's default axes for this crop ([`HostPrior::most_telling_dims`]).
+    pub telling_dims: (usize, usize),
 }
 
 impl Engine {
@@ -65,7 +67,14 @@ impl Engine {
         let prior = HostPrior::read(&encoded, 0)
             .await
             .map_err(|error| error.to_string())?;
-        Ok(Encoding { encoded, prior })
+        let norms = latent_weight_norms(&self.model)
+            .await
+            .map_err(|error| error.to_string())?;
+        Ok(Encoding {
+            telling_dims: prior.most_telling_dims(&norms),
+            encoded,
+            prior,
+        })
     }
 
     /// Masks for latents `zs`, in one batched fcomb call.

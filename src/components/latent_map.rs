@@ -14,10 +14,17 @@ use crate::workbench::{Selection, Workbench};
 pub fn LatentExplorer() -> impl IntoView {
     let wb = expect_context::<Workbench>();
     let dims = move || wb.analysis.get().map_or(0, |a| a.prior.dims());
+    // The person's choice, else the axes the map on screen was drawn over.
+    let shown = move || {
+        wb.map_dims
+            .get()
+            .or_else(|| wb.latent_map.get().map(|map| (map.x_dim, map.y_dim)))
+            .unwrap_or((0, 1))
+    };
     let dim_select = move |axis: usize| {
         let on_change = move |event: Event| {
             if let Ok(d) = event_target_value(&event).parse::<usize>() {
-                let (x, y) = wb.map_dims.get_untracked();
+                let (x, y) = shown();
                 let (x, y) = if axis == 0 { (d, y) } else { (x, d) };
                 if x != y {
                     wb.set_map_dims(x, y);
@@ -30,7 +37,7 @@ pub fn LatentExplorer() -> impl IntoView {
                     (0..dims())
                         .map(|d| {
                             let current = move || {
-                                let (x, y) = wb.map_dims.get();
+                                let (x, y) = shown();
                                 if axis == 0 { x == d } else { y == d }
                             };
                             view! { <option value=d.to_string() selected=current>{format!("z{}", d + 1)}</option> }
@@ -46,7 +53,8 @@ pub fn LatentExplorer() -> impl IntoView {
             <p class="muted">
                 "Each cell decodes z = μ + σ·(x, y) along two latent dimensions, the others at \
                  the prior mean. The circle is one prior standard deviation. Click a cell to show \
-                 its mask on the slice."
+                 its mask on the slice. The axes start on the two dimensions along which the \
+                 masks change most (σ times the decoder's weight on that dimension)."
             </p>
             <div class="controls">
                 <label>"Horizontal: " {dim_select(0)}</label>

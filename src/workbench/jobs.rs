@@ -165,7 +165,10 @@ impl Workbench {
         else {
             return Ok(Ok(()));
         };
-        let (x_dim, y_dim) = self.map_dims.get_untracked();
+        let (x_dim, y_dim) = self
+            .map_dims
+            .get_untracked()
+            .unwrap_or(encoding.telling_dims);
         let Some(grid) = encoding.prior.grid(x_dim, y_dim, MAP_EXTENT, MAP_CELLS) else {
             return Ok(Err(format!(
                 "latent dimensions {x_dim} and {y_dim} cannot span a map"

@@ -108,7 +108,8 @@ pub struct Workbench {
     pub sample_count: RwSignal<usize>,
     pub analysis: RwSignal<Option<Arc<Analysis>>>,
     pub latent_map: RwSignal<Option<Arc<LatentMap>>>,
-    pub map_dims: RwSignal<(usize, usize)>,
+    /// The latent map's axes as the person chose them; `None`: the crop's most telling pair.
+    pub map_dims: RwSignal<Option<(usize, usize)>>,
     pub selection: RwSignal<Selection>,
     pub overlay: RwSignal<Overlay>,
     pub busy: RwSignal<Option<Busy>>,
@@ -143,7 +144,7 @@ impl Workbench {
             sample_count: RwSignal::new(16),
             analysis: RwSignal::new(None),
             latent_map: RwSignal::new(None),
-            map_dims: RwSignal::new((0, 1)),
+            map_dims: RwSignal::new(None),
             selection: RwSignal::new(Selection::Mean),
             overlay: RwSignal::new(Overlay {
                 visible: true,
@@ -244,6 +245,8 @@ impl Workbench {
             .ok_or("the backend is not ready yet")?;
         let engine = Engine::load(&bytes, active)?;
         let parameters = engine.config().num_params();
+        // Other weights use their latent dimensions differently: back to their telling pair.
+        self.map_dims.set(None);
         self.engine.set_value(Some(Rc::new(engine)));
         self.weights.set_value(Some(Arc::new(bytes)));
         self.model.set(ModelStatus::Ready {
@@ -336,7 +339,7 @@ impl Workbench {
 
     /// Shows the latent map over two other dimensions.
     pub fn set_map_dims(self, x_dim: usize, y_dim: usize) {
-        self.map_dims.set((x_dim, y_dim));
+        self.map_dims.set(Some((x_dim, y_dim)));
         if self.encoding.with_value(Option::is_none) {
             // Mid-analysis: start it again so the map it ends with uses the new dimensions.
             self.analyse();

@@ -57,6 +57,22 @@ async function expectRefused(page, fixture, pattern) {
   assert.doesNotMatch(text, /panicked|RuntimeError|unreachable/);
 }
 
+/** The latent map's axes (as drawn and as the selects show them) and its distinct masks. */
+async function latentMapAxes(page) {
+  const axes = await page.evaluate(() => {
+    const map = document.querySelector("#latent-map");
+    const selects = [...document.querySelectorAll(".dim-select")].map((s) => Number(s.value));
+    const cells = [...map.querySelectorAll(".latent-cell canvas")].map((c) => c.toDataURL());
+    return {
+      dims: [Number(map.dataset.xDim), Number(map.dataset.yDim)],
+      selects,
+      distinct: new Set(cells).size,
+    };
+  });
+  assert.deepEqual(axes.selects, axes.dims, "the selects show the axes the map is drawn over");
+  return axes;
+}
+
 for (const { name, webgpu, query } of [
   { name: "cpu", webgpu: false, query: "" },
   { name: "webgpu", webgpu: true, query: "?backend=webgpu" },
@@ -104,6 +120,18 @@ for (const { name, webgpu, query } of [
       // A latent-map cell becomes the mask on the slice.
       await page.click("#latent-map .latent-cell >> nth=3");
       assert.equal(await page.locator("#latent-map .latent-cell.selected").count(), 1);
+
+      // The map starts on the latent dimensions the decoder reads most, and shows more distinct
+      // masks there than over two others the person picks.
+      const telling = await latentMapAxes(page);
+      const others = [0, 1, 2, 3, 4, 5].filter((d) => !telling.dims.includes(d)).slice(0, 2);
+      await page.selectOption(".dim-select >> nth=0", String(others[0]));
+      await page.waitForSelector(`#latent-map[data-x-dim="${others[0]}"]`, { timeout: 120_000 });
+      await page.selectOption(".dim-select >> nth=1", String(others[1]));
+      await page.waitForSelector(`#latent-map[data-y-dim="${others[1]}"]`, { timeout: 120_000 });
+      const picked = await latentMapAxes(page);
+      console.log(`latent map (${name}): default ${JSON.stringify(telling)}, picked ${JSON.stringify(picked)}`);
+      assert.ok(telling.distinct > picked.distinct, JSON.stringify({ telling, picked }));
 
       // Real files: DICOM (uncompressed and RLE) and a 16-bit PNG.
       for (const [fixture, width] of [

@@ -101,6 +101,21 @@ impl HostPrior {
             .collect()
     }
 
+    /// The two dimensions along which one prior σ moves the decoder most, larger first: the
+    /// latent map's default axes. The effect of dimension d is σ_d · `weight_norms[d]` (see
+    /// [`latent_weight_norms`]): how far a step of one σ along d shifts fcomb's first layer.
+    /// Why: a model uses few of its latent dimensions (the shipped one mostly z1 and z6), and a
+    /// map over two unused ones shows the same mask in every cell.
+    pub fn most_telling_dims(&self, weight_norms: &[f32]) -> (usize, usize) {
+        let effect = |d: usize| self.sigma[d] * weight_norms.get(d).copied().unwrap_or(0.0);
+        let mut order: Vec<usize> = (0..self.dims()).collect();
+        order.sort_by(|&a, &b| effect(b).total_cmp(&effect(a)).then(a.cmp(&b)));
+        match order[..] {
+            [first, second, ..] => (first, second),
+            _ => (0, 1),
+        }
+    }
+
     /// The latent map of Kohl et al.'s Fig. 1: a `cells × cells` grid over dimensions `x_dim`
     /// (columns, left to right) and `y_dim` (rows, top to bottom = +extent to −extent) spanning
     /// ±`extent` σ, every other dimension at its mean. Row-major; `None` if a dimension is out
@@ -140,6 +155,13 @@ pub struct GridCell {
     pub z: Vec<f32>,
     /// (x, y) position in units of the prior's σ.
     pub offset: (f32, f32),
+}
+
+/// ‖W_z[:, d]‖₂ for every latent dimension d: how strongly fcomb's first layer reads each
+/// dimension of z (for [`HostPrior::most_telling_dims`]).
+pub async fn latent_weight_norms(model: &ProbUNet) -> Result<Vec<f32>, ReadError> {
+    let w_z = model.fcomb.latent_weights(model.config().latent_dim);
+    read_f32(w_z.powi_scalar(2).sum_dim(0).sqrt()).await
 }
 
 /// Decodes latents `zs` (each of length M) against image 0 of `encoded` in one batched fcomb
@@ -200,6 +222,51 @@ mod tests {
         assert!(p.grid(0, 0, 2.0, 5).is_none());
         assert!(p.grid(0, 3, 2.0, 5).is_none());
         assert!(p.grid(0, 1, 2.0, 1).is_none());
+    }
+
+    #[test]
+    fn telling_dims_weigh_sigma_by_the_decoders_weights() {
+        let p = prior(); // σ = [2, 0.5, 1]
+        assert_eq!(p.most_telling_dims(&[1.0, 1.0, 1.0]), (0, 2));
+        assert_eq!(p.most_telling_dims(&[0.1, 1.0, 1.0]), (2, 1));
+        assert_eq!(
+            p.most_telling_dims(&[0.0, 0.0, 0.0]),
+            (0, 1),
+            "ties keep index order"
+        );
+        let one = HostPrior {
+            mu: vec![0.0],
+            sigma: vec![1.0],
+        };
+        assert_eq!(one.most_telling_dims(&[1.0]), (0, 1));
+    }
+
+    #[test]
+    fn weight_norms_are_the_columns_of_w_z() {
+        use crate::{ProbUNet, ProbUNetConfig};
+        let device = burn::tensor::Device::flex();
+        let model = ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 5, &device);
+        let norms = complete_now(latent_weight_norms(&model)).unwrap().unwrap();
+        let w_z = model
+            .fcomb
+            .latent_weights(2)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        for (d, norm) in norms.iter().enumerate() {
+            let expected: f32 = w_z
+                .iter()
+                .skip(d)
+                .step_by(2)
+                .map(|v| v * v)
+                .sum::<f32>()
+                .sqrt();
+            assert!(
+                (norm - expected).abs() < 1e-5,
+                "dim {d}: {norm} vs {expected}"
+            );
+        }
+        assert_eq!(norms.len(), 2);
     }
 
     #[test]
