@@ -362,4 +362,34 @@ fn help_explains_every_option_and_bad_input_fails_cleanly() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not divisible"));
     let out = probunet(&["eval", "--weights", "/nonexistent.bpk"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent.bpk"));
+
+    let help = ok(&["calibrate", "--help"]);
+    for option in [
+        "--weights",
+        "--out",
+        "--cases",
+        "--temperatures",
+        "--objective",
+        "--size",
+        "--sample-seed",
+        "--half",
+    ] {
+        assert!(help.contains(option), "calibrate --help lacks {option}");
+    }
+    let shipped =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../public/model/probunet-small.bpk");
+    let out = probunet(&[
+        "calibrate",
+        "--weights",
+        s(&shipped),
+        "--out",
+        "/tmp/x.bpk",
+        "--temperatures",
+        "0,-1",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("--temperatures must be positive numbers"),
+        "{stderr}"
+    );
 }
