@@ -4,6 +4,8 @@
 //! turns any batch of latents into masks with fcomb only. That split is the paper's: it is what
 //! makes 64 samples, resampling and the latent map cheap after the first pass.
 
+use std::cell::OnceCell;
+
 use imaging::Prepared;
 use probunet::metrics::Mask;
 use probunet::{Encoded, HostPrior, ProbUNet, ProbUNetConfig, decode_masks, latent_weight_norms};
@@ -16,6 +18,9 @@ use crate::backend::ActiveBackend;
 pub struct Engine {
     model: ProbUNet,
     pub backend: ActiveBackend,
+    /// fcomb's weight norm per latent dimension, read on the first encode (a read is async on
+    /// WebGPU, so not in `load`) and kept: the weights do not change under an engine.
+    latent_norms: OnceCell<Vec<f32>>,
 }
 
 /// One encoded crop: the U-Net features on the device and the prior on the host.
@@ -31,7 +36,11 @@ impl Engine {
     pub fn load(bytes: &[u8], backend: ActiveBackend) -> Result<Self, String> {
         let model = probunet::load_weights(bytes, &backend.device)
             .map_err(|error| format!("the model's weights could not be loaded: {error}"))?;
-        Ok(Self { model, backend })
+        Ok(Self {
+            model,
+            backend,
+            latent_norms: OnceCell::new(),
+        })
     }
 
     pub fn config(&self) -> &ProbUNetConfig {
@@ -67,14 +76,22 @@ impl Engine {
         let prior = HostPrior::read(&encoded, 0)
             .await
             .map_err(|error| error.to_string())?;
-        let norms = latent_weight_norms(&self.model)
-            .await
-            .map_err(|error| error.to_string())?;
         Ok(Encoding {
-            telling_dims: prior.most_telling_dims(&norms),
+            telling_dims: prior.most_telling_dims(self.latent_norms().await?),
             encoded,
             prior,
         })
+    }
+
+    async fn latent_norms(&self) -> Result<&[f32], String> {
+        if self.latent_norms.get().is_none() {
+            let norms = latent_weight_norms(&self.model)
+                .await
+                .map_err(|error| error.to_string())?;
+            // Another encode may have filled it meanwhile: either value is the same.
+            let _ = self.latent_norms.set(norms);
+        }
+        Ok(self.latent_norms.get().map_or(&[], Vec::as_slice))
     }
 
     /// Masks for latents `zs`, in one batched fcomb call.
