@@ -1,8 +1,8 @@
 //! On-device fine-tuning, the page's side: the person's pairs, the run's settings and
 //! progress, and the loop that drives [`probunet::FineTuner`] one step at a time, yielding to
 //! the browser between steps and, on the CPU, between the one-image passes inside a step (the
-//! page blocks for one pass at most), with pause and cancel. Nothing is uploaded; the tuned weights stay
-//! in this page until the person saves them.
+//! page blocks for one pass at most), with pause and cancel. Nothing is uploaded; the tuned
+//! weights stay in this page until the person saves them.
 //!
 //! Training runs on the backend the page samples with (WebGPU or the CPU), starting from the
 //! weights in use; every operation of the model has a gradient there (the decoder's upsampling

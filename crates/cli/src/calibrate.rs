@@ -1,20 +1,20 @@
 //! `probunet calibrate`: fit one factor on the prior's σ using training cases, bake it into the
 //! weights (see `probunet::calibration` for why a short run needs it).
 //!
-//! Every candidate factor is scored on the same training-split cases with the same latent draws
-//! (common random numbers, so the comparison is not noise), by the mean per-hypothesis frequency
-//! error or GED₁₀₀ of `probunet eval`. Held-out seeds are never touched: run `probunet eval` on
+//! Every candidate factor is scored on the same training-split cases, each encoded once, with the
+//! same latent draws (common random numbers, so the comparison is not noise), by the mean
+//! per-hypothesis frequency error or GED₁₀₀ as `probunet eval` defines them. Held-out seeds are never touched: run `probunet eval` on
 //! the output to see whether the factor carries over.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, ensure};
 use clap::{Args, ValueEnum};
+use probunet::metrics::{ged_weighted, hypothesis_frequencies};
 use probunet::synth::{Benchmark, Case, MIN_SIZE, Split};
-use probunet::{Precision, ProbUNet, SeededRng, save_weights};
+use probunet::{Encoded, Precision, ProbUNet, SeededRng, save_weights};
 
-use crate::eval::synthetic::evaluate_case;
-use crate::model_io::{self, RunMeta};
+use crate::model_io::{self, RunMeta, images_tensor, masks_from_logits};
 use crate::train::step::ignores_latent;
 
 /// What the factor is chosen to minimise.
@@ -69,6 +69,9 @@ pub struct CalibrateArgs {
     pub half: bool,
 }
 
+/// Samples per case, as `probunet eval`'s GED₁₀₀ and frequency error use.
+const SAMPLES: usize = 100;
+
 /// Mean scores of one candidate factor.
 struct Scored {
     temperature: f64,
@@ -111,16 +114,13 @@ pub fn run(args: &CalibrateArgs) -> Result<()> {
         cases.len(),
         args.objective
     );
+    let scored = score(&model, &args.temperatures, &cases, size, args.sample_seed)?;
     println!("{:>8} {:>10} {:>10}", "factor", "freq err", "GED100");
-    let mut scored = Vec::with_capacity(args.temperatures.len());
-    for &temperature in &args.temperatures {
-        let s = score(&model, temperature, &cases, args.sample_seed)
-            .with_context(|| format!("scoring factor {temperature}"))?;
+    for s in &scored {
         println!(
             "{:>8.3} {:>10.4} {:>10.4}",
             s.temperature, s.freq_error, s.ged100
         );
-        scored.push(s);
     }
     let best = scored
         .iter()
@@ -159,23 +159,45 @@ pub fn run(args: &CalibrateArgs) -> Result<()> {
     Ok(())
 }
 
-/// Mean frequency error and GED₁₀₀ over `cases` of `model` with its prior widened by
-/// `temperature`, latents drawn from `sample_seed`.
-fn score(model: &ProbUNet, temperature: f64, cases: &[Case], sample_seed: u64) -> Result<Scored> {
-    let model = model.clone().widen_prior(temperature);
-    let mut rng = SeededRng::new(sample_seed);
-    let mut floor_rng = SeededRng::new(sample_seed ^ 1);
-    let (mut freq_error, mut ged100) = (0.0, 0.0);
-    for case in cases {
-        let r = evaluate_case(&model, case, &mut rng, &mut floor_rng)
-            .with_context(|| format!("case seed {}", case.seed))?;
-        freq_error += r.freq_error;
-        ged100 += r.ged100;
+/// Mean frequency error and GED₁₀₀ over `cases` for every factor in `temperatures`. Each case
+/// is encoded once (a factor changes only the prior's σ, see [`probunet::DiagonalGaussian::widened`]) and
+/// every factor scales the same ε, drawn from `sample_seed` and the case's index.
+fn score(
+    model: &ProbUNet,
+    temperatures: &[f64],
+    cases: &[Case],
+    size: usize,
+    sample_seed: u64,
+) -> Result<Vec<Scored>> {
+    let device = model.device();
+    let mut sums = vec![(0.0, 0.0); temperatures.len()];
+    for (index, case) in cases.iter().enumerate() {
+        let encoded = model.encode(images_tensor(&[&case.image], size, &device));
+        let (hypotheses, probabilities) = (case.masks(), case.probabilities());
+        for (sum, &temperature) in sums.iter_mut().zip(temperatures) {
+            let widened = Encoded {
+                prior: encoded.prior.widened(temperature),
+                ..encoded.clone()
+            };
+            let mut rng = SeededRng::new(sample_seed.wrapping_add(index as u64));
+            let samples = masks_from_logits(model.sample_n(&widened, SAMPLES, &mut rng).logits)?;
+            let context = || format!("case seed {}, factor {temperature}", case.seed);
+            sum.0 += hypothesis_frequencies(&samples, &hypotheses, &probabilities)
+                .with_context(context)?
+                .mean_abs_error;
+            sum.1 += ged_weighted(&samples, &hypotheses, &probabilities)
+                .with_context(context)?
+                .squared;
+        }
     }
     let n = cases.len() as f64;
-    Ok(Scored {
-        temperature,
-        freq_error: freq_error / n,
-        ged100: ged100 / n,
-    })
+    Ok(temperatures
+        .iter()
+        .zip(sums)
+        .map(|(&temperature, (freq_error, ged100))| Scored {
+            temperature,
+            freq_error: freq_error / n,
+            ged100: ged100 / n,
+        })
+        .collect())
 }

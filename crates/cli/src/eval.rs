@@ -21,7 +21,7 @@ use crate::train::step::ignores_latent;
 
 mod folder;
 mod summary;
-pub(crate) mod synthetic;
+mod synthetic;
 
 /// Options of `probunet eval`.
 #[derive(Debug, Args)]

@@ -15,7 +15,18 @@
 
 use burn::module::Param;
 
-use crate::ProbUNet;
+use crate::{DiagonalGaussian, ProbUNet};
+
+impl DiagonalGaussian {
+    /// The same Gaussian with σ × `temperature`: what [`ProbUNet::widen_prior`] bakes into the
+    /// weights, applied to one encoding (equal unless log σ sits at [`crate::LOG_SIGMA_BOUNDS`]).
+    pub fn widened(&self, temperature: f64) -> Self {
+        Self {
+            mu: self.mu.clone(),
+            log_sigma: self.log_sigma.clone() + temperature.ln() as f32,
+        }
+    }
+}
 
 impl ProbUNet {
     /// Multiplies the prior's σ by `temperature` for every image (μ unchanged), by adding
@@ -63,6 +74,12 @@ mod tests {
         let before = model.encode(x.clone());
         let after = model.widen_prior(2.5).encode(x);
         let tol = Tolerance::absolute(1e-5);
+        after
+            .prior
+            .log_sigma
+            .clone()
+            .into_data()
+            .assert_approx_eq::<f32>(&before.prior.widened(2.5).log_sigma.into_data(), tol);
         (after.prior.sigma() / before.prior.sigma())
             .into_data()
             .assert_approx_eq::<f32>(&TensorData::new(vec![2.5f32; 2 * 2], [2, 2]), tol);
