@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, ensure};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use probunet::metrics::Mask;
 use probunet::{ProbUNet, SeededRng};
 use serde::{Deserialize, Serialize};
@@ -112,6 +112,16 @@ pub fn load_model_sized(
 pub fn images_tensor(images: &[&[f32]], size: usize, device: &Device) -> Tensor<4> {
     let data: Vec<f32> = images.iter().flat_map(|i| i.iter().copied()).collect();
     Tensor::from_data(TensorData::new(data, [images.len(), 1, size, size]), device)
+}
+
+/// Masks of one size → label maps `[N, H, W]` (1 = foreground).
+pub fn masks_tensor(masks: &[Mask], device: &Device) -> Tensor<3, Int> {
+    let (w, h) = masks.first().map_or((0, 0), Mask::shape);
+    let labels: Vec<i64> = masks
+        .iter()
+        .flat_map(|m| m.to_bools().into_iter().map(i64::from))
+        .collect();
+    Tensor::from_data(TensorData::new(labels, [masks.len(), h, w]), device)
 }
 
 /// Logits `[N, 2, H, W]` → N hard masks (foreground where the lesion logit is strictly larger,

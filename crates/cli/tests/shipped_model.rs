@@ -44,6 +44,14 @@ fn shipped_weights_sample_a_learnt_distribution() {
         mean("freq_error")
     );
     assert!(mean("hm_iou16") > 0.65, "HM-IoU₁₆ {}", mean("hm_iou16"));
+    // Decoding latents from the case's own posteriors (a perfect prior) must do better than the
+    // prior: a posterior net that failed to load or learn would not.
+    assert!(
+        mean("ged100_ceiling") < mean("ged100"),
+        "decoder ceiling GED₁₀₀ {} vs prior {}",
+        mean("ged100_ceiling"),
+        mean("ged100")
+    );
     let factor = doc["run"]["prior_temperature"].as_f64();
     assert!(
         factor.is_some_and(|t| t > 1.0),

@@ -132,6 +132,8 @@ fn train_checkpoint_resume_eval_export_sample() {
         "hm_iou16",
         "diversity",
         "freq_error",
+        "ged100_ceiling",
+        "freq_error_ceiling",
     ] {
         assert!(all["means"][key].as_f64().unwrap().is_finite(), "{key}");
     }

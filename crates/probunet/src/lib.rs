@@ -5,7 +5,8 @@
 //!
 //! Reading order: [`config`] (presets) → [`unet`] → [`gaussian_encoder`] (prior/posterior) →
 //! [`fcomb`] → [`model`] (encode once, sample many) → [`loss`] → [`train`] → [`weights`];
-//! [`calibration`] widens a trained prior by one fitted factor.
+//! [`calibration`] widens a trained prior by one fitted factor; [`mixture`] samples a mixture
+//! of posteriors (the decoder ceiling of `probunet eval`).
 //! [`init`] holds the seeded host RNG that makes weights and samples identical on every backend.
 
 pub mod calibration;
@@ -18,6 +19,7 @@ pub mod host_copy;
 pub mod init;
 pub mod loss;
 pub mod metrics;
+pub mod mixture;
 pub mod model;
 pub mod probe;
 pub mod synth;

@@ -14,18 +14,26 @@
 //!   nearest to a rare hypothesis does not count as producing it).
 //! * Noise floor: the same metrics for n draws from the true distribution itself, i.e. what a
 //!   perfect model would score with the same sample counts.
+//! * Decoder ceiling: GED₁₀₀ and frequency error of 100 latents drawn from the mixture of the
+//!   case's posteriors, Σ_k p_k q(z|x,y_k), with exact shares — what the model would score if its
+//!   prior were perfect. The gap between the prior's row and this one is the prior's fault;
+//!   the gap between this one and the floor is the decoder's (U-Net + fcomb cannot draw some
+//!   hypothesis from its own posterior's z).
 
 use anyhow::Result;
 use probunet::metrics::{Mask, ged_weighted, hm_iou, hypothesis_frequencies, iou};
 use probunet::synth::{Case, draw_rater_indices};
-use probunet::{ProbUNet, SeededRng};
+use probunet::{Encoded, ProbUNet, SeededRng};
 use serde::Serialize;
 
 use super::summary::Row;
-use crate::model_io::sample_image;
+use crate::model_io::{images_tensor, masks_from_logits, masks_tensor};
 
 /// Slots the hypotheses are tiled into for HM-IoU (probabilities are multiples of 1/20).
 const SLOTS: usize = 20;
+/// Seed offset of the decoder-ceiling draws (their own stream, so adding them left the prior's
+/// samples and the floor draws as they were).
+const CEILING_SEED: u64 = 0xCE11_0000;
 /// IoU a sample needs with a rare hypothesis (besides being nearest to it) to count as producing it.
 const RARE_MIN_IOU: f64 = 0.5;
 
@@ -48,6 +56,9 @@ pub struct CaseResult {
     pub true_diversity: f64,
     pub freq_error: f64,
     pub freq_error_floor: f64,
+    /// GED₁₀₀ and frequency error with latents from the exact posterior mixture.
+    pub ged100_ceiling: f64,
+    pub freq_error_ceiling: f64,
     pub rare_hypotheses: usize,
     pub rare_produced: usize,
     /// Share of the 100 samples with no foreground at all.
@@ -74,12 +85,14 @@ impl CaseResult {
             ("freq_error", self.freq_error),
             ("freq_error_floor", self.freq_error_floor),
             ("rare_produced", rare),
+            ("ged100_ceiling", self.ged100_ceiling),
+            ("freq_error_ceiling", self.freq_error_ceiling),
         ]
     }
 }
 
 /// Table columns: (row name, header).
-pub const COLUMNS: [(&str, &str); 11] = [
+pub const COLUMNS: [(&str, &str); 13] = [
     ("ged16", "GED16"),
     ("ged16_floor", "floor16"),
     ("ged100", "GED100"),
@@ -91,6 +104,8 @@ pub const COLUMNS: [(&str, &str); 11] = [
     ("freq_error", "freq err"),
     ("freq_error_floor", "floor fe"),
     ("rare_produced", "rare seen"),
+    ("ged100_ceiling", "ceil100"),
+    ("freq_error_ceiling", "ceil fe"),
 ];
 
 /// Evaluates `model` on `case` (samples drawn with `rng`, floor draws with `floor_rng`).
@@ -101,9 +116,14 @@ pub fn evaluate_case(
     floor_rng: &mut SeededRng,
 ) -> Result<CaseResult> {
     let size = case.width;
-    let (samples, _) = sample_image(model, &case.image, size, 100, rng)?;
     let hyps = case.masks();
     let probs = case.probabilities();
+    let x = images_tensor(&[&case.image], size, &model.device());
+    let encoded = model.encode(x.clone());
+    let samples = masks_from_logits(model.sample_n(&encoded, 100, rng).logits)?;
+    let ceiling = posterior_mixture_samples(model, &encoded, x, &hyps, &probs, case.seed)?;
+    let ceiling_ged = ged_weighted(&ceiling, &hyps, &probs)?;
+    let ceiling_freq = hypothesis_frequencies(&ceiling, &hyps, &probs)?;
     let tiled = tile_by_probability(&hyps, &probs);
     let draws = |n: usize, rng: &mut SeededRng| -> Vec<Mask> {
         draw_rater_indices(case, n, rng)
@@ -136,6 +156,8 @@ pub fn evaluate_case(
         true_diversity: g100.annotations,
         freq_error: freq.mean_abs_error,
         freq_error_floor: freq_floor.mean_abs_error,
+        ged100_ceiling: ceiling_ged.squared,
+        freq_error_ceiling: ceiling_freq.mean_abs_error,
         rare_hypotheses: rare.len(),
         rare_produced: rare
             .iter()
@@ -148,6 +170,24 @@ pub fn evaluate_case(
             .count(),
         empty_share: samples.iter().filter(|m| m.is_empty()).count() as f64 / samples.len() as f64,
     })
+}
+
+/// 100 masks decoded from latents of the exact mixture of the case's posteriors
+/// (see [`probunet::DiagonalGaussian::draw_mixture`]).
+fn posterior_mixture_samples(
+    model: &ProbUNet,
+    encoded: &Encoded,
+    x: burn::tensor::Tensor<4>,
+    hyps: &[Mask],
+    probs: &[f64],
+    seed: u64,
+) -> Result<Vec<Mask>> {
+    let posteriors = model.posterior(
+        x.repeat_dim(0, hyps.len()),
+        masks_tensor(hyps, &model.device()),
+    );
+    let z = posteriors.draw_mixture(probs, 100, &mut SeededRng::new(CEILING_SEED ^ seed));
+    masks_from_logits(model.sample(encoded, z))
 }
 
 /// Each hypothesis repeated round(p · 20) times (at least once).
