@@ -4,11 +4,9 @@
 //! turns any batch of latents into masks with fcomb only. That split is the paper's: it is what
 //! makes 64 samples, resampling and the latent map cheap after the first pass.
 
-use std::cell::OnceCell;
-
 use imaging::Prepared;
 use probunet::metrics::Mask;
-use probunet::{Encoded, HostPrior, ProbUNet, ProbUNetConfig, decode_masks, latent_weight_norms};
+use probunet::{Encoded, HostPrior, ProbUNet, ProbUNetConfig, decode_masks, most_telling_dims};
 
 use burn::tensor::{Tensor, TensorData};
 
@@ -18,17 +16,12 @@ use crate::backend::ActiveBackend;
 pub struct Engine {
     model: ProbUNet,
     pub backend: ActiveBackend,
-    /// fcomb's weight norm per latent dimension, read on the first encode (a read is async on
-    /// WebGPU, so not in `load`) and kept: the weights do not change under an engine.
-    latent_norms: OnceCell<Vec<f32>>,
 }
 
 /// One encoded crop: the U-Net features on the device and the prior on the host.
 pub struct Encoding {
     encoded: Encoded,
     pub prior: HostPrior,
-    /// The latent map's default axes for this crop ([`HostPrior::most_telling_dims`]).
-    pub telling_dims: (usize, usize),
 }
 
 impl Engine {
@@ -36,11 +29,7 @@ impl Engine {
     pub fn load(bytes: &[u8], backend: ActiveBackend) -> Result<Self, String> {
         let model = probunet::load_weights(bytes, &backend.device)
             .map_err(|error| format!("the model's weights could not be loaded: {error}"))?;
-        Ok(Self {
-            model,
-            backend,
-            latent_norms: OnceCell::new(),
-        })
+        Ok(Self { model, backend })
     }
 
     pub fn config(&self) -> &ProbUNetConfig {
@@ -76,22 +65,22 @@ impl Engine {
         let prior = HostPrior::read(&encoded, 0)
             .await
             .map_err(|error| error.to_string())?;
-        Ok(Encoding {
-            telling_dims: prior.most_telling_dims(self.latent_norms().await?),
-            encoded,
-            prior,
-        })
+        Ok(Encoding { encoded, prior })
     }
 
-    async fn latent_norms(&self) -> Result<&[f32], String> {
-        if self.latent_norms.get().is_none() {
-            let norms = latent_weight_norms(&self.model)
-                .await
-                .map_err(|error| error.to_string())?;
-            // Another encode may have filled it meanwhile: either value is the same.
-            let _ = self.latent_norms.set(norms);
-        }
-        Ok(self.latent_norms.get().map_or(&[], Vec::as_slice))
+    /// The two latent dimensions along which this crop's mask changes most within ±`extent` σ
+    /// (the latent map's default axes, [`most_telling_dims`]): one batched decode of the
+    /// prior mean and both ends of every dimension.
+    pub async fn telling_dims(
+        &self,
+        encoding: &Encoding,
+        extent: f32,
+    ) -> Result<(usize, usize), String> {
+        let mut zs = vec![encoding.prior.mu.clone()];
+        zs.extend(encoding.prior.sweep(extent));
+        let masks = self.decode(encoding, &zs).await?;
+        let (mean, swept) = masks.split_first().ok_or("no mask was decoded")?;
+        Ok(most_telling_dims(swept, mean))
     }
 
     /// Masks for latents `zs`, in one batched fcomb call.

@@ -53,8 +53,8 @@ pub fn LatentExplorer() -> impl IntoView {
             <p class="muted">
                 "Each cell decodes z = μ + σ·(x, y) along two latent dimensions, the others at \
                  the prior mean. The circle is one prior standard deviation. Click a cell to show \
-                 its mask on the slice. The axes start on the two dimensions along which the \
-                 masks change most (σ times the decoder's weight on that dimension)."
+                 its mask on the slice. The axes start on the two dimensions along which this \
+                 crop's mask changes most (found by decoding both ends of each)."
             </p>
             <div class="controls">
                 <label>"Horizontal: " {dim_select(0)}</label>

@@ -165,18 +165,22 @@ impl Workbench {
         else {
             return Ok(Ok(()));
         };
-        let (x_dim, y_dim) = self
-            .map_dims
-            .get_untracked()
-            .unwrap_or(encoding.telling_dims);
+        self.progress("Decoding the latent map…", None);
+        yield_now().await;
+        self.check(job)?;
+        let (x_dim, y_dim) = match self.map_dims.get_untracked() {
+            Some(dims) => dims,
+            None => match engine.telling_dims(&encoding, MAP_EXTENT).await {
+                Ok(dims) => dims,
+                Err(error) => return Ok(Err(error)),
+            },
+        };
+        self.check(job)?;
         let Some(grid) = encoding.prior.grid(x_dim, y_dim, MAP_EXTENT, MAP_CELLS) else {
             return Ok(Err(format!(
                 "latent dimensions {x_dim} and {y_dim} cannot span a map"
             )));
         };
-        self.progress("Decoding the latent map…", None);
-        yield_now().await;
-        self.check(job)?;
         let started = now_ms();
         let mut masks = Vec::with_capacity(grid.len());
         for chunk in grid.chunks(MAP_CELLS) {

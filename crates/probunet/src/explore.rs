@@ -101,19 +101,19 @@ impl HostPrior {
             .collect()
     }
 
-    /// The two dimensions along which one prior σ moves the decoder most, larger first: the
-    /// latent map's default axes. The effect of dimension d is σ_d · `weight_norms[d]` (see
-    /// [`latent_weight_norms`]): how far a step of one σ along d shifts fcomb's first layer.
-    /// Why: a model uses few of its latent dimensions (the shipped one mostly z1 and z6), and a
-    /// map over two unused ones shows the same mask in every cell.
-    pub fn most_telling_dims(&self, weight_norms: &[f32]) -> (usize, usize) {
-        let effect = |d: usize| self.sigma[d] * weight_norms.get(d).copied().unwrap_or(0.0);
-        let mut order: Vec<usize> = (0..self.dims()).collect();
-        order.sort_by(|&a, &b| effect(b).total_cmp(&effect(a)).then(a.cmp(&b)));
-        match order[..] {
-            [first, second, ..] => (first, second),
-            _ => (0, 1),
-        }
+    /// Latents stepping one dimension at a time to −`extent` and +`extent` σ (every other at
+    /// its mean): 2·M of them, dimension-major (d = 0 at −, d = 0 at +, d = 1 at −, …). Decoded,
+    /// they feed [`most_telling_dims`].
+    pub fn sweep(&self, extent: f32) -> Vec<Vec<f32>> {
+        (0..self.dims())
+            .flat_map(|d| {
+                [-extent, extent].map(|e| {
+                    let mut offset = vec![0.0; self.dims()];
+                    offset[d] = e;
+                    self.at(&offset)
+                })
+            })
+            .collect()
     }
 
     /// The latent map of Kohl et al.'s Fig. 1: a `cells × cells` grid over dimensions `x_dim`
@@ -148,6 +148,34 @@ impl HostPrior {
     }
 }
 
+/// The two latent dimensions along which this image's mask changes most, larger first: the
+/// latent map's default axes. `swept` are the masks decoded from [`HostPrior::sweep`] (two per
+/// dimension), `mean` the mask at μ; a dimension's change is the pixels where its two ends
+/// differ from the mean mask. Ties keep index order.
+///
+/// Why: a model uses few of its latent dimensions, and a map over two unused ones shows the
+/// same mask in every cell. Measured on the crop rather than read off the weights (σ_d times
+/// ‖W_z[:, d]‖, the previous rule) because the decoder's response is nonlinear and depends on
+/// the image: a dimension that attaches a vessel matters only where one touches the nodule. On
+/// the e2e test's CT crop both rules pick the same pair (z0, z5), whose map moves 6× more pixels
+/// than one over z1, z2. The sweep costs 2·M + 1 fcomb decodes, fewer than the map's own 49.
+pub fn most_telling_dims(swept: &[Mask], mean: &Mask) -> (usize, usize) {
+    let change = |d: usize| -> usize {
+        swept[2 * d..(2 * d + 2).min(swept.len())]
+            .iter()
+            .map(|m| {
+                m.foreground_count() + mean.foreground_count() - 2 * m.intersection_count(mean)
+            })
+            .sum()
+    };
+    let mut order: Vec<usize> = (0..swept.len() / 2).collect();
+    order.sort_by(|&a, &b| change(b).cmp(&change(a)).then(a.cmp(&b)));
+    match order[..] {
+        [first, second, ..] => (first, second),
+        _ => (0, 1),
+    }
+}
+
 /// One cell of the latent map.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GridCell {
@@ -155,13 +183,6 @@ pub struct GridCell {
     pub z: Vec<f32>,
     /// (x, y) position in units of the prior's σ.
     pub offset: (f32, f32),
-}
-
-/// ‖W_z[:, d]‖₂ for every latent dimension d: how strongly fcomb's first layer reads each
-/// dimension of z (for [`HostPrior::most_telling_dims`]).
-pub async fn latent_weight_norms(model: &ProbUNet) -> Result<Vec<f32>, ReadError> {
-    let w_z = model.fcomb.latent_weights(model.config().latent_dim);
-    read_f32(w_z.powi_scalar(2).sum_dim(0).sqrt()).await
 }
 
 /// Decodes latents `zs` (each of length M) against image 0 of `encoded` in one batched fcomb
@@ -225,48 +246,38 @@ mod tests {
     }
 
     #[test]
-    fn telling_dims_weigh_sigma_by_the_decoders_weights() {
-        let p = prior(); // σ = [2, 0.5, 1]
-        assert_eq!(p.most_telling_dims(&[1.0, 1.0, 1.0]), (0, 2));
-        assert_eq!(p.most_telling_dims(&[0.1, 1.0, 1.0]), (2, 1));
-        assert_eq!(
-            p.most_telling_dims(&[0.0, 0.0, 0.0]),
-            (0, 1),
-            "ties keep index order"
-        );
-        let one = HostPrior {
-            mu: vec![0.0],
-            sigma: vec![1.0],
-        };
-        assert_eq!(one.most_telling_dims(&[1.0]), (0, 1));
+    fn sweep_steps_one_dimension_at_a_time() {
+        let p = prior(); // μ = [0.5, -1, 2], σ = [2, 0.5, 1]
+        let zs = p.sweep(3.0);
+        assert_eq!(zs.len(), 6);
+        assert_eq!(zs[0], vec![0.5 - 6.0, -1.0, 2.0]);
+        assert_eq!(zs[1], vec![0.5 + 6.0, -1.0, 2.0]);
+        assert_eq!(zs[3], vec![0.5, -1.0 + 1.5, 2.0]);
+        assert_eq!(zs[4], vec![0.5, -1.0, 2.0 - 3.0]);
     }
 
     #[test]
-    fn weight_norms_are_the_columns_of_w_z() {
-        use crate::{ProbUNet, ProbUNetConfig};
-        let device = burn::tensor::Device::flex();
-        let model = ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 5, &device);
-        let norms = complete_now(latent_weight_norms(&model)).unwrap().unwrap();
-        let w_z = model
-            .fcomb
-            .latent_weights(2)
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap();
-        for (d, norm) in norms.iter().enumerate() {
-            let expected: f32 = w_z
-                .iter()
-                .skip(d)
-                .step_by(2)
-                .map(|v| v * v)
-                .sum::<f32>()
-                .sqrt();
-            assert!(
-                (norm - expected).abs() < 1e-5,
-                "dim {d}: {norm} vs {expected}"
-            );
-        }
-        assert_eq!(norms.len(), 2);
+    fn telling_dims_are_where_the_mask_changes_most() {
+        let disc = |r: usize| {
+            Mask::from_fn(8, 8, |x, y| {
+                x.abs_diff(4).pow(2) + y.abs_diff(4).pow(2) <= r * r
+            })
+        };
+        let mean = disc(2);
+        // Dimension 0 leaves the mask alone, 1 shrinks and grows it a little, 2 a lot.
+        let swept = [disc(2), disc(2), disc(1), disc(3), disc(0), disc(4)];
+        assert_eq!(most_telling_dims(&swept, &mean), (2, 1));
+        let still = [disc(2), disc(2), disc(2), disc(2)];
+        assert_eq!(
+            most_telling_dims(&still, &mean),
+            (0, 1),
+            "ties keep index order"
+        );
+        assert_eq!(
+            most_telling_dims(&swept[..2], &mean),
+            (0, 1),
+            "one dimension"
+        );
     }
 
     #[test]
