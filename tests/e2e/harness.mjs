@@ -87,7 +87,8 @@ export async function openApp(browser, url) {
   const consoleErrors = [];
   page.on("request", (request) => requests.push(request.url()));
   page.on("console", (message) => {
-    if (message.type() === "error") consoleErrors.push(message.text());
+    // The location names the resource when the error is a failed load.
+    if (message.type() === "error") consoleErrors.push(`${message.text()} (${message.location().url})`);
   });
   page.on("pageerror", (error) => consoleErrors.push(String(error)));
   await page.goto(url);
