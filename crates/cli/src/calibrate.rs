@@ -1,10 +1,10 @@
 //! `probunet calibrate`: fit one factor on the prior's σ using training cases, bake it into the
 //! weights (see `probunet::calibration` for why a short run needs it).
 //!
-//! Every candidate factor is scored on the same training-split cases, each encoded once, with the
-//! same latent draws (common random numbers, so the comparison is not noise), by the mean
-//! per-hypothesis frequency error or GED₁₀₀ as `probunet eval` defines them. Held-out seeds are never touched: run `probunet eval` on
-//! the output to see whether the factor carries over.
+//! Every candidate factor is scored on the same training-split cases, each encoded once, with
+//! the same latent draws (common random numbers, so the comparison is not noise), by the mean
+//! per-hypothesis frequency error or GED₁₀₀ as `probunet eval` defines them. Held-out seeds are
+//! never touched: run `probunet eval` on the output to see whether the factor carries over.
 
 use std::path::PathBuf;
 
@@ -14,6 +14,7 @@ use probunet::metrics::{ged_weighted, hypothesis_frequencies};
 use probunet::synth::{Benchmark, Case, MIN_SIZE, Split};
 use probunet::{Encoded, Precision, ProbUNet, SeededRng, save_weights};
 
+use crate::eval::SAMPLES;
 use crate::model_io::{self, RunMeta, images_tensor, masks_from_logits};
 use crate::train::step::ignores_latent;
 
@@ -68,9 +69,6 @@ pub struct CalibrateArgs {
     #[arg(long)]
     pub half: bool,
 }
-
-/// Samples per case, as `probunet eval`'s GED₁₀₀ and frequency error use.
-const SAMPLES: usize = 100;
 
 /// Mean scores of one candidate factor.
 struct Scored {

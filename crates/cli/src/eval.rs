@@ -23,6 +23,10 @@ mod folder;
 mod summary;
 mod synthetic;
 
+/// Samples drawn per image: the N of GED₁₀₀, and what the frequency error and diversity use
+/// (`probunet calibrate` scores with the same count).
+pub(crate) const SAMPLES: usize = 100;
+
 /// Options of `probunet eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {

@@ -304,50 +304,59 @@ fn trains_and_evaluates_on_the_lidc_multirater_folder() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `probunet <command> --help`, checked to mention every one of `options`; returns the text.
+fn assert_help_lists(command: &str, options: &[&str]) -> String {
+    let help = ok(&[command, "--help"]);
+    for option in options {
+        assert!(help.contains(option), "{command} --help lacks {option}");
+    }
+    help
+}
+
 #[test]
 fn help_explains_every_option_and_bad_input_fails_cleanly() {
-    let help = ok(&["train", "--help"]);
-    for option in [
-        "--synthetic",
-        "--data",
-        "--train-cases",
-        "--preset",
-        "--size",
-        "--steps",
-        "--batch-size",
-        "--lr",
-        "--lr-schedule",
-        "--lr-min",
-        "--lr-decay",
-        "--lr-decay-every",
-        "--lr-warmup",
-        "--beta",
-        "--kl-warmup",
-        "--free-bits",
-        "--fg-weight",
-        "--grad-clip",
-        "--seed",
-        "--out",
-        "--checkpoint-every",
-        "--resume",
-        "--deterministic",
-        "--log-every",
-    ] {
-        assert!(help.contains(option), "train --help lacks {option}");
-    }
+    let help = assert_help_lists(
+        "train",
+        &[
+            "--synthetic",
+            "--data",
+            "--train-cases",
+            "--preset",
+            "--size",
+            "--steps",
+            "--batch-size",
+            "--lr",
+            "--lr-schedule",
+            "--lr-min",
+            "--lr-decay",
+            "--lr-decay-every",
+            "--lr-warmup",
+            "--beta",
+            "--kl-warmup",
+            "--free-bits",
+            "--fg-weight",
+            "--grad-clip",
+            "--seed",
+            "--out",
+            "--checkpoint-every",
+            "--resume",
+            "--deterministic",
+            "--log-every",
+        ],
+    );
     assert!(!help.contains("--inject-nan-at"));
-    let help = ok(&["eval", "--help"]);
-    for option in [
-        "--weights",
-        "--cases",
-        "--seed-offset",
-        "--data",
-        "--size",
-        "--sample-seed",
-        "--json",
-    ] {
-        assert!(help.contains(option), "eval --help lacks {option}");
-    }
+    assert_help_lists(
+        "eval",
+        &[
+            "--weights",
+            "--cases",
+            "--seed-offset",
+            "--data",
+            "--size",
+            "--sample-seed",
+            "--json",
+        ],
+    );
     // Neither data source given; a size the preset cannot pool; weights that do not exist.
     let out = probunet(&["train", "--out", "/tmp/x"]);
     assert!(!out.status.success());
@@ -365,19 +374,19 @@ fn help_explains_every_option_and_bad_input_fails_cleanly() {
     let out = probunet(&["eval", "--weights", "/nonexistent.bpk"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent.bpk"));
 
-    let help = ok(&["calibrate", "--help"]);
-    for option in [
-        "--weights",
-        "--out",
-        "--cases",
-        "--temperatures",
-        "--objective",
-        "--size",
-        "--sample-seed",
-        "--half",
-    ] {
-        assert!(help.contains(option), "calibrate --help lacks {option}");
-    }
+    assert_help_lists(
+        "calibrate",
+        &[
+            "--weights",
+            "--out",
+            "--cases",
+            "--temperatures",
+            "--objective",
+            "--size",
+            "--sample-seed",
+            "--half",
+        ],
+    );
     let shipped =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../public/model/probunet-small.bpk");
     let out = probunet(&[

@@ -85,18 +85,12 @@ impl Fcomb {
         )
     }
 
-    /// The first layer's weights on the latent, `W_z`: `[P, M]` (the last M input channels).
-    pub fn latent_weights(&self, latent_dim: usize) -> Tensor<2> {
-        let weight = self.layers[0].weight.val();
-        let [p, c_in, _, _] = weight.dims();
-        weight
-            .narrow(1, c_in - latent_dim, latent_dim)
-            .reshape([p, latent_dim])
-    }
-
     /// The per-sample part of the first layer, `W_z · z`: `[N, M]` → `[N, P]`.
     pub fn latent_offset(&self, z: Tensor<2>) -> Tensor<2> {
-        let w_z = self.latent_weights(z.dims()[1]);
+        let weight = self.layers[0].weight.val();
+        let [p, c_in, _, _] = weight.dims();
+        let m = z.dims()[1];
+        let w_z = weight.narrow(1, c_in - m, m).reshape([p, m]);
         z.matmul(w_z.transpose())
     }
 

@@ -10,6 +10,7 @@ use probunet::metrics::{Mask, ged, hm_iou};
 use probunet::{ProbUNet, SeededRng};
 use serde::Serialize;
 
+use super::SAMPLES;
 use super::summary::Row;
 use crate::folder::MultiRaterSlice;
 use crate::model_io::sample_image;
@@ -71,7 +72,7 @@ pub fn evaluate_slice(
     rng: &mut SeededRng,
     floor_rng: &mut SeededRng,
 ) -> Result<SliceResult> {
-    let (samples, _) = sample_image(model, &slice.image, size, 100, rng)?;
+    let (samples, _) = sample_image(model, &slice.image, size, SAMPLES, rng)?;
     let raters = &slice.raters;
     let draws = |n: usize, rng: &mut SeededRng| -> Vec<Mask> {
         (0..n)
@@ -79,7 +80,7 @@ pub fn evaluate_slice(
             .collect()
     };
     let true16 = draws(16, floor_rng);
-    let true100 = draws(100, floor_rng);
+    let true100 = draws(SAMPLES, floor_rng);
     let g100 = ged(&samples, raters)?;
     let mean_fg =
         |ms: &[Mask]| ms.iter().map(|m| m.foreground_count() as f64).sum::<f64>() / ms.len() as f64;

@@ -26,6 +26,7 @@ use probunet::synth::{Case, draw_rater_indices};
 use probunet::{Encoded, ProbUNet, SeededRng};
 use serde::Serialize;
 
+use super::SAMPLES;
 use super::summary::Row;
 use crate::model_io::{images_tensor, masks_from_logits, masks_tensor};
 
@@ -120,7 +121,7 @@ pub fn evaluate_case(
     let probs = case.probabilities();
     let x = images_tensor(&[&case.image], size, &model.device());
     let encoded = model.encode(x.clone());
-    let samples = masks_from_logits(model.sample_n(&encoded, 100, rng).logits)?;
+    let samples = masks_from_logits(model.sample_n(&encoded, SAMPLES, rng).logits)?;
     let ceiling = posterior_mixture_samples(model, &encoded, x, &hyps, &probs, case.seed)?;
     let ceiling_ged = ged_weighted(&ceiling, &hyps, &probs)?;
     let ceiling_freq = hypothesis_frequencies(&ceiling, &hyps, &probs)?;
@@ -132,7 +133,7 @@ pub fn evaluate_case(
             .collect()
     };
     let true16 = draws(16, floor_rng);
-    let true100 = draws(100, floor_rng);
+    let true100 = draws(SAMPLES, floor_rng);
     let g16 = ged_weighted(&samples[..16], &hyps, &probs)?;
     let g100 = ged_weighted(&samples, &hyps, &probs)?;
     let freq = hypothesis_frequencies(&samples, &hyps, &probs)?;
@@ -172,7 +173,7 @@ pub fn evaluate_case(
     })
 }
 
-/// 100 masks decoded from latents of the exact mixture of the case's posteriors
+/// [`SAMPLES`] masks decoded from latents of the exact mixture of the case's posteriors
 /// (see [`probunet::DiagonalGaussian::draw_mixture`]).
 fn posterior_mixture_samples(
     model: &ProbUNet,
@@ -186,7 +187,7 @@ fn posterior_mixture_samples(
         x.repeat_dim(0, hyps.len()),
         masks_tensor(hyps, &model.device()),
     );
-    let z = posteriors.draw_mixture(probs, 100, &mut SeededRng::new(CEILING_SEED ^ seed));
+    let z = posteriors.draw_mixture(probs, SAMPLES, &mut SeededRng::new(CEILING_SEED ^ seed));
     masks_from_logits(model.sample(encoded, z))
 }
 
