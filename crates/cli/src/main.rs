@@ -1,12 +1,13 @@
 //! `probunet`: the native command line of the probabilistic U-Net.
 //!
 //! This file holds only the clap definitions and dispatch; each subcommand lives in its own
-//! module (`synth.rs`, `train.rs`, `eval.rs`, `calibrate.rs`, `sample.rs`, `export.rs`); `folder.rs` reads
+//! module (`synth.rs`, `train.rs`, `eval.rs`, `calibrate.rs`, `fit_prior.rs`, `sample.rs`, `export.rs`); `folder.rs` reads
 //! multi-rater crops and `model_io.rs` holds what the model-using commands share.
 
 mod calibrate;
 mod eval;
 mod export;
+mod fit_prior;
 mod folder;
 mod model_io;
 mod png;
@@ -40,6 +41,10 @@ enum Command {
     /// Fit one factor on the prior's σ on training cases (frequency error or GED₁₀₀) and bake
     /// it into the weights: a short training run leaves the prior too narrow.
     Calibrate(calibrate::CalibrateArgs),
+    /// Train the prior net alone, against the frozen decoder, on the energy distance between
+    /// its samples and each image's raters: puts the prior's mass where the decoder draws each
+    /// hypothesis in the right shares.
+    FitPrior(fit_prior::FitPriorArgs),
     /// Sample an image: N sample masks, an uncertainty (entropy) map and the mean-latent mask
     /// as PNGs.
     Sample(sample::SampleArgs),
@@ -53,6 +58,7 @@ fn main() -> anyhow::Result<()> {
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),
+        Command::FitPrior(args) => fit_prior::run(&args),
         Command::Sample(args) => sample::run(&args),
         Command::Export(args) => export::run(&args),
     }

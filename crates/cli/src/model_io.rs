@@ -38,6 +38,22 @@ pub struct RunMeta {
     /// absent for weights straight out of training.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prior_temperature: Option<f64>,
+    /// What `probunet fit-prior` did to these weights' prior net, if it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior_fit: Option<PriorFitRecord>,
+}
+
+/// A `probunet fit-prior` run, as recorded in the sidecar of its output.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PriorFitRecord {
+    /// Prior-net optimisation steps (added over repeated fits).
+    pub steps: usize,
+    /// Prior samples per image and step.
+    pub samples: usize,
+    /// Where the data came from.
+    pub data: String,
+    /// Wall seconds of the fit (added over repeated fits).
+    pub seconds: f64,
 }
 
 /// The sidecar path of a weights file: `X.bpk` → `X.json`.

@@ -5,26 +5,22 @@
 //! on a shared machine (case generation runs on its own helper thread).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
-use probunet::synth::MIN_SIZE;
 use probunet::{LossConfig, Precision, ProbUNet, ProbUNetConfig};
 
-use crate::folder::read_folder;
 use crate::model_io::{self, RunMeta};
 
 mod args;
 mod checkpoint;
-mod progress;
-mod schedule;
-mod source;
+pub mod progress;
+pub mod schedule;
+pub mod source;
 pub mod step;
 
-pub use args::{Preset, TrainArgs};
+pub use args::{DataArgs, Preset, TrainArgs};
 use schedule::Schedule;
-use source::Source;
 
 /// Runs `probunet train`.
 pub fn run(args: &TrainArgs) -> Result<()> {
@@ -48,25 +44,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         args.lr.is_finite() && args.lr > 0.0,
         "--lr must be a positive number"
     );
-    let source = match &args.data {
-        Some(dir) => {
-            let slices = read_folder(dir, size)?;
-            Source::Folder {
-                size,
-                slices: Arc::new(slices),
-            }
-        }
-        None => {
-            ensure!(
-                size >= MIN_SIZE,
-                "synthetic cases need --size of at least {MIN_SIZE}"
-            );
-            Source::Synthetic {
-                size,
-                cases: args.train_cases,
-            }
-        }
-    };
+    let source = args.source.source(size)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
 
@@ -115,6 +93,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         train_seconds: seconds_before + started.elapsed().as_secs_f64(),
         last_loss: last,
         prior_temperature: None,
+        prior_fit: None,
     };
     let mut last_good: Option<(usize, PathBuf)> = None;
     let mut last = [0.0; 3];
@@ -141,7 +120,16 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             );
         }
         last = [loss.total, loss.ce, loss.kl];
-        progress.update(step, &loss, lr);
+        progress.update(
+            step,
+            &[
+                ("loss", loss.total, 1),
+                ("CE", loss.ce, 1),
+                ("KL", loss.kl, 2),
+            ],
+            &format!("β {:.2}", loss.beta),
+            lr,
+        );
         let done = step + 1;
         if args.checkpoint_every > 0
             && done.is_multiple_of(args.checkpoint_every)

@@ -159,6 +159,29 @@ fn train_checkpoint_resume_eval_export_sample() {
     assert!(factor == 1.0 || factor == 2.0, "{factor}");
     assert!(ok(&["eval", "--weights", s(&calibrated), "--cases", "1"]).contains("all"));
 
+    // Fitting the prior net keeps the calibration record and adds its own.
+    let fitted = dir.join("fitted.bpk");
+    let text = ok(&[
+        "fit-prior",
+        "--weights",
+        s(&calibrated),
+        "--out",
+        s(&fitted),
+        "--synthetic",
+        "--steps",
+        "2",
+        "--batch-size",
+        "2",
+        "--samples",
+        "4",
+    ]);
+    assert!(text.contains("fitted the prior"), "{text}");
+    let meta = read_json(&fitted.with_extension("json"));
+    assert_eq!(meta["prior_fit"]["steps"], 2);
+    assert_eq!(meta["prior_fit"]["samples"], 4);
+    assert_eq!(meta["prior_temperature"].as_f64().unwrap(), factor);
+    assert!(ok(&["eval", "--weights", s(&fitted), "--cases", "1"]).contains("all"));
+
     let web = dir.join("web.bpk");
     let text = ok(&["export", "--weights", s(&final_weights), "--out", s(&web)]);
     assert!(text.contains("bytes"), "{text}");
@@ -262,6 +285,19 @@ fn deterministic_baseline_trains_and_evaluates_as_such() {
         !out.status.success() && stderr.contains("no prior to calibrate"),
         "{stderr}"
     );
+    let out = probunet(&[
+        "fit-prior",
+        "--weights",
+        s(&dir.join("final.bpk")),
+        "--out",
+        s(&dir.join("fitted.bpk")),
+        "--synthetic",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("no prior to fit"),
+        "{stderr}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -301,6 +337,26 @@ fn trains_and_evaluates_on_the_lidc_multirater_folder() {
     assert_eq!(slices[0]["raters"], 4);
     assert!(slices[0]["rater_foreground"].as_f64().unwrap() > 0.0);
     assert_all_finite(&doc["per_case"], "per_case");
+    // The prior (and fcomb) can be fitted to the folder's raters too (all four of a slice per
+    // step).
+    let text = ok(&[
+        "fit-prior",
+        "--weights",
+        s(&dir.join("final.bpk")),
+        "--out",
+        s(&dir.join("fitted.bpk")),
+        "--data",
+        s(&data),
+        "--steps",
+        "1",
+        "--batch-size",
+        "2",
+        "--samples",
+        "2",
+        "--train-fcomb",
+    ]);
+    assert!(text.contains("folder (5 slices)"), "{text}");
+    assert!(dir.join("fitted.bpk").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -401,6 +457,42 @@ fn help_explains_every_option_and_bad_input_fails_cleanly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success() && stderr.contains("--temperatures must be positive numbers"),
+        "{stderr}"
+    );
+
+    assert_help_lists(
+        "fit-prior",
+        &[
+            "--weights",
+            "--out",
+            "--synthetic",
+            "--data",
+            "--train-cases",
+            "--size",
+            "--steps",
+            "--batch-size",
+            "--samples",
+            "--lr",
+            "--grad-clip",
+            "--seed",
+            "--train-fcomb",
+            "--half",
+            "--log-every",
+        ],
+    );
+    let out = probunet(&[
+        "fit-prior",
+        "--weights",
+        s(&shipped),
+        "--out",
+        "/tmp/x.bpk",
+        "--synthetic",
+        "--samples",
+        "1",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("--samples must be at least 2"),
         "{stderr}"
     );
 }

@@ -6,7 +6,8 @@
 //! Reading order: [`config`] (presets) → [`unet`] → [`gaussian_encoder`] (prior/posterior) →
 //! [`fcomb`] → [`model`] (encode once, sample many) → [`loss`] → [`train`] → [`weights`];
 //! [`calibration`] widens a trained prior by one fitted factor; [`mixture`] samples a mixture
-//! of posteriors (the decoder ceiling of `probunet eval`).
+//! of posteriors (the decoder ceiling of `probunet eval`); [`prior_fit`] fits the prior net to
+//! the trained decoder by the energy distance of its samples.
 //! [`init`] holds the seeded host RNG that makes weights and samples identical on every backend.
 
 pub mod calibration;
@@ -21,6 +22,7 @@ pub mod loss;
 pub mod metrics;
 pub mod mixture;
 pub mod model;
+pub mod prior_fit;
 pub mod probe;
 pub mod synth;
 pub mod train;

@@ -6,6 +6,7 @@ use clap::{ArgGroup, Args, ValueEnum};
 use probunet::ProbUNetConfig;
 
 use super::schedule::ScheduleKind;
+use super::source::Source;
 
 /// Model presets (crates/probunet/src/config.rs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -36,19 +37,19 @@ impl Preset {
     }
 }
 
-/// Options of `probunet train`.
+/// Where training images and their raters come from (shared by `train` and `fit-prior`).
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("source").required(true).args(["synthetic", "data"])))]
-pub struct TrainArgs {
+pub struct DataArgs {
     /// Train on synthetic ambiguity-benchmark cases generated on the fly from the training seeds
-    /// (never the held-out eval seeds); four raters are drawn per case and one of them, at
-    /// random, is the target at each step.
+    /// (never the held-out eval seeds), four raters drawn per case (`train` takes one of them,
+    /// at random, as the target of each step; `fit-prior` all four).
     #[arg(long)]
     pub synthetic: bool,
 
     /// Train on a folder of multi-rater crops: `<slice>_image.png` + `<slice>_rater<R>.png`
     /// (the LIDC fixture layout, or `probunet synth --raters 4` output). Images of any size are
-    /// centre-cropped square and resized to --size; grey level / 255 is the model input.
+    /// centre-cropped square and resized to the model size; grey level / 255 is the model input.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
 
@@ -56,6 +57,20 @@ pub struct TrainArgs {
     /// like a real data set). 0 draws from the whole training split (almost every case new).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub train_cases: u64,
+}
+
+impl DataArgs {
+    /// The source these options name, at `size`.
+    pub fn source(&self, size: usize) -> anyhow::Result<Source> {
+        Source::new(self.data.as_deref(), size, self.train_cases)
+    }
+}
+
+/// Options of `probunet train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub source: DataArgs,
 
     /// Model size: tiny (tests), small (the web page's model), paper (Kohl et al. 2018).
     #[arg(long, value_enum, default_value_t = Preset::Small)]

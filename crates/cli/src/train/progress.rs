@@ -5,16 +5,14 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::step::StepLoss;
-
 /// Progress of a run from step `start` to `total`.
 pub struct Progress {
     bar: ProgressBar,
     start_step: usize,
     started: Instant,
     log_every: usize,
-    /// Exponential moving averages of total, CE and KL (the per-step values are noisy).
-    ema: Option<[f32; 3]>,
+    /// Exponential moving averages of the shown values (the per-step values are noisy).
+    ema: Option<Vec<f32>>,
 }
 
 impl Progress {
@@ -43,19 +41,28 @@ impl Progress {
         (step + 1 - self.start_step) as f64 / self.started.elapsed().as_secs_f64().max(1e-9)
     }
 
-    /// Records step `step` (0-based) with its loss and learning rate.
-    pub fn update(&mut self, step: usize, loss: &StepLoss, lr: f64) {
-        let now = [loss.total, loss.ce, loss.kl];
-        let ema = match self.ema {
-            Some(e) => std::array::from_fn(|i| 0.95 * e[i] + 0.05 * now[i]),
-            None => now,
+    /// Records step `step` (0-based): `averaged` are (name, value, decimals) shown as moving
+    /// averages, `exact` is shown as it is, then the learning rate and speed.
+    pub fn update(&mut self, step: usize, averaged: &[(&str, f32, usize)], exact: &str, lr: f64) {
+        let ema: Vec<f32> = match &self.ema {
+            Some(e) => e
+                .iter()
+                .zip(averaged)
+                .map(|(e, v)| 0.95 * e + 0.05 * v.1)
+                .collect(),
+            None => averaged.iter().map(|v| v.1).collect(),
         };
-        self.ema = Some(ema);
         let rate = self.steps_per_second(step);
-        let msg = format!(
-            "loss {:.1} CE {:.1} KL {:.2} β {:.2} lr {:.1e} {:.2} steps/s",
-            ema[0], ema[1], ema[2], loss.beta, lr, rate
-        );
+        let mut msg = String::new();
+        for ((name, _, decimals), value) in averaged.iter().zip(&ema) {
+            msg += &format!("{name} {value:.decimals$} ");
+        }
+        if !exact.is_empty() {
+            msg += exact;
+            msg += " ";
+        }
+        msg += &format!("lr {lr:.1e} {rate:.2} steps/s");
+        self.ema = Some(ema);
         self.bar.set_position(step as u64 + 1);
         if self.bar.is_hidden() {
             if (step + 1).is_multiple_of(self.log_every) {

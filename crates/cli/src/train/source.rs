@@ -6,13 +6,16 @@
 //! uninterrupted run would have seen. Batches are built on a helper thread one or two steps
 //! ahead: case generation is single-threaded host code and overlaps the tensor work.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
 
+use anyhow::{Result, ensure};
 use probunet::SeededRng;
-use probunet::synth::{Case, EVAL_SEED_BASE, Split, draw_rater_indices};
+use probunet::metrics::Mask;
+use probunet::synth::{Case, EVAL_SEED_BASE, MIN_SIZE, Split, draw_rater_indices};
 
-use crate::folder::MultiRaterSlice;
+use crate::folder::{MultiRaterSlice, read_folder};
 
 /// Raters drawn per synthetic case (LIDC has four).
 pub const RATERS_PER_CASE: usize = 4;
@@ -46,6 +49,27 @@ pub enum Source {
 }
 
 impl Source {
+    /// Slices of the multi-rater folder `data` at `size`, or else synthetic training cases
+    /// (from the first `train_cases` seeds; 0: the whole split).
+    pub fn new(data: Option<&Path>, size: usize, train_cases: u64) -> Result<Self> {
+        Ok(match data {
+            Some(dir) => Source::Folder {
+                size,
+                slices: Arc::new(read_folder(dir, size)?),
+            },
+            None => {
+                ensure!(
+                    size >= MIN_SIZE,
+                    "synthetic cases need --size of at least {MIN_SIZE}"
+                );
+                Source::Synthetic {
+                    size,
+                    cases: train_cases,
+                }
+            }
+        })
+    }
+
     /// Side of the square images.
     pub fn size(&self) -> usize {
         match self {
@@ -62,37 +86,47 @@ impl Source {
         }
     }
 
-    /// The batch of optimisation step `step`.
+    /// The batch of optimisation step `step`: one rater's mask per image, the rater drawn at
+    /// random.
     pub fn batch(&self, seed: u64, step: usize, batch_size: usize) -> HostBatch {
+        self.assemble(seed, step, batch_size, |raters, rng| {
+            let pick = (rng.next_u64() % raters.len() as u64) as usize;
+            vec![raters[pick].clone()]
+        })
+    }
+
+    /// The batch of step `step` with every rater: `raters` masks per image, `[B, raters, S, S]`
+    /// in `masks`. A folder slice with fewer (or more) raters repeats (or drops) them in order.
+    pub fn rater_batch(
+        &self,
+        seed: u64,
+        step: usize,
+        batch_size: usize,
+        raters: usize,
+    ) -> HostBatch {
+        self.assemble(seed, step, batch_size, |drawn, _| {
+            drawn.iter().cycle().take(raters).cloned().collect()
+        })
+    }
+
+    /// `batch_size` images drawn with the stream of `step`, each with the masks `choose` keeps
+    /// of its raters (it may draw from the same stream).
+    fn assemble(
+        &self,
+        seed: u64,
+        step: usize,
+        batch_size: usize,
+        choose: impl Fn(&[Mask], &mut SeededRng) -> Vec<Mask>,
+    ) -> HostBatch {
         let mut rng = step_rng(seed, step);
         let s = self.size();
         let mut images = Vec::with_capacity(batch_size * s * s);
-        let mut masks = Vec::with_capacity(batch_size * s * s);
+        let mut masks = Vec::new();
         for _ in 0..batch_size {
-            match self {
-                Source::Synthetic { cases, .. } => {
-                    let range = if *cases == 0 { EVAL_SEED_BASE } else { *cases };
-                    let index = rng.next_u64() % range;
-                    let case = Case::generate(Split::Train.seed(index), s, s);
-                    // The case's own four raters (fixed per case, like LIDC), one of them per step.
-                    let raters = draw_rater_indices(&case, RATERS_PER_CASE, &mut case.rater_rng());
-                    let pick = raters[(rng.next_u64() % RATERS_PER_CASE as u64) as usize];
-                    images.extend_from_slice(&case.image);
-                    masks.extend(
-                        case.hypotheses[pick]
-                            .mask
-                            .to_bools()
-                            .into_iter()
-                            .map(i64::from),
-                    );
-                }
-                Source::Folder { slices, .. } => {
-                    let slice = &slices[(rng.next_u64() % slices.len() as u64) as usize];
-                    let rater =
-                        &slice.raters[(rng.next_u64() % slice.raters.len() as u64) as usize];
-                    images.extend_from_slice(&slice.image);
-                    masks.extend(rater.to_bools().into_iter().map(i64::from));
-                }
+            let (image, raters) = self.draw(&mut rng);
+            images.extend_from_slice(&image);
+            for mask in choose(&raters, &mut rng) {
+                masks.extend(mask.to_bools().into_iter().map(i64::from));
             }
         }
         HostBatch {
@@ -104,7 +138,30 @@ impl Source {
         }
     }
 
-    /// Builds the batches of steps `from..to` on a helper thread, at most two ahead.
+    /// One image and its raters' masks, chosen with `rng`: a synthetic case's own four raters
+    /// (fixed per case, like LIDC), or a folder slice's.
+    fn draw(&self, rng: &mut SeededRng) -> (Vec<f32>, Vec<Mask>) {
+        let s = self.size();
+        match self {
+            Source::Synthetic { cases, .. } => {
+                let range = if *cases == 0 { EVAL_SEED_BASE } else { *cases };
+                let index = rng.next_u64() % range;
+                let case = Case::generate(Split::Train.seed(index), s, s);
+                let raters = draw_rater_indices(&case, RATERS_PER_CASE, &mut case.rater_rng())
+                    .into_iter()
+                    .map(|k| case.hypotheses[k].mask.clone())
+                    .collect();
+                (case.image, raters)
+            }
+            Source::Folder { slices, .. } => {
+                let slice = &slices[(rng.next_u64() % slices.len() as u64) as usize];
+                (slice.image.clone(), slice.raters.clone())
+            }
+        }
+    }
+
+    /// Builds `batch(seed, step, batch_size)` for the steps `from..to` on a helper thread, at
+    /// most two ahead.
     pub fn prefetch(
         &self,
         seed: u64,
@@ -112,17 +169,26 @@ impl Source {
         to: usize,
         batch_size: usize,
     ) -> Receiver<HostBatch> {
-        let (tx, rx) = sync_channel(2);
         let source = self.clone();
-        std::thread::spawn(move || {
-            for step in from..to {
-                if tx.send(source.batch(seed, step, batch_size)).is_err() {
-                    return; // the trainer stopped early
-                }
-            }
-        });
-        rx
+        prefetch(from, to, move |step| source.batch(seed, step, batch_size))
     }
+}
+
+/// Runs `make(step)` for the steps `from..to` on a helper thread, at most two ahead.
+pub fn prefetch(
+    from: usize,
+    to: usize,
+    make: impl Fn(usize) -> HostBatch + Send + 'static,
+) -> Receiver<HostBatch> {
+    let (tx, rx) = sync_channel(2);
+    std::thread::spawn(move || {
+        for step in from..to {
+            if tx.send(make(step)).is_err() {
+                return; // the consumer stopped early
+            }
+        }
+    });
+    rx
 }
 
 /// The random stream of step `step`: data choice and (through [`noise_rng`]) the
