@@ -157,7 +157,7 @@ pub fn run(args: &FitPriorArgs) -> Result<()> {
                 values.objective
             );
         }
-        progress.update(step, &[("GED", values.ged, 4)], "", lr);
+        progress.update(step, &[("batch GED", values.ged, 4)], "", lr);
     }
     progress.finish();
     let fitted = fitter.inference_model();

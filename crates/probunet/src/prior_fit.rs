@@ -77,12 +77,13 @@ pub struct RaterBatch {
 pub struct PriorFitValues {
     /// The objective D, mean over the batch (what is differentiated).
     pub objective: f32,
-    /// D plus the annotations' own term: the batch's mean GED estimate between samples and
-    /// annotations.
+    /// D minus the annotations' own term mean_{k≠l} d(Y_k, Y_l): the batch's mean GED
+    /// estimate between samples and annotations.
     pub ged: f32,
 }
 
-/// Owns a model whose prior net alone trains, and that prior net's Adam state.
+/// Owns a model whose prior net (and, with [`PriorFitConfig::train_fcomb`], fcomb) trains, and
+/// their Adam state.
 pub struct PriorFitter {
     /// `None` only transiently inside [`PriorFitter::step`].
     model: Option<ProbUNet>,
@@ -92,7 +93,8 @@ pub struct PriorFitter {
 }
 
 impl PriorFitter {
-    /// Puts `model` into training mode with every part but the prior frozen.
+    /// Puts `model` into training mode with every part but the prior (and fcomb, if
+    /// `config.train_fcomb`) frozen.
     ///
     /// # Panics
     /// If `config.samples` < 2 or the model does not have two classes.
@@ -123,7 +125,7 @@ impl PriorFitter {
         }
     }
 
-    /// One Adam step of the prior net on `batch` at learning rate `lr`.
+    /// One Adam step of the trained parts on `batch` at learning rate `lr`.
     pub fn step(&mut self, batch: &RaterBatch, lr: f64) -> PriorFitValues {
         let model = self.model.take().expect("model present between steps");
         let device = model.device();
