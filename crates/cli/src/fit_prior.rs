@@ -177,6 +177,8 @@ pub fn run(args: &FitPriorArgs) -> Result<()> {
         let before = meta.prior_fit.clone();
         let record = PriorFitRecord {
             steps: args.steps + before.as_ref().map_or(0, |r| r.steps),
+            fcomb_steps: if args.train_fcomb { args.steps } else { 0 }
+                + before.as_ref().map_or(0, |r| r.fcomb_steps),
             samples: args.samples,
             data: source.describe(),
             seconds: seconds + before.map_or(0.0, |r| r.seconds),

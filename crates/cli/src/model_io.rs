@@ -48,6 +48,10 @@ pub struct RunMeta {
 pub struct PriorFitRecord {
     /// Prior-net optimisation steps (added over repeated fits).
     pub steps: usize,
+    /// Of those, the steps that trained fcomb too (`--train-fcomb`): the decoder head is no
+    /// longer the one training left.
+    #[serde(default)]
+    pub fcomb_steps: usize,
     /// Prior samples per image and step.
     pub samples: usize,
     /// Where the data came from.

@@ -178,6 +178,7 @@ fn train_checkpoint_resume_eval_export_sample() {
     assert!(text.contains("fitted the prior"), "{text}");
     let meta = read_json(&fitted.with_extension("json"));
     assert_eq!(meta["prior_fit"]["steps"], 2);
+    assert_eq!(meta["prior_fit"]["fcomb_steps"], 0);
     assert_eq!(meta["prior_fit"]["samples"], 4);
     assert_eq!(meta["prior_temperature"].as_f64().unwrap(), factor);
     assert!(ok(&["eval", "--weights", s(&fitted), "--cases", "1"]).contains("all"));
@@ -356,7 +357,11 @@ fn trains_and_evaluates_on_the_lidc_multirater_folder() {
         "--train-fcomb",
     ]);
     assert!(text.contains("folder (5 slices)"), "{text}");
-    assert!(dir.join("fitted.bpk").exists());
+    let fit = &read_json(&dir.join("fitted.json"))["prior_fit"];
+    assert_eq!(
+        (fit["steps"].as_u64(), fit["fcomb_steps"].as_u64()),
+        (Some(1), Some(1))
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

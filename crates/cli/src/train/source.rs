@@ -20,7 +20,8 @@ use crate::folder::{MultiRaterSlice, read_folder};
 /// Raters drawn per synthetic case (LIDC has four).
 pub const RATERS_PER_CASE: usize = 4;
 
-/// A batch on the host: images `[B, 1, S, S]` and label maps `[B, S, S]`, row-major.
+/// A batch on the host: images `[B, 1, S, S]` and label maps `[B, S, S]` (one rater each, from
+/// [`Source::batch`]) or `[B, K, S, S]` (K raters each, from [`Source::rater_batch`]), row-major.
 #[derive(Debug, Clone)]
 pub struct HostBatch {
     pub step: usize,
