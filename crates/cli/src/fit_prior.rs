@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 use burn::tensor::{Tensor, TensorData};
-use clap::Args;
-use probunet::prior_fit::{PriorFitConfig, PriorFitter, RaterBatch};
+use clap::{Args, ValueEnum};
+use probunet::prior_fit::{PriorFitConfig, PriorFitter, PriorGradient, RaterBatch};
 use probunet::{Precision, save_weights};
 
 use crate::model_io::{self, PriorFitRecord, RunMeta};
@@ -70,6 +70,15 @@ pub struct FitPriorArgs {
     #[arg(long)]
     pub train_fcomb: bool,
 
+    /// How the prior net's gradient is estimated (the masks are hard, so the objective is
+    /// piecewise constant in z): `straight-through` moves each sample towards the raters near
+    /// it through the soft foreground probability (biased, but works from any start, even a
+    /// collapsed prior); `score-function` is the unbiased REINFORCE gradient of the objective
+    /// itself, which moves the prior's mass between hypotheses (noisier; needs --samples ≥ 3
+    /// and samples that differ). fcomb, with --train-fcomb, learns straight-through either way.
+    #[arg(long, value_enum, default_value_t = GradientArg::StraightThrough, value_name = "HOW")]
+    pub gradient: GradientArg,
+
     /// Write half-precision weights (what the page ships) instead of full precision.
     #[arg(long)]
     pub half: bool,
@@ -77,6 +86,22 @@ pub struct FitPriorArgs {
     /// When stderr is not a terminal, print a progress line every N steps.
     #[arg(long, default_value_t = 50, value_name = "N")]
     pub log_every: usize,
+}
+
+/// `--gradient` values (clap's side of [`PriorGradient`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GradientArg {
+    StraightThrough,
+    ScoreFunction,
+}
+
+impl From<GradientArg> for PriorGradient {
+    fn from(arg: GradientArg) -> Self {
+        match arg {
+            GradientArg::StraightThrough => PriorGradient::StraightThrough,
+            GradientArg::ScoreFunction => PriorGradient::ScoreFunction,
+        }
+    }
 }
 
 /// Runs `probunet fit-prior`.
@@ -96,7 +121,18 @@ pub fn run(args: &FitPriorArgs) -> Result<()> {
         args.steps > 0 && args.batch_size > 0,
         "--steps and --batch-size must be positive"
     );
-    ensure!(args.samples >= 2, "--samples must be at least 2");
+    let least = match args.gradient {
+        GradientArg::StraightThrough => 2,
+        GradientArg::ScoreFunction => 3,
+    };
+    ensure!(
+        args.samples >= least,
+        "--samples must be at least {least} with --gradient {}",
+        args.gradient
+            .to_possible_value()
+            .expect("no skipped values")
+            .get_name()
+    );
     ensure!(
         args.lr.is_finite() && args.lr > 0.0,
         "--lr must be a positive number"
@@ -124,6 +160,7 @@ pub fn run(args: &FitPriorArgs) -> Result<()> {
         .with_samples(args.samples)
         .with_grad_clip(args.grad_clip)
         .with_train_fcomb(args.train_fcomb)
+        .with_gradient(args.gradient.into())
         .with_seed(noise_rng(args.seed, 0).next_u64());
     let mut fitter = PriorFitter::new(model, config);
     let started = Instant::now();
@@ -179,6 +216,11 @@ pub fn run(args: &FitPriorArgs) -> Result<()> {
             steps: args.steps + before.as_ref().map_or(0, |r| r.steps),
             fcomb_steps: if args.train_fcomb { args.steps } else { 0 }
                 + before.as_ref().map_or(0, |r| r.fcomb_steps),
+            score_function_steps: if args.gradient == GradientArg::ScoreFunction {
+                args.steps
+            } else {
+                0
+            } + before.as_ref().map_or(0, |r| r.score_function_steps),
             samples: args.samples,
             data: source.describe(),
             seconds: seconds + before.map_or(0.0, |r| r.seconds),

@@ -52,6 +52,10 @@ pub struct PriorFitRecord {
     /// longer the one training left.
     #[serde(default)]
     pub fcomb_steps: usize,
+    /// Of those, the steps whose prior gradient was the score function (`--gradient
+    /// score-function`); the others were straight-through.
+    #[serde(default)]
+    pub score_function_steps: usize,
     /// Prior samples per image and step.
     pub samples: usize,
     /// Where the data came from.

@@ -179,9 +179,33 @@ fn train_checkpoint_resume_eval_export_sample() {
     let meta = read_json(&fitted.with_extension("json"));
     assert_eq!(meta["prior_fit"]["steps"], 2);
     assert_eq!(meta["prior_fit"]["fcomb_steps"], 0);
+    assert_eq!(meta["prior_fit"]["score_function_steps"], 0);
     assert_eq!(meta["prior_fit"]["samples"], 4);
     assert_eq!(meta["prior_temperature"].as_f64().unwrap(), factor);
     assert!(ok(&["eval", "--weights", s(&fitted), "--cases", "1"]).contains("all"));
+    // A second fit with the score-function gradient adds to the record.
+    let refitted = dir.join("refitted.bpk");
+    ok(&[
+        "fit-prior",
+        "--weights",
+        s(&fitted),
+        "--out",
+        s(&refitted),
+        "--synthetic",
+        "--steps",
+        "1",
+        "--batch-size",
+        "2",
+        "--samples",
+        "3",
+        "--gradient",
+        "score-function",
+    ]);
+    let fit = &read_json(&refitted.with_extension("json"))["prior_fit"];
+    assert_eq!(
+        (fit["steps"].as_u64(), fit["score_function_steps"].as_u64()),
+        (Some(3), Some(1))
+    );
 
     let web = dir.join("web.bpk");
     let text = ok(&["export", "--weights", s(&final_weights), "--out", s(&web)]);
@@ -274,30 +298,26 @@ fn deterministic_baseline_trains_and_evaluates_as_such() {
     assert_eq!(doc["deterministic"], true);
     // All samples are the same mask: diversity exactly 0.
     assert_eq!(doc["means"][0]["means"]["diversity"].as_f64().unwrap(), 0.0);
-    let out = probunet(&[
-        "calibrate",
-        "--weights",
-        s(&dir.join("final.bpk")),
-        "--out",
-        s(&dir.join("calibrated.bpk")),
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && stderr.contains("no prior to calibrate"),
-        "{stderr}"
+    assert_refused(
+        &[
+            "calibrate",
+            "--weights",
+            s(&dir.join("final.bpk")),
+            "--out",
+            s(&dir.join("calibrated.bpk")),
+        ],
+        "no prior to calibrate",
     );
-    let out = probunet(&[
-        "fit-prior",
-        "--weights",
-        s(&dir.join("final.bpk")),
-        "--out",
-        s(&dir.join("fitted.bpk")),
-        "--synthetic",
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && stderr.contains("no prior to fit"),
-        "{stderr}"
+    assert_refused(
+        &[
+            "fit-prior",
+            "--weights",
+            s(&dir.join("final.bpk")),
+            "--out",
+            s(&dir.join("fitted.bpk")),
+            "--synthetic",
+        ],
+        "no prior to fit",
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -363,6 +383,16 @@ fn trains_and_evaluates_on_the_lidc_multirater_folder() {
         (Some(1), Some(1))
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `probunet args` must fail and say `message` on stderr.
+fn assert_refused(args: &[&str], message: &str) {
+    let out = probunet(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains(message),
+        "{stderr}"
+    );
 }
 
 /// `probunet <command> --help`, checked to mention every one of `options`; returns the text.
@@ -450,19 +480,17 @@ fn help_explains_every_option_and_bad_input_fails_cleanly() {
     );
     let shipped =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../public/model/probunet-small.bpk");
-    let out = probunet(&[
-        "calibrate",
-        "--weights",
-        s(&shipped),
-        "--out",
-        "/tmp/x.bpk",
-        "--temperatures",
-        "0,-1",
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && stderr.contains("--temperatures must be positive numbers"),
-        "{stderr}"
+    assert_refused(
+        &[
+            "calibrate",
+            "--weights",
+            s(&shipped),
+            "--out",
+            "/tmp/x.bpk",
+            "--temperatures",
+            "0,-1",
+        ],
+        "--temperatures must be positive numbers",
     );
 
     assert_help_lists(
@@ -481,23 +509,39 @@ fn help_explains_every_option_and_bad_input_fails_cleanly() {
             "--grad-clip",
             "--seed",
             "--train-fcomb",
+            "--gradient",
+            "straight-through",
+            "score-function",
             "--half",
             "--log-every",
         ],
     );
-    let out = probunet(&[
-        "fit-prior",
-        "--weights",
-        s(&shipped),
-        "--out",
-        "/tmp/x.bpk",
-        "--synthetic",
-        "--samples",
-        "1",
-    ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && stderr.contains("--samples must be at least 2"),
-        "{stderr}"
+    assert_refused(
+        &[
+            "fit-prior",
+            "--weights",
+            s(&shipped),
+            "--out",
+            "/tmp/x.bpk",
+            "--synthetic",
+            "--samples",
+            "1",
+        ],
+        "--samples must be at least 2",
+    );
+    assert_refused(
+        &[
+            "fit-prior",
+            "--weights",
+            s(&shipped),
+            "--out",
+            "/tmp/x.bpk",
+            "--synthetic",
+            "--samples",
+            "2",
+            "--gradient",
+            "score-function",
+        ],
+        "--samples must be at least 3 with --gradient score-function",
     );
 }

@@ -44,6 +44,18 @@ impl DiagonalGaussian {
         self.mu.clone() + self.sigma() * eps
     }
 
+    /// log N(z; μ, σ²) up to its constant, for `n` latents per row: `z` `[batch, n, latent]` →
+    /// `[batch, n]`. The score-function gradient of [`crate::prior_fit`] differentiates it.
+    pub fn log_density(&self, z: Tensor<3>) -> Tensor<2> {
+        let [b, n, m] = z.dims();
+        let per_row = |t: Tensor<2>| t.unsqueeze_dim::<3>(1).expand([b, n, m]);
+        let standardised = (z - per_row(self.mu.clone())) / per_row(self.sigma());
+        (per_row(self.log_sigma.clone()) + standardised.powi_scalar(2) * 0.5)
+            .sum_dim(2)
+            .neg()
+            .reshape([b, n])
+    }
+
     /// KL(self ‖ other) in closed form, summed over latent dimensions, `[batch]`.
     pub fn kl_to(&self, other: &DiagonalGaussian) -> Tensor<1> {
         self.kl_per_dim(other).sum_dim(1).squeeze_dim(1)

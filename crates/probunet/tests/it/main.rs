@@ -4,6 +4,7 @@ mod common;
 mod explore;
 mod finetune;
 mod model;
+mod prior_fit;
 mod reference;
 mod train;
 mod weights;

@@ -25,9 +25,12 @@
 //! ceiling measured stays as it is) — unless [`PriorFitConfig::train_fcomb`] lets fcomb learn
 //! from the same objective, so that a decoder head that draws some hypotheses as blends of two
 //! can sharpen them (its training so far only ever saw posterior latents). Masks are hard in
-//! the forward pass, so D is the samples' GED term (up to [`IOU_SMOOTHING`]), and the gradient
-//! reaches z through the soft foreground probability (the straight-through estimator, Bengio
-//! et al., 2013): pixels near a sample's decision boundary tell the prior which way to move.
+//! the forward pass, so D is the samples' GED term (up to [`IOU_SMOOTHING`]). D is piecewise
+//! constant in z, so its gradient is estimated, two ways ([`PriorGradient`]): through the soft
+//! foreground probability (the straight-through estimator, Bengio et al., 2013: pixels near a
+//! sample's decision boundary tell the prior which way to move; biased, but it works from any
+//! start), or by the score function (Williams, 1992; unbiased: it moves the prior's mass between
+//! the hypotheses' regions by how much each sample raised D, which is what sets the shares).
 
 use burn::config::Config;
 use burn::module::Module;
@@ -39,12 +42,26 @@ use burn::tensor::activation::sigmoid;
 use crate::init::SeededRng;
 use crate::model::{Encoded, ProbUNet};
 
-/// Smoothing of the IoU in [`jaccard_distances`], in pixels: two empty masks are at distance
-/// 0, an empty and a non-empty one at ~1 (exactly `1 − 1/(|A| + 1)`), and no gradient exceeds
-/// one per pixel (a tiny ε would make the gradient at two empty masks ~1/ε). It is the IoU of the
-/// masks with one extra pixel set in all of them, so still a positive definite kernel and the
-/// objective still proper.
-pub const IOU_SMOOTHING: f32 = 1.0;
+mod energy;
+
+use energy::off_diagonal_mean;
+pub use energy::{IOU_SMOOTHING, jaccard_distances, sample_terms, score_weights};
+
+/// How the objective's gradient reaches the prior net.
+#[derive(Config, Debug, PartialEq, Eq, Copy)]
+pub enum PriorGradient {
+    /// Through the samples: z = μ + σε feeds fcomb and the hard masks pass the gradient of
+    /// their soft foreground probability. Moves every sample towards the annotations near it,
+    /// even when all samples decode to the same mask (so it can undo a collapsed prior), but it
+    /// is the gradient of a soft surrogate, not of D: it does not see how much of the prior's
+    /// mass falls on each side of the decoder's boundaries between hypotheses.
+    StraightThrough,
+    /// The score-function (REINFORCE) estimator, E[Σ w_i ∇ log p(z_i|x)] with
+    /// [`score_weights`]: the unbiased gradient of D over hard masks itself, which moves mass
+    /// between the regions that decode to each hypothesis. Gives nothing while all samples
+    /// decode alike; fcomb, when trained, still learns through the straight-through path.
+    ScoreFunction,
+}
 
 /// Settings of [`PriorFitter`].
 #[derive(Config, Debug)]
@@ -61,6 +78,9 @@ pub struct PriorFitConfig {
     /// Train fcomb (the decoder head) on the same objective too, not only the prior net.
     #[config(default = false)]
     pub train_fcomb: bool,
+    /// The prior net's gradient estimator.
+    #[config(default = "PriorGradient::StraightThrough")]
+    pub gradient: PriorGradient,
 }
 
 /// A batch of images with all their annotations.
@@ -97,11 +117,17 @@ impl PriorFitter {
     /// `config.train_fcomb`) frozen.
     ///
     /// # Panics
-    /// If `config.samples` < 2 or the model does not have two classes.
+    /// If `config.samples` < 2 (< 3 for [`PriorGradient::ScoreFunction`]) or the model does
+    /// not have two classes.
     pub fn new(model: ProbUNet, config: PriorFitConfig) -> Self {
+        let least = match config.gradient {
+            PriorGradient::StraightThrough => 2,
+            PriorGradient::ScoreFunction => 3,
+        };
         assert!(
-            config.samples >= 2,
-            "the energy distance needs at least 2 samples per image"
+            config.samples >= least,
+            "{:?} needs at least {least} samples per image",
+            config.gradient
         );
         assert_eq!(
             model.config().num_classes,
@@ -141,7 +167,11 @@ impl PriorFitter {
             prior: model.prior.forward(images),
         };
         // One fcomb call per image (its n latents share the projection).
-        let z = model.draw_prior(&encoded, n, &mut self.rng);
+        let mut z = model.draw_prior(&encoded, n, &mut self.rng);
+        let score_function = self.config.gradient == PriorGradient::ScoreFunction;
+        if score_function {
+            z = z.detach();
+        }
         let logits = Tensor::cat(
             (0..b)
                 .map(|i| {
@@ -159,10 +189,18 @@ impl PriorFitter {
         let masks = (soft.clone() + (hard - soft).detach()).reshape([b, n, h * w]);
         let raters = raters.reshape([b, k, h * w]);
 
-        let objective = sample_terms(masks, raters.clone()).mean();
-        let annotation_term = off_diagonal_mean(jaccard_distances(raters.clone(), raters));
+        let objective = sample_terms(masks.clone(), raters.clone()).mean();
+        let annotation_term = off_diagonal_mean(jaccard_distances(raters.clone(), raters.clone()));
+        let differentiated = if score_function {
+            let weights = score_weights(masks.detach(), raters);
+            let m = z.dims()[1];
+            let log_p = encoded.prior.log_density(z.reshape([b, n, m]));
+            objective.clone() + (weights * log_p).sum_dim(1).mean()
+        } else {
+            objective.clone()
+        };
         // Frozen parts get no gradients, so the optimiser leaves them as they are.
-        let grads = GradientsParams::from_grads(objective.backward(), &model);
+        let grads = GradientsParams::from_grads(differentiated.backward(), &model);
         let values = PriorFitValues {
             objective: objective.clone().into_scalar::<f32>(),
             ged: (objective.detach() - annotation_term.mean()).into_scalar::<f32>(),
@@ -180,88 +218,18 @@ impl PriorFitter {
     }
 }
 
-/// 2·mean d(S, Y) − mean_{i≠j} d(S_i, S_j) per image: samples `[B, n, P]`, annotations
-/// `[B, K, P]` (P pixels, values in \[0, 1\]) → `[B]`.
-pub fn sample_terms(samples: Tensor<3>, annotations: Tensor<3>) -> Tensor<1> {
-    let cross = jaccard_distances(samples.clone(), annotations)
-        .mean_dim(2)
-        .mean_dim(1)
-        .flatten::<1>(0, 2);
-    cross * 2.0 - off_diagonal_mean(jaccard_distances(samples.clone(), samples))
-}
-
-/// 1 − (|A∩B| + s)/(|A∪B| + s) between every row of `a` `[B, n, P]` and of `b` `[B, m, P]`
-/// (soft counts; s = [`IOU_SMOOTHING`]) → `[B, n, m]`.
-pub fn jaccard_distances(a: Tensor<3>, b: Tensor<3>) -> Tensor<3> {
-    let intersection = a.clone().matmul(b.clone().swap_dims(1, 2));
-    let size_a = a.sum_dim(2);
-    let size_b = b.sum_dim(2).swap_dims(1, 2);
-    let union = size_a + size_b - intersection.clone();
-    (intersection + IOU_SMOOTHING)
-        .div(union + IOU_SMOOTHING)
-        .neg()
-        + 1.0
-}
-
-/// Mean of each `[n, n]` matrix's off-diagonal entries, `[B, n, n]` → `[B]` (n ≥ 2).
-fn off_diagonal_mean(d: Tensor<3>) -> Tensor<1> {
-    let [b, n, _] = d.dims();
-    let diagonal = Tensor::<2>::eye(n, &d.device())
-        .unsqueeze_dim::<3>(0)
-        .expand([b, n, n]);
-    let off = d * (diagonal.neg() + 1.0);
-    off.sum_dim(2).sum_dim(1).flatten::<1>(0, 2) / (n * (n - 1)) as f32
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ProbUNetConfig;
     use burn::tensor::{Device, TensorData};
 
-    fn masks(rows: &[&[f32]], device: &Device) -> Tensor<3> {
-        let p = rows[0].len();
-        let data: Vec<f32> = rows.iter().flat_map(|r| r.iter().copied()).collect();
-        Tensor::from_data(TensorData::new(data, [1, rows.len(), p]), device)
-    }
-
-    #[test]
-    fn distances_follow_the_empty_mask_rules_up_to_the_smoothing() {
-        let device = Device::flex();
-        let a = masks(&[&[1.0, 1.0, 0.0, 0.0], &[0.0; 4]], &device);
-        let b = masks(&[&[0.0, 1.0, 1.0, 0.0], &[0.0; 4]], &device);
-        let d = jaccard_distances(a, b)
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap();
-        // {0,1} vs {1,2}: 1 − 2/4; vs empty: 1 − 1/3; empty vs {1,2}: 1 − 1/3; empty vs empty: 0.
-        let expected = [0.5, 2.0 / 3.0, 2.0 / 3.0, 0.0];
-        for (got, want) in d.iter().zip(expected) {
-            assert!((got - want).abs() < 1e-6, "{d:?}");
-        }
-    }
-
-    #[test]
-    fn the_objective_is_lowest_when_samples_match_the_annotations() {
-        let device = Device::flex();
-        let left: &[f32] = &[1.0, 1.0, 0.0, 0.0];
-        let right: &[f32] = &[0.0, 0.0, 1.0, 1.0];
-        let annotations = || masks(&[left, right, left, right], &device);
-        let score = |rows: &[&[f32]]| -> f32 {
-            sample_terms(masks(rows, &device), annotations()).into_scalar::<f32>()
-        };
-        let matched = score(&[left, right, left, right]);
-        let collapsed = score(&[left, left, left, left]);
-        let skewed = score(&[left, left, left, right]);
-        assert!(
-            matched < skewed && skewed < collapsed,
-            "{matched} {skewed} {collapsed}"
-        );
-    }
-
     /// A tiny model before and after a few fitting steps on one image with two annotations
     /// (the left and the right half).
-    fn fit_a_few_steps(train_fcomb: bool) -> (ProbUNet, ProbUNet, Tensor<4>) {
+    fn fit_a_few_steps(
+        train_fcomb: bool,
+        gradient: PriorGradient,
+    ) -> (ProbUNet, ProbUNet, Tensor<4>) {
         let device = Device::flex();
         let model = ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 1, &device);
         let side = 16;
@@ -283,7 +251,8 @@ mod tests {
         };
         let config = PriorFitConfig::new()
             .with_samples(8)
-            .with_train_fcomb(train_fcomb);
+            .with_train_fcomb(train_fcomb)
+            .with_gradient(gradient);
         let mut fitter = PriorFitter::new(model.clone(), config);
         for _ in 0..5 {
             let values = fitter.step(&batch, 1e-2);
@@ -298,8 +267,8 @@ mod tests {
 
     /// Fits a few steps and checks that the U-Net and the posterior stay, the prior moves, and
     /// fcomb's first and last layers move exactly when `train_fcomb`.
-    fn check_what_moves(train_fcomb: bool) {
-        let (before, after, images) = fit_a_few_steps(train_fcomb);
+    fn check_what_moves(train_fcomb: bool, gradient: PriorGradient) {
+        let (before, after, images) = fit_a_few_steps(train_fcomb, gradient);
         let weights = |m: &ProbUNet| {
             let last = m.fcomb.layers.len() - 1;
             [
@@ -323,11 +292,23 @@ mod tests {
 
     #[test]
     fn fitting_moves_the_prior_net_alone() {
-        check_what_moves(false);
+        check_what_moves(false, PriorGradient::StraightThrough);
+        check_what_moves(false, PriorGradient::ScoreFunction);
     }
 
     #[test]
     fn with_train_fcomb_the_decoder_head_moves_too() {
-        check_what_moves(true);
+        check_what_moves(true, PriorGradient::StraightThrough);
+        check_what_moves(true, PriorGradient::ScoreFunction);
+    }
+
+    #[test]
+    #[should_panic(expected = "at least 3 samples")]
+    fn the_score_function_refuses_two_samples() {
+        let model = ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 1, &Device::flex());
+        let config = PriorFitConfig::new()
+            .with_samples(2)
+            .with_gradient(PriorGradient::ScoreFunction);
+        PriorFitter::new(model, config);
     }
 }
