@@ -48,7 +48,8 @@ pub struct FitPriorArgs {
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub batch_size: usize,
 
-    /// Prior samples per image and step (at least 2): more give a less noisy gradient.
+    /// Prior samples per image and step (at least 2; 3 with `--gradient score-function`): more
+    /// give a less noisy gradient.
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub samples: usize,
 
@@ -121,10 +122,7 @@ pub fn run(args: &FitPriorArgs) -> Result<()> {
         args.steps > 0 && args.batch_size > 0,
         "--steps and --batch-size must be positive"
     );
-    let least = match args.gradient {
-        GradientArg::StraightThrough => 2,
-        GradientArg::ScoreFunction => 3,
-    };
+    let least = PriorGradient::from(args.gradient).min_samples();
     ensure!(
         args.samples >= least,
         "--samples must be at least {least} with --gradient {}",
