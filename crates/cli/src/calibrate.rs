@@ -16,7 +16,6 @@ use probunet::{Encoded, Precision, ProbUNet, SeededRng, save_weights};
 
 use crate::eval::SAMPLES;
 use crate::model_io::{self, RunMeta, images_tensor, masks_from_logits};
-use crate::train::step::ignores_latent;
 
 /// What the factor is chosen to minimise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -88,12 +87,8 @@ impl Scored {
 
 /// Runs `probunet calibrate`.
 pub fn run(args: &CalibrateArgs) -> Result<()> {
-    let (model, meta, size) = model_io::load_model_sized(&args.weights, args.size)?;
-    ensure!(
-        !ignores_latent(&model)?,
-        "{} is a deterministic model: it has no prior to calibrate",
-        args.weights.display()
-    );
+    let (model, meta, size) =
+        model_io::load_probabilistic_model(&args.weights, args.size, "calibrate")?;
     ensure!(
         size >= MIN_SIZE,
         "synthetic cases need a size of at least {MIN_SIZE}"

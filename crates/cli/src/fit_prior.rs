@@ -20,7 +20,7 @@ use crate::train::DataArgs;
 use crate::train::progress::Progress;
 use crate::train::schedule::{Schedule, ScheduleKind};
 use crate::train::source::{RATERS_PER_CASE, noise_rng, prefetch};
-use crate::train::step::{all_finite, ignores_latent};
+use crate::train::step::all_finite;
 
 /// Options of `probunet fit-prior`.
 #[derive(Debug, Args)]
@@ -107,12 +107,7 @@ impl From<GradientArg> for PriorGradient {
 
 /// Runs `probunet fit-prior`.
 pub fn run(args: &FitPriorArgs) -> Result<()> {
-    let (model, meta, size) = model_io::load_model_sized(&args.weights, args.size)?;
-    ensure!(
-        !ignores_latent(&model)?,
-        "{} is a deterministic model: it has no prior to fit",
-        args.weights.display()
-    );
+    let (model, meta, size) = model_io::load_probabilistic_model(&args.weights, args.size, "fit")?;
     ensure!(
         model.config().num_classes == 2,
         "fit-prior compares binary masks; this model has {} classes",

@@ -13,6 +13,8 @@ use probunet::metrics::Mask;
 use probunet::{ProbUNet, SeededRng};
 use serde::{Deserialize, Serialize};
 
+use crate::train::step::ignores_latent;
+
 /// The sidecar of a checkpoint or final weights file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunMeta {
@@ -130,6 +132,23 @@ pub fn load_model_sized(
         model.config().size_divisor()
     );
     Ok((model, meta, size))
+}
+
+/// [`load_model_sized`] for the commands that work on the prior (`calibrate`, `fit-prior`):
+/// a deterministic model (fcomb ignores the latent) is refused, saying it has no prior to
+/// `action`.
+pub fn load_probabilistic_model(
+    weights: &Path,
+    size: Option<usize>,
+    action: &str,
+) -> Result<(ProbUNet, Option<RunMeta>, usize)> {
+    let loaded = load_model_sized(weights, size)?;
+    ensure!(
+        !ignores_latent(&loaded.0)?,
+        "{} is a deterministic model: it has no prior to {action}",
+        weights.display()
+    );
+    Ok(loaded)
 }
 
 /// Row-major `[0, 1]` images of `size × size` → `[B, 1, size, size]`.

@@ -40,7 +40,7 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 
 use crate::init::SeededRng;
-use crate::model::{Encoded, ProbUNet};
+use crate::model::ProbUNet;
 
 mod energy;
 
@@ -170,12 +170,7 @@ impl PriorFitter {
         let [b, k, h, w] = raters.dims();
         let n = self.config.samples;
 
-        let features = model.unet.forward(images.clone());
-        let encoded = Encoded {
-            projection: model.fcomb.project(features.clone()),
-            features,
-            prior: model.prior.forward(images),
-        };
+        let encoded = model.encode(images);
         // One fcomb call per image (its n latents share the projection).
         let mut z = model.draw_prior(&encoded, n, &mut self.rng);
         let score_function = self.config.gradient == PriorGradient::ScoreFunction;
