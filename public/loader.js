@@ -27,7 +27,9 @@ window.probsegWeights = fetch(tag.dataset.weights).then((response) =>
 );
 window.probsegWeights.catch(() => {}); // the app reports a failure when it fetches again
 try {
-  await enableOffline([tag.dataset.wasmJs, tag.dataset.wasm, tag.dataset.weights]);
+  // The fine-tuning worker's script is fetched only when a run starts: keep it for offline use too.
+  const tuningWorker = new URL("tuning-worker.js", import.meta.url).href;
+  await enableOffline([tag.dataset.wasmJs, tag.dataset.wasm, tag.dataset.weights, tuningWorker]);
 } catch (error) {
   console.warn("offline use unavailable:", error);
 }

@@ -16,7 +16,6 @@ use wasm_bindgen::prelude::*;
 use crate::backend::{self, ActiveBackend, Preference};
 use crate::browser::{fetch_bytes, now_ms, yield_now};
 use crate::engine::Engine;
-use crate::tuning::images_per_pass;
 use crate::workbench::{DECODE_CHUNK, SHIPPED_WEIGHTS};
 
 /// What to measure (JSON from the driver).
@@ -122,7 +121,7 @@ async fn weights(preset: &str) -> Result<Vec<u8>, String> {
     }
 }
 
-/// Times fine-tuning steps as the page runs them (passes and yields included), on four
+/// Times fine-tuning steps as the page runs them (one pass per step, the read-back included), on four
 /// synthetic cases.
 async fn train_steps(
     bytes: &[u8],
@@ -130,7 +129,6 @@ async fn train_steps(
     options: &Options,
 ) -> Result<Vec<f64>, String> {
     let model = probunet::load_weights(bytes, &active.device).map_err(|e| e.to_string())?;
-    let backend = active.kind;
     let side = options.side;
     let pairs = (0..4)
         .map(|seed| {
@@ -145,7 +143,8 @@ async fn train_steps(
         .collect();
     let config = FineTuneConfig {
         batch_size: options.train_batch,
-        images_per_pass: images_per_pass(backend, options.train_batch),
+        // One pass per step, as the page's fine-tuning worker (CPU) and WebGPU loop run it.
+        images_per_pass: options.train_batch,
         ..FineTuneConfig::default()
     };
     let mut tuner = FineTuner::new(model, pairs, config).map_err(|e| e.to_string())?;

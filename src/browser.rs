@@ -5,12 +5,19 @@ use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// Milliseconds since the page started (`performance.now()`).
+/// Milliseconds since the page (or the worker) started (`performance.now()`).
 pub fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|window| window.performance())
-        .map(|performance| performance.now())
-        .unwrap_or(0.0)
+    match web_sys::window() {
+        Some(window) => window.performance(),
+        None => worker_scope().and_then(|scope| scope.performance()),
+    }
+    .map(|performance| performance.now())
+    .unwrap_or(0.0)
+}
+
+/// The global scope when this code runs in a worker (the fine-tuning worker).
+fn worker_scope() -> Option<web_sys::WorkerGlobalScope> {
+    js_sys::global().dyn_into().ok()
 }
 
 /// Lets the browser handle input and paint before the next piece of model work: resolves on a
@@ -24,6 +31,8 @@ pub async fn sleep_ms(ms: i32) {
     let promise = Promise::new(&mut |resolve, _reject| {
         if let Some(window) = web_sys::window() {
             let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        } else if let Some(scope) = worker_scope() {
+            let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
         }
     });
     let _ = JsFuture::from(promise).await;

@@ -2,5 +2,8 @@
 
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(probseg_web::App);
+    // The fine-tuning worker starts this same wasm (src/tuning/worker.rs): no page, no UI.
+    if web_sys::window().is_some() {
+        leptos::mount::mount_to_body(probseg_web::App);
+    }
 }

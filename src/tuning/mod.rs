@@ -1,32 +1,32 @@
 //! On-device fine-tuning, the page's side: the person's pairs, the run's settings and
-//! progress, and the loop that drives [`probunet::FineTuner`] one step at a time, yielding to
-//! the browser between steps and, on the CPU, between the one-image passes inside a step (the
-//! page blocks for one pass at most), with pause and cancel. Nothing is uploaded; the tuned
-//! weights stay in this page until the person saves them.
+//! progress, and where the loop ([`run::train`], driving [`probunet::FineTuner`] one step at a
+//! time, with pause and cancel) runs. Nothing is uploaded; the tuned weights stay in this page
+//! until the person saves them.
 //!
-//! Training runs on the backend the page samples with (WebGPU or the CPU), starting from the
-//! weights in use; every operation of the model has a gradient there (the decoder's upsampling
-//! is written for it, see `probunet::upsample`). Losses are read asynchronously, as WebGPU
-//! requires.
+//! Training runs on the backend the page samples with, starting from the weights in use; every
+//! operation of the model has a gradient there (the decoder's upsampling is written for it, see
+//! `probunet::upsample`). On the CPU it runs in a worker ([`worker`]), so the page never blocks
+//! while it trains; on WebGPU the work is queued to the GPU, on the page's thread, yielding
+//! between steps, and losses are read asynchronously, as WebGPU requires.
 
 pub mod drawing;
 mod pairs;
+mod run;
+mod worker;
 
 use std::sync::Arc;
 
 use burn::tensor::Device;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use probunet::{FineTuneConfig, FineTuner, LossValues, Pair, Precision, held_out_ged};
+use probunet::{LossValues, Pair};
 
 pub use pairs::pairs_from_files;
+pub use worker::tuning_worker;
 
 use crate::backend::BackendKind;
-use crate::browser::{now_ms, sleep_ms, yield_now};
 use crate::workbench::Workbench;
-
-/// Samples drawn for the held-out GED.
-const GED_SAMPLES: usize = 16;
+use run::{Control, FinishedRun, RunObserver, RunRequest};
 
 /// Where a run is.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,22 +76,6 @@ pub struct Progress {
     pub steps_per_s: f64,
     /// Where the steps run.
     pub backend: BackendKind,
-}
-
-/// What a training loop hands back: the tuned weights (f16 burnpack, the shipped format), the
-/// steps taken, and why it stopped early (cancelled, diverged), if it did.
-struct FinishedRun {
-    weights: Vec<u8>,
-    steps: usize,
-    stopped: Option<String>,
-}
-
-/// What the person asked the running loop to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Control {
-    Run,
-    Pause,
-    Cancel,
 }
 
 /// The fine-tuning panel's state. `Copy`: signals are handles.
@@ -199,7 +183,7 @@ impl Tuning {
             // The run ends (finished or stopped) only once its weights are in use, so what the
             // panel says is always true of the model that samples.
             let outcome = self.run(&weights, &device, backend).await.and_then(|run| {
-                let origin = format!("fine-tuned in this page, {} steps", run.steps);
+                let origin = format!("fine-tuned in this page, {}", run::steps_text(run.steps));
                 wb.install_weights(run.weights, origin)?;
                 Ok(run.stopped)
             });
@@ -210,95 +194,72 @@ impl Tuning {
         });
     }
 
-    /// Trains from `weights` on `device`; returns the tuned weights and why the loop stopped
-    /// early, if it did.
+    /// Trains from `weights` on `device` (on the CPU: in a worker); returns the tuned weights
+    /// and why the loop stopped early, if it did.
     async fn run(
         self,
         weights: &[u8],
         device: &Device,
         backend: BackendKind,
     ) -> Result<FinishedRun, String> {
-        let model = probunet::load_weights(weights, device).map_err(|e| e.to_string())?;
         let all = self.pairs.get_untracked();
-        let held_out = self
-            .held_out
-            .get_untracked()
-            .and_then(|i| all.get(i).cloned());
+        let held_out_index = self.held_out.get_untracked();
+        let held_out = held_out_index
+            .and_then(|i| all.get(i))
+            .map(|p| (**p).clone());
         let training: Vec<Pair> = all
             .iter()
             .enumerate()
-            .filter(|(i, _)| Some(*i) != self.held_out.get_untracked())
+            .filter(|(i, _)| Some(*i) != held_out_index)
             .map(|(_, pair)| (**pair).clone())
             .collect();
-        if let Some(pair) = &held_out {
-            let ged = held_out_ged(&model, pair, GED_SAMPLES, 0).await;
-            self.ged_before.set(ged.ok());
-        }
-        let defaults = FineTuneConfig::default();
-        let config = FineTuneConfig {
-            learning_rate: self.learning_rate.get_untracked(),
-            images_per_pass: images_per_pass(backend, defaults.batch_size),
-            ..defaults
-        };
-        let mut tuner = FineTuner::new(model, training, config).map_err(|e| e.to_string())?;
-        let total = self.steps.get_untracked();
-        let started = now_ms();
-        let mut paused_ms = 0.0;
-        let mut stop = None;
-        while tuner.steps_done() < total {
-            yield_now().await;
-            while self.control.get_value() == Control::Pause {
-                let pause_start = now_ms();
-                sleep_ms(100).await;
-                paused_ms += now_ms() - pause_start;
-            }
-            if self.control.get_value() == Control::Cancel {
-                stop = Some(format!(
-                    "cancelled after {} steps; the model keeps them",
-                    tuner.steps_done()
-                ));
-                break;
-            }
-            match tuner.step_yielding(yield_now).await {
-                Ok(values) => self.history.update(|h| h.push(values)),
-                Err(error) => {
-                    stop = Some(error.to_string());
-                    break;
-                }
-            }
-            let seconds = (now_ms() - started - paused_ms) / 1000.0;
-            self.progress.set(Some(Progress {
-                step: tuner.steps_done(),
-                total,
-                steps_per_s: tuner.steps_done() as f64 / seconds.max(1e-3),
-                backend,
-            }));
-        }
-        self.state.set(RunState::Finishing);
-        yield_now().await; // let the panel say so before the blocking work on the CPU
-        let model = tuner.model();
-        if let Some(pair) = &held_out {
-            let ged = held_out_ged(&model, pair, GED_SAMPLES, 0).await;
-            self.ged_after.set(ged.ok());
-        }
-        let weights = probunet::save_weights_async(&model, Precision::Half)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(FinishedRun {
+        let request = RunRequest {
             weights,
-            steps: tuner.steps_done(),
-            stopped: stop,
-        })
+            training,
+            held_out,
+            config: run::config(self.learning_rate.get_untracked()),
+            steps: self.steps.get_untracked(),
+        };
+        let panel = Panel {
+            tuning: self,
+            backend,
+            total: request.steps,
+        };
+        match backend {
+            BackendKind::Cpu => worker::train_in_worker(request, &panel).await,
+            BackendKind::WebGpu => run::train(request, device, &panel).await,
+        }
     }
 }
 
-/// On the CPU the model's work blocks the page, so a step runs one image per pass with a yield
-/// between (blocks ~0.6 s instead of ~2 s, for ~25 % fewer steps/s: `tuning.test.mjs` prints
-/// both). On WebGPU the work is queued to the GPU and more passes only add launches.
-pub(crate) fn images_per_pass(backend: BackendKind, batch_size: usize) -> usize {
-    match backend {
-        BackendKind::Cpu => 1,
-        BackendKind::WebGpu => batch_size,
+/// The panel's signals as the loop's [`RunObserver`].
+struct Panel {
+    tuning: Tuning,
+    backend: BackendKind,
+    total: usize,
+}
+
+impl RunObserver for Panel {
+    fn ged_before(&self, ged: Option<f64>) {
+        self.tuning.ged_before.set(ged);
+    }
+    fn step(&self, values: LossValues, steps_done: usize, steps_per_s: f64) {
+        self.tuning.history.update(|h| h.push(values));
+        self.tuning.progress.set(Some(Progress {
+            step: steps_done,
+            total: self.total,
+            steps_per_s,
+            backend: self.backend,
+        }));
+    }
+    fn finishing(&self) {
+        self.tuning.state.set(RunState::Finishing);
+    }
+    fn ged_after(&self, ged: Option<f64>) {
+        self.tuning.ged_after.set(ged);
+    }
+    fn control(&self) -> Control {
+        self.tuning.control.get_value()
     }
 }
 

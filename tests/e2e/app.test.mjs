@@ -15,6 +15,7 @@ import {
   dropFixture,
   foreignRequests,
   screenshot,
+  addLidcPairs,
 } from "./harness.mjs";
 
 let server;
@@ -208,6 +209,11 @@ test("once loaded, the page works offline", async () => {
     await openDemo(page, "boundary");
     const shown = await waitForAnalysis(page);
     assert.ok(shown.samples >= 16, JSON.stringify(shown));
+    // Fine-tuning too: its worker's script was kept at load, though no run had started.
+    await addLidcPairs(page, 1);
+    await page.click("#tuning-start");
+    await page.waitForSelector('#tuning-status[data-state="finished"]', { timeout: 120_000 });
+    assert.match(await page.locator("#model-status").textContent(), /fine-tuned in this page, 1 step\b/);
     assert.deepEqual(consoleErrors, []);
   } finally {
     await browser.close();

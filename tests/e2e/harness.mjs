@@ -1,7 +1,7 @@
 // Shared pieces of the end-to-end tests: a static server for the release build, Debian's
 // Chromium through playwright-core, and a page opener that records every request.
 import { createServer } from "node:http";
-import { readFile, stat, mkdir } from "node:fs/promises";
+import { readFile, readdir, stat, mkdir } from "node:fs/promises";
 import { extname, join, normalize, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -132,6 +132,18 @@ export async function dropFixture(page, relativePath) {
     { base64: bytes.toString("base64"), name },
   );
   await page.dispatchEvent(".drop-target", "drop", { dataTransfer });
+}
+
+/** Adds lidc0221's five slices (four raters each) as fine-tuning pairs; sets the run's steps
+ *  and learning rate. */
+export async function addLidcPairs(page, steps) {
+  const dir = join(fixturesDir, "multirater", "lidc0221");
+  const files = (await readdir(dir)).filter((f) => f.endsWith(".png")).map((f) => join(dir, f));
+  await page.setInputFiles("#tuning-files", files);
+  await page.waitForFunction(() => document.querySelectorAll(".tuning-pair").length === 5);
+  await page.fill("#tuning-steps", String(steps));
+  await page.dispatchEvent("#tuning-steps", "change");
+  await page.selectOption("#tuning-lr", "0.0003");
 }
 
 /** Waits until the shipped model has loaded. */

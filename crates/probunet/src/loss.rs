@@ -51,8 +51,9 @@ pub struct LossParts {
     pub beta: f32,
 }
 
-/// [`LossParts`] read back to the host.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// [`LossParts`] read back to the host (serialisable: the page's fine-tuning worker reports
+/// them to the page).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LossValues {
     pub total: f32,
     pub ce: f32,
