@@ -113,11 +113,7 @@ pub async fn select(preference: Preference) -> ActiveBackend {
             Some(adapter),
         );
     }
-    match Device::wgpu_options()
-        .graphics_api(WgpuBackend::WebGpu)
-        .init_async()
-        .await
-    {
+    match init_webgpu().await {
         Ok(device) => {
             let reason = if adapter.is_fallback {
                 format!("WebGPU forced on a software adapter ({})", adapter.label())
@@ -136,4 +132,14 @@ pub async fn select(preference: Preference) -> ActiveBackend {
             Some(adapter),
         ),
     }
+}
+
+/// A burn device on the browser's WebGPU (the page's, or the fine-tuning worker's own: each
+/// wasm instance needs its own).
+pub async fn init_webgpu() -> Result<Device, String> {
+    Device::wgpu_options()
+        .graphics_api(WgpuBackend::WebGpu)
+        .init_async()
+        .await
+        .map_err(|error| error.to_string())
 }

@@ -12,7 +12,7 @@ use super::mask_editor::MaskEditor;
 use super::weights_files::WeightsFiles;
 use crate::browser::read_file;
 use crate::render::{MASK_COLOUR, tile_rgba};
-use crate::tuning::{RunState, Tuning};
+use crate::tuning::{RunState, Thread, Tuning};
 use crate::workbench::Workbench;
 
 /// Reads every file chosen in an `<input type=file multiple>`.
@@ -65,8 +65,8 @@ pub fn TuningPanel() -> impl IntoView {
                 <code>"case_image.png"</code> ", " <code>"case_rater0.png"</code> ", "
                 <code>"case_rater1.png"</code>
                 " (the LIDC layout; DICOM images work too). Images are centre-cropped to the model's \
-                 64 × 64 input. Training runs in this page, on the backend that samples (WebGPU or \
-                 the CPU); nothing is uploaded."
+                 64 × 64 input. Training runs in this page, in a background worker, on the backend \
+                 that samples (WebGPU or the CPU); nothing is uploaded."
             </p>
             <label class="button">
                 "Add images and masks…"
@@ -143,12 +143,20 @@ fn RunStatus() -> impl IntoView {
         <div id="tuning-status" data-state=move || tuning.state.get().id()>
             {move || tuning.progress.get().map(|p| {
                 let eta = (p.total - p.step) as f64 / p.steps_per_s.max(1e-6);
+                let (thread_id, thread) = match &p.thread {
+                    Thread::Worker => ("worker", "in a background worker".to_string()),
+                    Thread::Page(why) => (
+                        "page",
+                        format!("on the page's thread: this browser gives workers no WebGPU ({why})"),
+                    ),
+                };
                 view! {
                     <p id="tuning-progress" data-step=p.step.to_string()
-                        data-steps-per-s=format!("{:.3}", p.steps_per_s) data-backend=p.backend.id()>
+                        data-steps-per-s=format!("{:.3}", p.steps_per_s) data-backend=p.backend.id()
+                        data-thread=thread_id>
                         <progress max=p.total.to_string() value=p.step.to_string()></progress>
                         {format!(
-                            " step {} of {} on {} · {:.2} steps/s · ETA {:.0} s",
+                            " step {} of {} on {}, {thread} · {:.2} steps/s · ETA {:.0} s",
                             p.step, p.total, p.backend.label(), p.steps_per_s, eta,
                         )}
                     </p>

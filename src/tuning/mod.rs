@@ -5,13 +5,14 @@
 //!
 //! Training runs on the backend the page samples with, starting from the weights in use; every
 //! operation of the model has a gradient there (the decoder's upsampling is written for it, see
-//! `probunet::upsample`). On the CPU it runs in a worker ([`worker`]), so the page never blocks
-//! while it trains; on WebGPU the work is queued to the GPU, on the page's thread, yielding
-//! between steps, and losses are read asynchronously, as WebGPU requires.
+//! `probunet::upsample`). It runs in a worker ([`worker`]), so the page never blocks while it
+//! trains; where a browser offers WebGPU to pages only, a WebGPU run falls back to the page's
+//! thread, yielding between steps. Losses are read asynchronously, as WebGPU requires.
 
 pub mod drawing;
 mod pairs;
 mod run;
+mod wire;
 mod worker;
 
 use std::sync::Arc;
@@ -27,6 +28,7 @@ pub use worker::tuning_worker;
 use crate::backend::BackendKind;
 use crate::workbench::Workbench;
 use run::{Control, FinishedRun, RunObserver, RunRequest};
+use worker::WorkerError;
 
 /// Where a run is.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,14 +70,24 @@ impl RunState {
     }
 }
 
+/// Which thread runs the loop.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Thread {
+    /// The fine-tuning worker: the page stays responsive.
+    Worker,
+    /// The page's own, because the worker could not open WebGPU (why).
+    Page(String),
+}
+
 /// Steps done of the total, and the pace.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Progress {
     pub step: usize,
     pub total: usize,
     pub steps_per_s: f64,
     /// Where the steps run.
     pub backend: BackendKind,
+    pub thread: Thread,
 }
 
 /// The fine-tuning panel's state. `Copy`: signals are handles.
@@ -194,8 +206,9 @@ impl Tuning {
         });
     }
 
-    /// Trains from `weights` on `device` (on the CPU: in a worker); returns the tuned weights
-    /// and why the loop stopped early, if it did.
+    /// Trains from `weights` on `backend`, in a worker (on `device`, the page's own, only where
+    /// the worker has no WebGPU); returns the tuned weights and why the loop stopped early, if
+    /// it did.
     async fn run(
         self,
         weights: &[u8],
@@ -224,10 +237,18 @@ impl Tuning {
             tuning: self,
             backend,
             total: request.steps,
+            thread: Thread::Worker,
         };
-        match backend {
-            BackendKind::Cpu => worker::train_in_worker(request, &panel).await,
-            BackendKind::WebGpu => run::train(request, device, &panel).await,
+        match worker::train_in_worker(&request, backend, &panel).await {
+            Ok(run) => Ok(run),
+            Err(WorkerError::Failed(message)) => Err(message),
+            Err(WorkerError::NoWebGpu(why)) => {
+                let panel = Panel {
+                    thread: Thread::Page(why),
+                    ..panel
+                };
+                run::train(request, device, &panel).await
+            }
         }
     }
 }
@@ -237,6 +258,7 @@ struct Panel {
     tuning: Tuning,
     backend: BackendKind,
     total: usize,
+    thread: Thread,
 }
 
 impl RunObserver for Panel {
@@ -250,6 +272,7 @@ impl RunObserver for Panel {
             total: self.total,
             steps_per_s,
             backend: self.backend,
+            thread: self.thread.clone(),
         }));
     }
     fn finishing(&self) {

@@ -1,11 +1,13 @@
-//! Fine-tuning on the CPU in a dedicated worker, so the page never blocks while it trains.
+//! Fine-tuning in a dedicated worker, so the page never blocks while it trains: on the CPU the
+//! steps themselves would block it, on WebGPU the kernels' compilation and launches (seconds
+//! at a time on a software adapter).
 //!
 //! The worker is a second instance of this same wasm (`public/tuning-worker.js` imports the
 //! page's own files, already in the browser's cache), started without the UI (`main.rs`): no
-//! second build, and the model code is the page's. The page posts the run (weights, pairs,
-//! settings) and then only pause/cancel; the worker runs [`run::train`] and posts a
-//! [`Report`] per event, the weights last. Nothing leaves the browser: a worker is the page's
-//! own thread, of the page's own origin.
+//! second build, and the model code is the page's. It opens its own device on the page's
+//! backend. The page posts the run (weights, pairs, settings) and then only pause/cancel; the
+//! worker runs [`run::train`] and posts a [`Report`] per event, the weights last. Nothing
+//! leaves the browser: a worker is the page's own thread, of the page's own origin.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -13,94 +15,46 @@ use std::rc::Rc;
 
 use burn::tensor::Device;
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use probunet::metrics::Mask;
-use probunet::{LossValues, Pair};
-use serde::{Deserialize, Serialize};
+use probunet::LossValues;
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use super::run::{self, Control, FinishedRun, RunObserver, RunRequest};
+use super::wire::{Report, WirePair, WireRequest};
+use crate::backend::{self, BackendKind};
 use crate::browser::{js_error, sleep_ms};
 
 /// The worker's script, next to the page's loader.
 const WORKER_SCRIPT: &str = "public/tuning-worker.js";
 
-/// A training pair on the wire.
-#[derive(Serialize, Deserialize)]
-struct WirePair {
-    name: String,
-    side: usize,
-    image: Vec<f32>,
-    masks: Vec<Vec<bool>>,
+/// Why a run in the worker did not come back.
+#[derive(Debug)]
+pub enum WorkerError {
+    /// The worker has no WebGPU: the caller may train on the page's thread instead.
+    NoWebGpu(String),
+    /// The run failed; the message says why, in plain words.
+    Failed(String),
 }
 
-impl WirePair {
-    fn from_pair(pair: &Pair) -> Self {
-        Self {
-            name: pair.name.clone(),
-            side: pair.side,
-            image: pair.image.clone(),
-            masks: pair.masks.iter().map(Mask::to_bools).collect(),
-        }
-    }
-
-    fn into_pair(self) -> Result<Pair, String> {
-        let masks = self
-            .masks
-            .iter()
-            .map(|bits| Mask::from_bools(self.side, self.side, bits).map_err(|e| e.to_string()))
-            .collect::<Result<_, _>>()?;
-        Ok(Pair {
-            name: self.name,
-            image: self.image,
-            side: self.side,
-            masks,
-        })
+impl From<String> for WorkerError {
+    fn from(message: String) -> Self {
+        WorkerError::Failed(message)
     }
 }
 
-/// The run, as the page posts it (the weights travel beside it as bytes).
-#[derive(Serialize, Deserialize)]
-struct WireRequest {
-    training: Vec<WirePair>,
-    held_out: Option<WirePair>,
-    learning_rate: f64,
-    steps: usize,
+impl From<&str> for WorkerError {
+    fn from(message: &str) -> Self {
+        WorkerError::Failed(message.into())
+    }
 }
 
-/// What the worker tells the page.
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-enum Report {
-    /// Listening for pause and cancel.
-    Started,
-    GedBefore {
-        ged: Option<f64>,
-    },
-    Step {
-        values: LossValues,
-        steps_done: usize,
-        steps_per_s: f64,
-    },
-    Finishing,
-    GedAfter {
-        ged: Option<f64>,
-    },
-    /// The tuned weights come with this one.
-    Done {
-        steps: usize,
-        stopped: Option<String>,
-    },
-    Failed {
-        message: String,
-    },
-}
-
-/// Runs `request` in a fine-tuning worker, replaying its reports into `panel`.
+/// Runs `request` in a fine-tuning worker on `backend`, replaying its reports into `panel`.
 pub async fn train_in_worker(
-    request: RunRequest<'_>,
+    request: &RunRequest<'_>,
+    backend: BackendKind,
     panel: &impl RunObserver,
-) -> Result<FinishedRun, String> {
+) -> Result<FinishedRun, WorkerError> {
     let (wasm_js, wasm) = app_files()?;
     let options = WorkerOptions::new();
     options.set_type(WorkerType::Module);
@@ -134,6 +88,7 @@ pub async fn train_in_worker(
         held_out: request.held_out.as_ref().map(WirePair::from_pair),
         learning_rate: request.config.learning_rate,
         steps: request.steps,
+        webgpu: backend == BackendKind::WebGpu,
     };
     let weights = Uint8Array::from(request.weights);
     let start = object(&[
@@ -157,7 +112,7 @@ async fn follow(
     worker: &Worker,
     inbox: &RefCell<VecDeque<Result<JsValue, String>>>,
     panel: &impl RunObserver,
-) -> Result<FinishedRun, String> {
+) -> Result<FinishedRun, WorkerError> {
     // Control is sent only once the worker listens (it may take a second to start).
     let mut sent: Option<Control> = None;
     loop {
@@ -181,6 +136,7 @@ async fn follow(
             .ok_or("the fine-tuning worker sent a message this page does not understand")?;
         match report {
             Report::Started => sent = Some(Control::Run),
+            Report::NoWebGpu { why } => return Err(WorkerError::NoWebGpu(why)),
             Report::GedBefore { ged } => panel.ged_before(ged),
             Report::Step {
                 values,
@@ -200,7 +156,11 @@ async fn follow(
                     stopped,
                 });
             }
-            Report::Failed { message } => return Err(format!("fine-tuning failed: {message}")),
+            Report::Failed { message } => {
+                return Err(WorkerError::Failed(format!(
+                    "fine-tuning failed: {message}"
+                )));
+            }
         }
     }
 }
@@ -299,7 +259,6 @@ pub fn tuning_worker(start: JsValue) {
     on_message.forget(); // lives as long as the worker
     let side = WorkerSide { scope, control };
     wasm_bindgen_futures::spawn_local(async move {
-        side.post(&Report::Started, None);
         match train_from(&start, &side).await {
             Ok(run) => {
                 let report = Report::Done {
@@ -308,31 +267,46 @@ pub fn tuning_worker(start: JsValue) {
                 };
                 side.post(&report, Some(run.weights));
             }
-            Err(message) => side.post(&Report::Failed { message }, None),
+            Err(report) => side.post(&report, None),
         }
     });
 }
 
-async fn train_from(start: &JsValue, side: &WorkerSide) -> Result<FinishedRun, String> {
-    let field = |name: &str| Reflect::get(start, &name.into()).map_err(js_error);
+/// Opens the device, says so, trains; a failure comes back as the report that tells it.
+async fn train_from(start: &JsValue, side: &WorkerSide) -> Result<FinishedRun, Report> {
+    let failed = |message: String| Report::Failed { message };
+    let field = |name: &str| Reflect::get(start, &name.into()).map_err(|e| failed(js_error(e)));
     let wire: WireRequest = field("request")?
         .as_string()
         .and_then(|json| serde_json::from_str(&json).ok())
-        .ok_or("the page sent no run")?;
+        .ok_or_else(|| failed("the page sent no run".into()))?;
     let weights = field("weights")?
         .dyn_into::<Uint8Array>()
-        .map_err(|_| "the page sent no weights")?
+        .map_err(|_| failed("the page sent no weights".into()))?
         .to_vec();
+    let device = if wire.webgpu {
+        backend::init_webgpu()
+            .await
+            .map_err(|why| Report::NoWebGpu { why })?
+    } else {
+        Device::flex()
+    };
+    side.post(&Report::Started, None);
     let request = RunRequest {
         weights: &weights,
         training: wire
             .training
             .into_iter()
             .map(WirePair::into_pair)
-            .collect::<Result<_, _>>()?,
-        held_out: wire.held_out.map(WirePair::into_pair).transpose()?,
+            .collect::<Result<_, _>>()
+            .map_err(failed)?,
+        held_out: wire
+            .held_out
+            .map(WirePair::into_pair)
+            .transpose()
+            .map_err(failed)?,
         config: run::config(wire.learning_rate),
         steps: wire.steps,
     };
-    run::train(request, &Device::flex(), side).await
+    run::train(request, &device, side).await.map_err(failed)
 }

@@ -75,6 +75,7 @@ for (const { name, webgpu, query } of [
           last: Number(chart.dataset.lastLoss),
           stepsPerS: Number(document.querySelector("#tuning-progress").dataset.stepsPerS),
           trainedOn: document.querySelector("#tuning-progress").dataset.backend,
+          thread: document.querySelector("#tuning-progress").dataset.thread,
           longestBlockMs: window.tickGaps.max,
           gedBefore: Number(document.querySelector("#ged-before").dataset.value),
           gedAfter: Number(document.querySelector("#ged-after").dataset.value),
@@ -87,12 +88,13 @@ for (const { name, webgpu, query } of [
       // The closing GED and save are shown as such (pause and cancel no longer apply there).
       assert.deepEqual(run.states, ["idle", "running", "finishing", "finished"]);
       assert.equal(run.trainedOn, name, "training runs on the backend the page samples with");
-      if (name === "cpu") {
-        // On the CPU the steps run in a worker: the page's thread stays free. (On the page's
-        // thread a step blocked it for ~2 s; cut into one-image passes, 0.7–0.9 s at a time.)
-        const stepMs = 1000 / run.stepsPerS;
-        assert.ok(run.longestBlockMs < 300, `longest block ${run.longestBlockMs} ms, a step ${stepMs} ms`);
-      }
+      // The steps run in a worker: the page's thread stays free. (On the page's thread a CPU
+      // step blocked it for ~2 s, 0.7–0.9 s when cut into one-image passes; WebGPU on
+      // SwiftShader for up to 22 s.) SwiftShader runs the kernels on this machine's two cores,
+      // beside the page's thread: gaps of ~0.4 s remain there (83 ms on the CPU path).
+      assert.equal(run.thread, "worker");
+      const limitMs = name === "cpu" ? 300 : 1000;
+      assert.ok(run.longestBlockMs < limitMs, `longest block ${run.longestBlockMs} ms, a step ${1000 / run.stepsPerS} ms`);
       assert.ok(run.last < run.first, `the loss must fall: ${JSON.stringify(run)}`);
       assert.ok(run.gedBefore >= 0 && run.gedBefore <= 2, JSON.stringify(run));
       assert.ok(run.gedAfter >= 0 && run.gedAfter <= 2, JSON.stringify(run));
@@ -221,6 +223,37 @@ test("a fine-tuning worker that cannot start is reported, not waited for (cpu)",
     // The page still works, with the model it had.
     assert.match(await page.locator("#model-status").textContent(), /shipped weights/);
     assert.equal(await page.isEnabled("#tuning-start"), true);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("where workers get no WebGPU, a WebGPU run trains on the page's thread (webgpu)", async () => {
+  const browser = await launchBrowser({ webgpu: true });
+  try {
+    // The worker's script as served, behind a line that hides WebGPU from workers (as in
+    // browsers that offer it to pages only). No service worker: it would fetch past the route.
+    const context = await browser.newContext({ serviceWorkers: "block" });
+    const page = await context.newPage();
+    const consoleErrors = [];
+    page.on("console", (message) => message.type() === "error" && consoleErrors.push(message.text()));
+    await page.route("**/tuning-worker.js", async (route) => {
+      const served = await route.fetch();
+      const hide = "Object.defineProperty(WorkerNavigator.prototype, 'gpu', { get: () => undefined });\n";
+      await route.fulfill({ response: served, body: hide + (await served.text()) });
+    });
+    await page.goto(`${server.url}/?backend=webgpu`);
+    assert.equal((await waitForBackend(page)).backend, "webgpu");
+    await waitForModel(page);
+    await addLidcPairs(page, 1);
+    await page.click("#tuning-start");
+    await page.waitForSelector('#tuning-status[data-state="finished"]', { timeout: 540_000 });
+    const progress = page.locator("#tuning-progress");
+    assert.equal(await progress.getAttribute("data-thread"), "page");
+    assert.equal(await progress.getAttribute("data-backend"), "webgpu");
+    assert.match(await progress.textContent(), /on the page's thread: this browser gives workers no WebGPU/);
+    assert.match(await page.locator("#model-status").textContent(), /fine-tuned in this page, 1 step\b/);
+    assert.deepEqual(consoleErrors, []);
   } finally {
     await browser.close();
   }
