@@ -207,14 +207,22 @@ test("pause, resume and cancel reach the fine-tuning worker (cpu)", async () => 
   }
 });
 
+/** Opens the app with the fine-tuning worker's script served through `handler` (a Playwright
+ *  route handler); without the service worker, which would fetch the script past the route. */
+async function openWithWorkerScript(browser, query, handler) {
+  const context = await browser.newContext({ serviceWorkers: "block" });
+  const page = await context.newPage();
+  const consoleErrors = [];
+  page.on("console", (message) => message.type() === "error" && consoleErrors.push(message.text()));
+  await page.route("**/tuning-worker.js", handler);
+  await page.goto(`${server.url}/${query}`);
+  return { page, consoleErrors };
+}
+
 test("a fine-tuning worker that cannot start is reported, not waited for (cpu)", async () => {
   const browser = await launchBrowser({ webgpu: false });
   try {
-    // Without the service worker, which would fetch the script past the route.
-    const context = await browser.newContext({ serviceWorkers: "block" });
-    const page = await context.newPage();
-    await page.route("**/tuning-worker.js", (route) => route.fulfill({ status: 404, body: "gone" }));
-    await page.goto(`${server.url}/`);
+    const { page } = await openWithWorkerScript(browser, "", (route) => route.fulfill({ status: 404, body: "gone" }));
     await waitForModel(page);
     await addLidcPairs(page, 2);
     await page.click("#tuning-start");
@@ -232,17 +240,12 @@ test("where workers get no WebGPU, a WebGPU run trains on the page's thread (web
   const browser = await launchBrowser({ webgpu: true });
   try {
     // The worker's script as served, behind a line that hides WebGPU from workers (as in
-    // browsers that offer it to pages only). No service worker: it would fetch past the route.
-    const context = await browser.newContext({ serviceWorkers: "block" });
-    const page = await context.newPage();
-    const consoleErrors = [];
-    page.on("console", (message) => message.type() === "error" && consoleErrors.push(message.text()));
-    await page.route("**/tuning-worker.js", async (route) => {
+    // browsers that offer it to pages only).
+    const { page, consoleErrors } = await openWithWorkerScript(browser, "?backend=webgpu", async (route) => {
       const served = await route.fetch();
       const hide = "Object.defineProperty(WorkerNavigator.prototype, 'gpu', { get: () => undefined });\n";
       await route.fulfill({ response: served, body: hide + (await served.text()) });
     });
-    await page.goto(`${server.url}/?backend=webgpu`);
     assert.equal((await waitForBackend(page)).backend, "webgpu");
     await waitForModel(page);
     await addLidcPairs(page, 1);
