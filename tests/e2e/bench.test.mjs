@@ -2,7 +2,10 @@
 // one quick run of each measurement on the CPU backend, so the benchmark cannot rot unseen.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startStaticServer, launchBrowser, openApp, waitForModel } from "./harness.mjs";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { startStaticServer, launchBrowser, openApp, waitForModel, distDir } from "./harness.mjs";
 
 let server;
 before(async () => {
@@ -38,4 +41,13 @@ test("probsegBench times the page's model path and reports page ready", async ()
   } finally {
     await browser.close();
   }
+});
+
+test("the page's wasm stays within its budget: 4 MB gzipped (issue 8)", async () => {
+  const wasm = (await readdir(distDir)).filter((f) => f.endsWith(".wasm"));
+  assert.equal(wasm.length, 1, `one wasm in dist/: ${wasm}`);
+  const bytes = await readFile(join(distDir, wasm[0]));
+  const gzipped = gzipSync(bytes, { level: 9 }).length;
+  console.log(`wasm: ${bytes.length} bytes, ${gzipped} gzipped (-9)`);
+  assert.ok(gzipped <= 4_000_000, `${gzipped} bytes gzipped`);
 });
