@@ -1,4 +1,4 @@
-// The fine-tuning worker: runs the CPU training loop off the page's thread, in a second
+// The fine-tuning worker: runs the training loop off the page's thread, in a second
 // instance of the app's own wasm, started without its UI (src/tuning/worker.rs). The page's
 // first message names the wasm's files and carries the run; control messages (pause, cancel)
 // follow once the worker has said it started.

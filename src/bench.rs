@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
 use crate::backend::{self, ActiveBackend, Preference};
-use crate::browser::{fetch_bytes, now_ms, yield_now};
+use crate::browser::{fetch_bytes, now_ms};
 use crate::engine::Engine;
 use crate::workbench::{DECODE_CHUNK, SHIPPED_WEIGHTS};
 
@@ -121,8 +121,8 @@ async fn weights(preset: &str) -> Result<Vec<u8>, String> {
     }
 }
 
-/// Times fine-tuning steps as the page runs them (one pass per step, the read-back included), on four
-/// synthetic cases.
+/// Times fine-tuning steps as the page runs them (the read-back included), on four synthetic
+/// cases.
 async fn train_steps(
     bytes: &[u8],
     active: &ActiveBackend,
@@ -143,18 +143,13 @@ async fn train_steps(
         .collect();
     let config = FineTuneConfig {
         batch_size: options.train_batch,
-        // One pass per step, as the page's fine-tuning worker (CPU) and WebGPU loop run it.
-        images_per_pass: options.train_batch,
         ..FineTuneConfig::default()
     };
     let mut tuner = FineTuner::new(model, pairs, config).map_err(|e| e.to_string())?;
     let mut times = Vec::with_capacity(options.train_runs);
     for run in 0..options.warmup.min(1) + options.train_runs {
         let t0 = now_ms();
-        tuner
-            .step_yielding(yield_now)
-            .await
-            .map_err(|e| e.to_string())?;
+        tuner.step().await.map_err(|e| e.to_string())?;
         if run >= options.warmup.min(1) {
             times.push(now_ms() - t0);
         }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use burn::tensor::Device;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use probunet::{LossValues, Pair};
+use probunet::{FineTuneConfig, LossValues, Pair};
 
 pub use pairs::pairs_from_files;
 pub use worker::tuning_worker;
@@ -230,7 +230,10 @@ impl Tuning {
             weights,
             training,
             held_out,
-            config: run::config(self.learning_rate.get_untracked()),
+            config: FineTuneConfig {
+                learning_rate: self.learning_rate.get_untracked(),
+                ..FineTuneConfig::default()
+            },
             steps: self.steps.get_untracked(),
         };
         let panel = Panel {

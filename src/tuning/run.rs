@@ -1,6 +1,6 @@
-//! The fine-tuning loop itself, wherever it runs: on the page's thread (WebGPU, where the work
-//! is queued to the GPU) or in the fine-tuning worker (the CPU path, `worker.rs`). It reports
-//! through a [`RunObserver`], so both places share it.
+//! The fine-tuning loop itself, wherever it runs: in the fine-tuning worker (`worker.rs`), or
+//! on the page's thread where a browser gives workers no WebGPU. It reports through a
+//! [`RunObserver`], so both places share it.
 
 use burn::tensor::Device;
 use probunet::{FineTuneConfig, FineTuner, LossValues, Pair, Precision, held_out_ged};
@@ -9,18 +9,6 @@ use crate::browser::{now_ms, sleep_ms, yield_now};
 
 /// Samples drawn for the held-out GED.
 const GED_SAMPLES: usize = 16;
-
-/// The page's fine-tuning settings at learning rate `learning_rate`: a step is one pass over
-/// its batch (on the CPU the worker takes the blocking; on WebGPU more passes would only add
-/// launches).
-pub fn config(learning_rate: f64) -> FineTuneConfig {
-    let defaults = FineTuneConfig::default();
-    FineTuneConfig {
-        learning_rate,
-        images_per_pass: defaults.batch_size,
-        ..defaults
-    }
-}
 
 /// "1 step", "6 steps".
 pub fn steps_text(n: usize) -> String {
@@ -97,7 +85,7 @@ pub async fn train(
             ));
             break;
         }
-        match tuner.step_yielding(yield_now).await {
+        match tuner.step().await {
             Ok(values) => {
                 let seconds = (now_ms() - started - paused_ms) / 1000.0;
                 let done = tuner.steps_done();

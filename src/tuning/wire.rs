@@ -2,7 +2,7 @@
 //! weights travel beside it as bytes, transferred rather than copied).
 
 use probunet::metrics::Mask;
-use probunet::{LossValues, Pair};
+use probunet::{FineTuneConfig, LossValues, Pair};
 use serde::{Deserialize, Serialize};
 
 /// A training pair on the wire.
@@ -44,7 +44,7 @@ impl WirePair {
 pub(super) struct WireRequest {
     pub(super) training: Vec<WirePair>,
     pub(super) held_out: Option<WirePair>,
-    pub(super) learning_rate: f64,
+    pub(super) config: FineTuneConfig,
     pub(super) steps: usize,
     /// Train on WebGPU (else on the CPU).
     pub(super) webgpu: bool,

@@ -86,7 +86,7 @@ pub async fn train_in_worker(
     let wire = WireRequest {
         training: request.training.iter().map(WirePair::from_pair).collect(),
         held_out: request.held_out.as_ref().map(WirePair::from_pair),
-        learning_rate: request.config.learning_rate,
+        config: request.config.clone(),
         steps: request.steps,
         webgpu: backend == BackendKind::WebGpu,
     };
@@ -305,7 +305,7 @@ async fn train_from(start: &JsValue, side: &WorkerSide) -> Result<FinishedRun, R
             .map(WirePair::into_pair)
             .transpose()
             .map_err(failed)?,
-        config: run::config(wire.learning_rate),
+        config: wire.config,
         steps: wire.steps,
     };
     run::train(request, &device, side).await.map_err(failed)

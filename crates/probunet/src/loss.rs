@@ -62,17 +62,6 @@ pub struct LossValues {
 }
 
 impl LossParts {
-    /// The parts of two passes over disjoint images, added (each already weighted by its
-    /// share of the batch).
-    pub fn plus(self, other: LossParts) -> LossParts {
-        LossParts {
-            total: self.total + other.total,
-            ce: self.ce + other.ce,
-            kl: self.kl + other.kl,
-            beta: self.beta,
-        }
-    }
-
     /// Reads the values (blocking; in the browser on WebGPU use [`Self::values_async`]).
     pub fn values(&self) -> LossValues {
         let read = |t: &Tensor<1>| t.clone().into_scalar::<f32>();

@@ -11,7 +11,7 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsAccumulator, GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Int, Tensor, TensorData};
 
 use crate::init::SeededRng;
@@ -80,57 +80,6 @@ impl Trainer {
         parts
     }
 
-    /// The same step computed in passes of at most `per_pass` images, gradients accumulated,
-    /// awaiting `between()` after each pass: a front end yields to its event loop there, so
-    /// it blocks one pass at a time instead of a whole batch. Equal to [`Self::step`] up to
-    /// float rounding (the loss is a mean over images) unless free bits are set, which act on
-    /// the batch mean of the KL and so differ per pass.
-    pub async fn step_in_passes<F, Fut>(
-        &mut self,
-        batch: &Batch,
-        per_pass: usize,
-        mut between: F,
-    ) -> LossParts
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = ()>,
-    {
-        let b = batch.images.dims()[0];
-        let per_pass = per_pass.clamp(1, b.max(1));
-        let mut accumulator = GradientsAccumulator::new();
-        let mut total: Option<LossParts> = None;
-        for start in (0..b).step_by(per_pass) {
-            let len = per_pass.min(b - start);
-            let pass = Batch {
-                images: batch.images.clone().narrow(0, start, len),
-                masks: batch.masks.clone().narrow(0, start, len),
-            };
-            let model = self.model.as_ref().expect("model present between steps");
-            let weight = len as f32 / b as f32;
-            let (grads, parts) = gradients(
-                model,
-                &pass,
-                &self.config.loss,
-                self.step,
-                &mut self.rng,
-                weight,
-            );
-            accumulator.accumulate(model, grads);
-            total = Some(match total {
-                None => parts,
-                Some(sum) => sum.plus(parts),
-            });
-            between().await;
-        }
-        let model = self.model.take().expect("model present between steps");
-        self.model = Some(
-            self.optim
-                .step(self.config.learning_rate, model, accumulator.grads()),
-        );
-        self.step += 1;
-        total.expect("a batch has at least one image")
-    }
-
     /// Steps taken so far (the β warm-up counts these).
     pub fn steps_done(&self) -> usize {
         self.step
@@ -170,21 +119,19 @@ pub fn train_step(
     lr: f64,
     rng: &mut SeededRng,
 ) -> (ProbUNet, LossParts) {
-    let (grads, parts) = gradients(&model, batch, loss, step, rng, 1.0);
+    let (grads, parts) = gradients(&model, batch, loss, step, rng);
     let model = optim.step(lr, model, grads);
     (model, parts)
 }
 
-/// Forward through the posterior with ε from `rng`, loss at optimisation step `step`, and the
-/// gradients of `weight` × loss; returns them with the detached loss parts, scaled by `weight`
-/// (so the parts of several passes add up to the batch's).
+/// Forward through the posterior with ε from `rng`, loss at optimisation step `step`, and its
+/// gradients; returns them with the detached loss parts.
 fn gradients(
     model: &ProbUNet,
     batch: &Batch,
     loss: &LossConfig,
     step: usize,
     rng: &mut SeededRng,
-    weight: f32,
 ) -> (GradientsParams, LossParts) {
     let device = model.device();
     let images = batch.images.clone().to_device(&device);
@@ -195,11 +142,11 @@ fn gradients(
 
     let out = model.forward_train(images, masks.clone(), eps);
     let parts = loss.loss(&out, masks, step);
-    let grads = GradientsParams::from_grads((parts.total.clone() * weight).backward(), model);
+    let grads = GradientsParams::from_grads(parts.total.backward(), model);
     let detached = LossParts {
-        total: parts.total.detach() * weight,
-        ce: parts.ce.detach() * weight,
-        kl: parts.kl.detach() * weight,
+        total: parts.total.detach(),
+        ce: parts.ce.detach(),
+        kl: parts.kl.detach(),
         beta: parts.beta,
     };
     (grads, detached)

@@ -5,7 +5,7 @@ use crate::init::SeededRng;
 use crate::metrics::Mask;
 
 /// How strongly to augment.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Augmentation {
     /// Mirror left–right and up–down, each with probability ½.
     pub flips: bool,

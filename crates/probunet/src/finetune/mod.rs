@@ -29,8 +29,8 @@ pub struct Pair {
     pub masks: Vec<Mask>,
 }
 
-/// Settings of a fine-tuning run.
-#[derive(Debug, Clone, PartialEq)]
+/// Settings of a fine-tuning run (serialisable: the page hands them to its fine-tuning worker).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FineTuneConfig {
     /// Adam learning rate (small: the model is already trained).
     pub learning_rate: f64,
@@ -38,10 +38,6 @@ pub struct FineTuneConfig {
     pub beta: f32,
     /// (image, rater) combinations per step.
     pub batch_size: usize,
-    /// Images per forward/backward pass within a step (gradients accumulated, same result):
-    /// [`FineTuner::step_yielding`] awaits its callback between passes, so a page blocks for
-    /// one pass (~0.5 s on the CPU at 64²) instead of a whole step (~2 s).
-    pub images_per_pass: usize,
     pub augmentation: Augmentation,
     /// Seed of the batch draws, the augmentation and ε.
     pub seed: u64,
@@ -53,7 +49,6 @@ impl Default for FineTuneConfig {
             learning_rate: 1e-4,
             beta: 1.0,
             batch_size: 4,
-            images_per_pass: 1,
             augmentation: Augmentation::default(),
             seed: 0,
         }
@@ -167,23 +162,11 @@ impl FineTuner {
     }
 
     /// One optimisation step. A non-finite loss restores the last good weights (with a fresh
-    /// Adam) and returns [`FineTuneError::Diverged`]; the tuner stays usable.
+    /// Adam) and returns [`FineTuneError::Diverged`]; the tuner stays usable. Async because the
+    /// loss is read back asynchronously (WebGPU requires it).
     pub async fn step(&mut self) -> Result<LossValues, FineTuneError> {
-        self.step_yielding(|| async {}).await
-    }
-
-    /// [`Self::step`], awaiting `between()` after each pass of
-    /// [`FineTuneConfig::images_per_pass`] images (a front end yields to its event loop there).
-    pub async fn step_yielding<F, Fut>(&mut self, between: F) -> Result<LossValues, FineTuneError>
-    where
-        F: FnMut() -> Fut,
-        Fut: std::future::Future<Output = ()>,
-    {
         let batch = self.batch();
-        let parts = self
-            .trainer
-            .step_in_passes(&batch, self.config.images_per_pass, between)
-            .await;
+        let parts = self.trainer.step(&batch);
         let values = parts.values_async().await;
         let finite = values.total.is_finite() && values.ce.is_finite() && values.kl.is_finite();
         if !finite {
