@@ -56,11 +56,11 @@ impl Analysis {
         seen.len()
     }
 
-    /// Predicted share of each true hypothesis (samples assigned to the nearest by IoU), for
-    /// demo cases whose masks have the crop's size.
+    /// Predicted share of each true hypothesis (samples assigned to the nearest by IoU), for a
+    /// demo case whose crop lies inside its image at native scale.
     pub fn frequencies(&self, demo: &DemoCase) -> Option<HypothesisFrequencies> {
         let samples: Vec<Mask> = self.samples.iter().map(|s| s.mask.clone()).collect();
-        let masks: Vec<Mask> = demo.hypotheses.iter().map(|h| h.mask.clone()).collect();
+        let masks = demo.hypotheses_in(&self.crop.map)?;
         let probabilities: Vec<f64> = demo.hypotheses.iter().map(|h| h.probability).collect();
         hypothesis_frequencies(&samples, &masks, &probabilities).ok()
     }

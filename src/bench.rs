@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use crate::backend::{self, ActiveBackend, Preference};
 use crate::browser::{fetch_bytes, now_ms};
 use crate::engine::Engine;
-use crate::workbench::{DECODE_CHUNK, SHIPPED_WEIGHTS};
+use crate::workbench::{DECODE_CHUNK, ShippedModel};
 
 /// What to measure (JSON from the driver).
 #[derive(Debug, Deserialize)]
@@ -112,7 +112,7 @@ async fn run(options: &Options) -> Result<Timings, String> {
 /// The weights of `preset`: the shipped file, or a seeded paper-preset model.
 async fn weights(preset: &str) -> Result<Vec<u8>, String> {
     match preset {
-        "small" => fetch_bytes(SHIPPED_WEIGHTS, |_, _| {}).await,
+        "small" => fetch_bytes(ShippedModel::Synthetic.path(), |_, _| {}).await,
         "paper" => {
             let model = ProbUNet::new_seeded(&ProbUNetConfig::paper(), 0, &Device::flex());
             probunet::save_weights(&model, Precision::Full).map_err(|e| e.to_string())

@@ -1,6 +1,11 @@
-//! The built-in teaching cases: synthetic ambiguity-benchmark cases shipped in `public/demo`
-//! (written by `probunet synth --split eval --one-per-kind`), each with its exact set of
-//! plausible masks and their probabilities.
+//! The built-in teaching cases, shipped in `public/demo`, each with its set of plausible masks
+//! and their probabilities:
+//! - synthetic ambiguity-benchmark cases (written by `probunet synth --split eval
+//!   --one-per-kind`), whose true distribution is known exactly;
+//! - real LIDC-IDRI slices of validation patients (written by `scripts/lidc_teaching_cases.py`),
+//!   where the four radiologists' outlines, identical ones merged, are the distribution.
+//!
+//! Each case says which shipped model it is for; masks are at the image's own size.
 
 use std::sync::Arc;
 
@@ -10,17 +15,54 @@ use probunet::synth::AmbiguityKind;
 use serde::Deserialize;
 
 use crate::browser::fetch_bytes;
+use crate::workbench::ShippedModel;
 
 /// Where the demo cases live, relative to the page.
 const DEMO_DIR: &str = "public/demo";
+
+/// Where a teaching case comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseSource {
+    /// The synthetic ambiguity benchmark (`kind` says which ambiguity).
+    #[default]
+    Synthetic,
+    /// A real LIDC-IDRI slice with its four readers' outlines.
+    Lidc,
+}
+
+impl CaseSource {
+    /// The shipped model trained on cases like this one.
+    pub fn model(self) -> ShippedModel {
+        match self {
+            CaseSource::Synthetic => ShippedModel::Synthetic,
+            CaseSource::Lidc => ShippedModel::Lidc,
+        }
+    }
+}
 
 /// One entry of `index.json`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct DemoEntry {
     pub name: String,
-    pub kind: AmbiguityKind,
+    #[serde(default)]
+    pub source: CaseSource,
+    /// The synthetic case's kind of ambiguity (absent for LIDC cases).
+    #[serde(default)]
+    pub kind: Option<AmbiguityKind>,
     pub hypotheses: usize,
     pub file: String,
+}
+
+impl DemoEntry {
+    /// A short name for menus: the ambiguity kind, or "LIDC".
+    pub fn kind_label(&self) -> String {
+        match (self.source, self.kind) {
+            (CaseSource::Lidc, _) => "real CT, LIDC-IDRI".into(),
+            (_, Some(kind)) => kind.name().replace('_', " "),
+            (_, None) => "synthetic".into(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -31,7 +73,11 @@ struct IndexDoc {
 #[derive(Deserialize)]
 struct CaseDoc {
     name: String,
-    kind: AmbiguityKind,
+    #[serde(default)]
+    kind: Option<AmbiguityKind>,
+    /// Where the case comes from, in words (LIDC: patient, nodule, slice and attribution).
+    #[serde(default)]
+    description: Option<String>,
     image: String,
     hypotheses: Vec<HypothesisDoc>,
 }
@@ -57,7 +103,9 @@ pub struct Hypothesis {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemoCase {
     pub name: String,
-    pub kind: AmbiguityKind,
+    pub source: CaseSource,
+    /// A sentence on what the case shows.
+    pub description: String,
     /// The case's image, decoded once.
     pub slice: Arc<Slice>,
     pub hypotheses: Vec<Hypothesis>,
@@ -77,6 +125,11 @@ pub async fn load_index() -> Result<Vec<DemoEntry>, String> {
 /// Fetches one case with its hypothesis masks.
 pub async fn load_case(entry: &DemoEntry) -> Result<DemoCase, String> {
     let doc: CaseDoc = fetch_json(&format!("{DEMO_DIR}/{}", entry.file)).await?;
+    let description = match (doc.description, doc.kind) {
+        (Some(text), _) => text,
+        (None, Some(kind)) => kind.description().to_string(),
+        (None, None) => String::new(),
+    };
     let image_path = format!("{DEMO_DIR}/{}", doc.image);
     let image_bytes = fetch_bytes(&image_path, |_, _| {}).await?;
     let slice = imaging::decode(&image_bytes, Some(&doc.image))
@@ -88,7 +141,8 @@ pub async fn load_case(entry: &DemoEntry) -> Result<DemoCase, String> {
         let slice = imaging::decode(&bytes, Some(&hypothesis.file))
             .map_err(|error| format!("{path}: {error}"))?;
         let (w, h) = (slice.width as usize, slice.height as usize);
-        let mask = Mask::from_fn(w, h, |x, y| slice.pixels[y * w + x] > 127.0);
+        // Any non-zero pixel is foreground, as in every input contract.
+        let mask = Mask::from_fn(w, h, |x, y| slice.pixels[y * w + x] != 0.0);
         hypotheses.push(Hypothesis {
             label: hypothesis.label,
             probability: hypothesis.probability,
@@ -98,8 +152,35 @@ pub async fn load_case(entry: &DemoEntry) -> Result<DemoCase, String> {
     }
     Ok(DemoCase {
         name: doc.name,
-        kind: doc.kind,
+        source: entry.source,
+        description,
         slice: Arc::new(slice),
         hypotheses,
     })
+}
+
+impl DemoCase {
+    /// The hypotheses' masks inside a model crop at native scale (`origin`: the crop's top-left
+    /// image pixel, `side²` pixels), or `None` when the crop is resampled or leaves the image.
+    pub fn hypotheses_in(&self, map: &imaging::CropMap) -> Option<Vec<Mask>> {
+        let (ox, oy) = map.origin;
+        let (side, _) = map.model_size;
+        let fits = map.scale == (1.0, 1.0)
+            && ox >= 0.0
+            && oy >= 0.0
+            && ox.fract() == 0.0
+            && oy.fract() == 0.0
+            && ox as u32 + side <= self.slice.width
+            && oy as u32 + side <= self.slice.height;
+        if !fits {
+            return None;
+        }
+        let (x0, y0, side) = (ox as usize, oy as usize, side as usize);
+        Some(
+            self.hypotheses
+                .iter()
+                .map(|h| Mask::from_fn(side, side, |x, y| h.mask.get(x0 + x, y0 + y)))
+                .collect(),
+        )
+    }
 }

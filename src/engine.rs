@@ -4,7 +4,7 @@
 //! turns any batch of latents into masks with fcomb only. That split is the paper's: it is what
 //! makes 64 samples, resampling and the latent map cheap after the first pass.
 
-use imaging::Prepared;
+use imaging::{InputContract, Prepared};
 use probunet::metrics::Mask;
 use probunet::{Encoded, HostPrior, ProbUNet, ProbUNetConfig, decode_masks, most_telling_dims};
 
@@ -34,6 +34,11 @@ impl Engine {
 
     pub fn config(&self) -> &ProbUNetConfig {
         self.model.config()
+    }
+
+    /// How this model's inputs are prepared (stored in its weights).
+    pub fn contract(&self) -> InputContract {
+        self.model.config().contract()
     }
 
     /// Side of a crop the model accepts: a multiple of its pooling factor.

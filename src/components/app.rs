@@ -12,6 +12,7 @@ use super::header::Header;
 use super::image_info::{ImageInfo, WindowControls};
 use super::input::{DropTarget, InputBar};
 use super::latent_map::LatentExplorer;
+use super::model_choice::ModelMenu;
 use super::status::{BusyLine, MessageBanner, ModelStatusLine, Timings};
 use super::teaching::Teaching;
 use super::tuning_panel::TuningPanel;
@@ -43,6 +44,7 @@ pub fn App() -> impl IntoView {
             <main>
                 <InputBar />
                 <div class="status-bar panel">
+                    <ModelMenu />
                     <ModelStatusLine />
                     <BusyLine />
                     <Timings />

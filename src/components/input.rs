@@ -131,7 +131,7 @@ fn DemoPicker() -> impl IntoView {
                             let label = format!(
                                 "{} — {} ({} outlines)",
                                 entry.name,
-                                entry.kind.name().replace('_', " "),
+                                entry.kind_label(),
                                 entry.hypotheses
                             );
                             view! { <option value=entry.name>{label}</option> }

@@ -98,13 +98,19 @@ pub fn MaskEditor() -> impl IntoView {
         else {
             return;
         };
+        let Some(contract) = wb.engine().map(|e| e.contract()) else {
+            return;
+        };
         let (x, y) = wb.crop_center.get_untracked();
-        tuning.add_pair(Pair {
-            name: format!("{} @ ({x:.0}, {y:.0})", image.name),
-            image: analysis.crop.data.clone(),
-            side: SIDE,
-            masks: raters.get_untracked(),
-        });
+        tuning.add_pair(
+            Pair {
+                name: format!("{} @ ({x:.0}, {y:.0})", image.name),
+                image: analysis.crop.data.clone(),
+                side: SIDE,
+                masks: raters.get_untracked(),
+            },
+            &contract,
+        );
         raters.set(Vec::new());
     };
     let tool_button = move |which: Tool, label: &'static str| {

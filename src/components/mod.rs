@@ -12,6 +12,7 @@ mod input;
 mod latent_map;
 mod loss_chart;
 mod mask_editor;
+mod model_choice;
 mod overlay;
 mod status;
 mod teaching;

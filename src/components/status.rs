@@ -27,11 +27,13 @@ pub fn ModelStatusLine() -> impl IntoView {
         ModelStatus::Ready {
             parameters,
             origin,
+            expects,
             since_start_ms,
         } => view! {
             <p id="model-status" data-state="ready" class="status ready"
                 data-ready-ms=format!("{since_start_ms:.0}")>
-                {format!("Model ready: {:.2} M parameters ({origin})", parameters as f64 / 1e6)}
+                {format!("Model ready: {:.2} M parameters ({origin}). ", parameters as f64 / 1e6)}
+                <span id="model-expects">{format!("It expects {expects}: click its centre.")}</span>
             </p>
         }
         .into_any(),

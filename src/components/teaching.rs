@@ -14,17 +14,23 @@ pub fn Teaching() -> impl IntoView {
         let demo = wb.image.get()?.demo?;
         let analysis = wb.analysis.get();
         let frequencies = analysis.as_ref().and_then(|a| a.frequencies(&demo));
-        let crop_matches = analysis.as_ref().is_some_and(|a| {
-            a.crop.width as usize == demo.hypotheses[0].mask.width()
-                && a.crop.map.origin == (0.0, 0.0)
+        // The outlines inside the model's crop, over the crop as the model sees it; before the
+        // first analysis, the whole image.
+        let in_crop = analysis
+            .as_ref()
+            .and_then(|a| Some((demo.hypotheses_in(&a.crop.map)?, a.crop.data.clone())));
+        let crop_matches = in_crop.is_some();
+        let (masks, grey) = in_crop.unwrap_or_else(|| {
+            let whole = demo.hypotheses.iter().map(|h| h.mask.clone()).collect();
+            (whole, demo.slice.windowed(demo.slice.window))
         });
-        let (w, h) = demo.hypotheses.first().map(|h| h.mask.shape())?;
-        let grey = demo.slice.windowed(demo.slice.window);
+        let (w, h) = masks.first().map(|m| m.shape())?;
         let rows = demo
             .hypotheses
             .iter()
+            .zip(masks)
             .enumerate()
-            .map(|(k, hypothesis)| {
+            .map(|(k, (hypothesis, mask))| {
                 let predicted = frequencies.as_ref().map(|f| f.shares[k]);
                 let true_width = format!("width: {:.1}%", hypothesis.probability * 100.0);
                 let predicted_width =
@@ -33,7 +39,7 @@ pub fn Teaching() -> impl IntoView {
                     <tr class="hypothesis-row" data-true=hypothesis.probability.to_string()
                         data-predicted=predicted.map(|p| p.to_string())>
                         <td>
-                            <RgbaCanvas width=w height=h rgba=tile_rgba(&grey, &hypothesis.mask, SELECTED_COLOUR)
+                            <RgbaCanvas width=w height=h rgba=tile_rgba(&grey, &mask, SELECTED_COLOUR)
                                 class="hypothesis-tile" label=hypothesis.label.clone() />
                         </td>
                         <td>
@@ -56,9 +62,9 @@ pub fn Teaching() -> impl IntoView {
         Some(view! {
             <section class="panel" id="teaching">
                 <h2>"Teaching: what experts would draw"</h2>
-                <p>{demo.kind.description()}</p>
+                <p>{demo.description.clone()}</p>
                 <Show when=move || !crop_matches>
-                    <p class="muted">"Click the image centre to compare on the case's own crop."</p>
+                    <p class="muted">"Move the crop inside the image to compare the outlines."</p>
                 </Show>
                 <table class="hypotheses">
                     <thead>

@@ -44,7 +44,14 @@ pub fn TuningPanel() -> impl IntoView {
     let wb = expect_context::<Workbench>();
     let tuning = Tuning::new();
     provide_context(tuning);
-    let on_files = move |event: Event| read_all(&event, move |files| tuning.add_files(files));
+    let on_files = move |event: Event| {
+        read_all(&event, move |files| match wb.engine() {
+            Some(engine) => tuning.add_files(files, &engine.contract()),
+            None => tuning
+                .problems
+                .set(vec!["the model has not loaded yet: add the files again in a moment".into()]),
+        })
+    };
     let on_steps = move |event: Event| {
         if let Ok(steps) = event_target_value(&event).parse::<usize>() {
             tuning.steps.set(steps.clamp(1, 5000));

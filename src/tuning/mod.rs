@@ -18,6 +18,7 @@ mod worker;
 use std::sync::Arc;
 
 use burn::tensor::Device;
+use imaging::InputContract;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use probunet::{FineTuneConfig, LossValues, Pair};
@@ -106,6 +107,8 @@ pub struct Tuning {
     /// Files that could not be used, in plain words.
     pub problems: RwSignal<Vec<String>>,
     control: StoredValue<Control>,
+    /// The input contract the pairs were prepared by.
+    prepared_for: StoredValue<Option<InputContract>>,
 }
 
 impl Tuning {
@@ -122,12 +125,15 @@ impl Tuning {
             ged_after: RwSignal::new(None),
             problems: RwSignal::new(Vec::new()),
             control: StoredValue::new(Control::Run),
+            prepared_for: StoredValue::new(None),
         }
     }
 
-    /// Adds pairs read from the person's files (a pair with an existing name is replaced).
-    pub fn add_files(self, files: Vec<(String, Vec<u8>)>) {
-        let (new, problems) = pairs_from_files(files);
+    /// Adds pairs read from the person's files (a pair with an existing name is replaced),
+    /// prepared by `contract`, the input contract of the model in use.
+    pub fn add_files(self, files: Vec<(String, Vec<u8>)>, contract: &InputContract) {
+        let (new, mut problems) = pairs_from_files(files, contract);
+        problems.extend(self.prepare_for(contract));
         self.problems.set(problems);
         self.pairs.update(|pairs| {
             for pair in new {
@@ -141,12 +147,34 @@ impl Tuning {
         }
     }
 
-    /// Adds one pair made in the page (a crop and masks drawn over it).
-    pub fn add_pair(self, pair: Pair) {
+    /// Adds one pair made in the page (a crop, prepared by `contract`, and masks drawn over it).
+    pub fn add_pair(self, pair: Pair, contract: &InputContract) {
+        let problems = self.prepare_for(contract);
+        if !problems.is_empty() {
+            self.problems.set(problems);
+        }
         self.pairs.update(|pairs| {
             pairs.retain(|p| p.name != pair.name);
             pairs.push(Arc::new(pair));
         });
+    }
+
+    /// Pairs prepared for one model's inputs are wrong for another's: when the contract
+    /// changes, the old pairs go, and the returned line says so.
+    fn prepare_for(self, contract: &InputContract) -> Option<String> {
+        let same = self
+            .prepared_for
+            .with_value(|old| old.as_ref().is_none_or(|old| old == contract));
+        self.prepared_for.set_value(Some(contract.clone()));
+        if same || self.pairs.with_untracked(Vec::is_empty) {
+            return None;
+        }
+        self.pairs.set(Vec::new());
+        self.held_out.set(None);
+        Some(
+            "the pairs added before were prepared for another model's inputs and were removed"
+                .into(),
+        )
     }
 
     pub fn remove(self, index: usize) {
@@ -183,6 +211,20 @@ impl Tuning {
         if self.state.get_untracked().is_busy() {
             return;
         }
+        let Some(contract) = wb.engine().map(|e| e.contract()) else {
+            self.state
+                .set(RunState::Stopped("the model has not loaded yet".into()));
+            return;
+        };
+        if self
+            .prepared_for
+            .with_value(|c| c.as_ref().is_some_and(|c| c != &contract))
+        {
+            self.state.set(RunState::Stopped(
+                "the pairs were prepared for another model's inputs: add them again".into(),
+            ));
+            return;
+        }
         self.control.set_value(Control::Run);
         self.state.set(RunState::Running);
         self.history.set(Vec::new());
@@ -194,7 +236,8 @@ impl Tuning {
             });
             // The run ends (finished or stopped) only once its weights are in use, so what the
             // panel says is always true of the model that samples.
-            let outcome = self.run(&weights, &device, backend).await.and_then(|run| {
+            let beta = contract.training.beta;
+            let outcome = self.run(&weights, &device, backend, beta).await.and_then(|run| {
                 let origin = format!("fine-tuned in this page, {}", run::steps_text(run.steps));
                 wb.install_weights(run.weights, origin)?;
                 Ok(run.stopped)
@@ -214,6 +257,7 @@ impl Tuning {
         weights: &[u8],
         device: &Device,
         backend: BackendKind,
+        beta: f32,
     ) -> Result<FinishedRun, String> {
         let all = self.pairs.get_untracked();
         let held_out_index = self.held_out.get_untracked();
@@ -230,8 +274,11 @@ impl Tuning {
             weights,
             training,
             held_out,
+            // β: the one the model finished training with (its input contract), so fine-tuning
+            // continues the same objective.
             config: FineTuneConfig {
                 learning_rate: self.learning_rate.get_untracked(),
+                beta,
                 ..FineTuneConfig::default()
             },
             steps: self.steps.get_untracked(),

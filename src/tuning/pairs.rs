@@ -2,16 +2,19 @@
 
 use std::collections::BTreeMap;
 
-use imaging::PrepareSpec;
+use imaging::{InputContract, Slice};
 use probunet::Pair;
 use probunet::metrics::Mask;
 
-use crate::workbench::CROP_SIDE;
-
 /// Groups files named like the LIDC layout — `<slice>_image.<ext>` and `<slice>_rater<R>.png`
-/// (or `<slice>_mask<R>.png`) — into pairs, each cropped around the image centre to the model's
-/// input size. Returns the pairs and one line per file that could not be used.
-pub fn pairs_from_files(files: Vec<(String, Vec<u8>)>) -> (Vec<Pair>, Vec<String>) {
+/// (or `<slice>_mask<R>.png`) — into pairs, each prepared by the model's input `contract`
+/// around the image centre, exactly as the page prepares a crop for sampling. Returns the pairs
+/// and one line per file that could not be used.
+pub fn pairs_from_files(
+    files: Vec<(String, Vec<u8>)>,
+    contract: &InputContract,
+) -> (Vec<Pair>, Vec<String>) {
+    let side = contract.model_side as usize;
     let mut images: BTreeMap<String, Vec<f32>> = BTreeMap::new();
     let mut masks: BTreeMap<String, Vec<(String, Mask)>> = BTreeMap::new();
     let mut problems = Vec::new();
@@ -22,16 +25,29 @@ pub fn pairs_from_files(files: Vec<(String, Vec<u8>)>) -> (Vec<Pair>, Vec<String
             ));
             continue;
         };
-        match crop(&name, &bytes) {
-            Ok(values) if role == Role::Image => {
+        let prepared = decode(&name, &bytes).and_then(|file| {
+            let centre = (file.width as f32 / 2.0, file.height as f32 / 2.0);
+            let fail = |error: imaging::ImagingError| format!("{name}: {error}");
+            match role {
+                Role::Image => contract
+                    .prepare(&file, centre)
+                    .map(|p| Prepared::Image(p.data))
+                    .map_err(fail),
+                Role::Mask => contract
+                    .prepare_mask(&file, centre)
+                    .map_err(fail)
+                    .and_then(|bits| {
+                        Mask::from_bools(side, side, &bits)
+                            .map(Prepared::Mask)
+                            .map_err(|error| format!("{name}: {error}"))
+                    }),
+            }
+        });
+        match prepared {
+            Ok(Prepared::Image(values)) => {
                 images.insert(slice, values);
             }
-            Ok(values) => {
-                let mask = Mask::from_fn(CROP_SIDE as usize, CROP_SIDE as usize, |x, y| {
-                    values[y * CROP_SIDE as usize + x] > 0.5
-                });
-                masks.entry(slice).or_default().push((name, mask));
-            }
+            Ok(Prepared::Mask(mask)) => masks.entry(slice).or_default().push((name, mask)),
             Err(error) => problems.push(error),
         }
     }
@@ -46,7 +62,7 @@ pub fn pairs_from_files(files: Vec<(String, Vec<u8>)>) -> (Vec<Pair>, Vec<String
         pairs.push(Pair {
             name: slice,
             image,
-            side: CROP_SIDE as usize,
+            side,
             masks: raters.into_iter().map(|(_, mask)| mask).collect(),
         });
     }
@@ -76,13 +92,13 @@ fn split_name(name: &str) -> Option<(String, Role)> {
     Some((slice.to_string(), role))
 }
 
-/// The centre crop of a file at the model's input size, in \[0, 1\] after the file's window.
-fn crop(name: &str, bytes: &[u8]) -> Result<Vec<f32>, String> {
-    let slice = imaging::decode(bytes, Some(name)).map_err(|error| format!("{name}: {error}"))?;
-    let centre = (slice.width as f32 / 2.0, slice.height as f32 / 2.0);
-    imaging::prepare(&slice, &PrepareSpec::new(CROP_SIDE, centre))
-        .map(|prepared| prepared.data)
-        .map_err(|error| format!("{name}: {error}"))
+enum Prepared {
+    Image(Vec<f32>),
+    Mask(Mask),
+}
+
+fn decode(name: &str, bytes: &[u8]) -> Result<Slice, String> {
+    imaging::decode(bytes, Some(name)).map_err(|error| format!("{name}: {error}"))
 }
 
 #[cfg(test)]
@@ -106,5 +122,35 @@ mod tests {
         );
         assert_eq!(split_name("slice.png"), None);
         assert_eq!(split_name("a_b.png"), None);
+    }
+}
+
+#[cfg(test)]
+mod contract_tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    const IMAGE: &[u8] =
+        include_bytes!("../../../shared/fixtures/multirater/lidc0221/z-103.5_image.png");
+    const RATER: &[u8] =
+        include_bytes!("../../../shared/fixtures/multirater/lidc0221/z-103.5_rater0.png");
+
+    #[test]
+    fn pairs_are_prepared_exactly_like_the_crop_the_page_samples() {
+        let contract = InputContract::lidc(64, 1.0);
+        let files = vec![
+            ("z_image.png".to_string(), IMAGE.to_vec()),
+            ("z_rater0.png".to_string(), RATER.to_vec()),
+        ];
+        let (pairs, problems) = pairs_from_files(files, &contract);
+        assert!(problems.is_empty(), "{problems:?}");
+        let slice = imaging::decode(IMAGE, None).unwrap();
+        let centre = (slice.width as f32 / 2.0, slice.height as f32 / 2.0);
+        // The same function, the same numbers as inference on that crop.
+        assert_eq!(pairs[0].image, contract.prepare(&slice, centre).unwrap().data);
+        let mask = imaging::decode(RATER, None).unwrap();
+        let bits = contract.prepare_mask(&mask, centre).unwrap();
+        assert_eq!(pairs[0].masks[0], Mask::from_bools(64, 64, &bits).unwrap());
+        assert!(pairs[0].masks[0].foreground_count() > 0);
     }
 }

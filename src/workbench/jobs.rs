@@ -5,13 +5,12 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use imaging::{PrepareSpec, Slice, Units, Window};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use probunet::SeededRng;
 use probunet::metrics::UncertaintyMap;
 
-use super::{CROP_SIDE, LoadedImage, Selection, Step, Workbench};
+use super::{LoadedImage, Selection, Step, Workbench};
 use crate::analysis::{Analysis, LatentMap, Sample};
 use crate::browser::{now_ms, yield_now};
 use crate::engine::{Encoding, Engine};
@@ -24,15 +23,6 @@ const MAP_CELLS: usize = 7;
 const MAP_EXTENT: f32 = 3.0;
 
 impl Workbench {
-    /// The model's input window: the lung window for CT (what the model was trained on),
-    /// the file's own window otherwise.
-    fn model_window(slice: &Slice) -> Window {
-        match slice.units {
-            Units::Hounsfield => imaging::Preset::Lung.window(),
-            _ => slice.window,
-        }
-    }
-
     /// Encodes the current crop, samples, and builds the latent map.
     pub(super) fn analyse(self) {
         let Some(engine) = self.engine.get_value() else {
@@ -54,12 +44,11 @@ impl Workbench {
         self.progress("Encoding the crop (U-Net + prior)…", None);
         yield_now().await;
         self.check(job)?;
-        let (cx, cy) = self.crop_center.get_untracked();
-        let spec = PrepareSpec {
-            window: Some(Self::model_window(&image.slice)),
-            ..PrepareSpec::new(CROP_SIDE, (cx, cy))
-        };
-        let crop = match imaging::prepare(&image.slice, &spec) {
+        // The model's own recipe: crop, intensity normalisation, side (its input contract).
+        let crop = match engine
+            .contract()
+            .prepare(&image.slice, self.crop_center.get_untracked())
+        {
             Ok(crop) => crop,
             Err(error) => return Ok(Err(format!("the crop could not be prepared: {error}"))),
         };

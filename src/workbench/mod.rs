@@ -13,22 +13,18 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::analysis::{Analysis, LatentMap};
-use crate::browser::{fetch_bytes, now_ms, take_prefetched};
 use crate::demo::{self, DemoCase, DemoEntry};
 use crate::engine::{Encoding, Engine};
 use crate::smoke_test::BackendReport;
 
 mod jobs;
+mod models;
 
 pub(crate) use jobs::DECODE_CHUNK;
+pub use models::ShippedModel;
 
-/// The shipped weights, relative to the page (written by `probunet export`).
-pub const SHIPPED_WEIGHTS: &str = "public/model/probunet-small.bpk";
-/// The global through which `public/loader.js` hands over its early download of
-/// [`SHIPPED_WEIGHTS`] (Trunk.toml's `data-weights` names the same file).
-const PREFETCHED_WEIGHTS: &str = "probsegWeights";
-
-/// Side of the model's input crop in pixels: the shipped model was trained on 64² crops.
+/// Side of the model's input crop in pixels: both shipped models take 64² crops, and the page
+/// refuses weights whose input contract asks for another side.
 pub const CROP_SIDE: u32 = 64;
 
 /// Where the model is.
@@ -46,6 +42,8 @@ pub enum ModelStatus {
     Ready {
         parameters: usize,
         origin: String,
+        /// What the model expects to see (its input contract's words).
+        expects: String,
         since_start_ms: f64,
     },
     Failed(String),
@@ -97,6 +95,8 @@ pub struct Busy {
 pub struct Workbench {
     pub backend: RwSignal<Option<BackendReport>>,
     pub model: RwSignal<ModelStatus>,
+    /// Which shipped model is in use; `None`: weights the person loaded or fine-tuned.
+    pub model_in_use: RwSignal<Option<ShippedModel>>,
     pub demos: RwSignal<Result<Vec<DemoEntry>, String>>,
     /// Every teaching case has been fetched (and so is available offline).
     pub demos_cached: RwSignal<bool>,
@@ -116,6 +116,8 @@ pub struct Workbench {
     engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
     encoding: StoredValue<Option<Rc<Encoding>>, LocalStorage>,
     weights: StoredValue<Option<Arc<Vec<u8>>>>,
+    /// The shipped models' bytes once downloaded, so switching back is instant.
+    shipped: StoredValue<Vec<(ShippedModel, Arc<Vec<u8>>)>>,
     demo_cache: StoredValue<Vec<Arc<DemoCase>>>,
     job: StoredValue<u64>,
     seed: StoredValue<u64>,
@@ -132,6 +134,7 @@ impl Workbench {
         Self {
             backend: RwSignal::new(None),
             model: RwSignal::new(ModelStatus::Waiting),
+            model_in_use: RwSignal::new(None),
             demos: RwSignal::new(Ok(Vec::new())),
             demos_cached: RwSignal::new(false),
             image: RwSignal::new(None),
@@ -155,6 +158,7 @@ impl Workbench {
             engine: StoredValue::new_local(None),
             encoding: StoredValue::new_local(None),
             weights: StoredValue::new(None),
+            shipped: StoredValue::new(Vec::new()),
             demo_cache: StoredValue::new(Vec::new()),
             job: StoredValue::new(0),
             seed: StoredValue::new(1),
@@ -168,18 +172,8 @@ impl Workbench {
         spawn_local(async move {
             self.load_first_weights().await;
             self.prefetch_demos().await;
+            self.prefetch_models().await;
         });
-    }
-
-    /// Weights the person kept in this browser come first; otherwise the shipped ones.
-    async fn load_first_weights(self) {
-        if let Ok(Some(bytes)) = crate::storage::kept_weights().await {
-            let origin = "your fine-tuned weights, kept in this browser".to_string();
-            if self.install_weights(bytes, origin).is_ok() {
-                return;
-            }
-        }
-        self.fetch_shipped().await;
     }
 
     /// The teaching cases' list, then every case: they open at once, and the service worker
@@ -196,78 +190,22 @@ impl Workbench {
         self.demos_cached.set(true);
     }
 
-    /// Downloads the shipped weights (with progress) and makes them the model in use.
-    pub fn load_shipped(self) {
-        spawn_local(self.fetch_shipped());
-    }
-
-    async fn fetch_shipped(self) {
-        self.model.set(ModelStatus::Loading {
-            received: 0,
-            total: None,
-        });
-        // The loader starts this download beside the wasm's; fetch again only if it failed.
-        let bytes = match take_prefetched(PREFETCHED_WEIGHTS).await {
-            Some(Ok(bytes)) => Ok(bytes),
-            _ => {
-                fetch_bytes(SHIPPED_WEIGHTS, |received, total| {
-                    self.model.set(ModelStatus::Loading { received, total });
-                })
-                .await
-            }
-        };
-        let installed = bytes.and_then(|bytes| {
-            let origin = format!("shipped weights, {:.1} MB", bytes.len() as f64 / 1e6);
-            self.install_weights(bytes, origin)
-        });
-        if let Err(error) = installed {
-            self.model.set(ModelStatus::Failed(error));
-        }
-    }
-
-    /// The loaded model, if any.
-    pub fn engine(self) -> Option<Rc<Engine>> {
-        self.engine.get_value()
-    }
-
-    /// The weights in use, as burnpack bytes (what fine-tuning starts from and "Save" writes).
-    pub fn weights(self) -> Option<Arc<Vec<u8>>> {
-        self.weights.get_value()
-    }
-
-    /// Makes `bytes` (shipped, fine-tuned or loaded from a file) the model in use on the chosen
-    /// backend and re-runs the model on the current crop. `origin` is shown in the status.
-    pub fn install_weights(self, bytes: Vec<u8>, origin: String) -> Result<(), String> {
-        let active = self
-            .backend
-            .get_untracked()
-            .map(|report| report.active)
-            .ok_or("the backend is not ready yet")?;
-        let engine = Engine::load(&bytes, active)?;
-        let parameters = engine.config().num_params();
-        // Other weights use their latent dimensions differently: back to their telling pair.
-        self.map_dims.set(None);
-        self.engine.set_value(Some(Rc::new(engine)));
-        self.weights.set_value(Some(Arc::new(bytes)));
-        self.model.set(ModelStatus::Ready {
-            parameters,
-            origin,
-            since_start_ms: now_ms(),
-        });
-        if self.image.get_untracked().is_some() {
-            self.analyse();
-        }
-        Ok(())
-    }
-
     /// Decodes a dropped or picked file; a bad file leaves the current image in place.
     pub fn open_file(self, name: String, bytes: Vec<u8>) {
         match imaging::decode(&bytes, Some(&name)) {
             Ok(slice) => {
-                self.show(LoadedImage {
+                let image = LoadedImage {
                     name,
                     slice: Arc::new(slice),
                     demo: None,
+                };
+                // Real images go to the model trained on real CT, unless the person's own
+                // weights are in use.
+                spawn_local(async move {
+                    if self.model_in_use.get_untracked() == Some(ShippedModel::Synthetic) {
+                        self.use_model(ShippedModel::Lidc).await;
+                    }
+                    self.show(image);
                 });
             }
             Err(error) => {
@@ -297,8 +235,12 @@ impl Workbench {
                     return;
                 }
             };
+            let model = case.source.model();
+            if self.model_in_use.get_untracked().is_some_and(|m| m != model) {
+                self.use_model(model).await;
+            }
             self.show(LoadedImage {
-                name: format!("demo: {} ({})", case.name, case.kind),
+                name: format!("teaching case: {} ({})", case.name, entry.kind_label()),
                 slice: case.slice.clone(),
                 demo: Some(case),
             });

@@ -15,7 +15,7 @@ use probunet::SeededRng;
 use probunet::synth::{Benchmark, MIN_SIZE, Split};
 use serde_json::json;
 
-use crate::folder::read_folder;
+use crate::dataset::{self, PatientSplit};
 use crate::model_io;
 use crate::train::step::ignores_latent;
 
@@ -42,10 +42,20 @@ pub struct EvalArgs {
     #[arg(long, default_value_t = 0, value_name = "I")]
     pub seed_offset: u64,
 
-    /// Evaluate on a multi-rater folder (`<slice>_image.png` + `<slice>_rater<R>.png`, e.g. the
-    /// LIDC fixture) against its raters, with uniform weights, instead of synthetic cases.
+    /// Evaluate on multi-rater data against its raters, with uniform weights, instead of
+    /// synthetic cases: LIDC-IDRI-XXXX.tar files, their extracted tree, or a flat
+    /// `<slice>_image.png` + `<slice>_rater<R>.png` folder (e.g. the lidc0221 fixture). Images
+    /// are prepared by the weights' input contract.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+
+    /// With LIDC --data: which patients. Default: validation (never trained on).
+    #[arg(long, value_enum, value_name = "SPLIT")]
+    pub split: Option<PatientSplit>,
+
+    /// With --data: evaluate every Nth slice only (1: all), for a quick estimate.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub every: usize,
 
     /// Model input size; default: the size in the weights' .json sidecar, else 128.
     #[arg(long, value_name = "PIXELS")]
@@ -79,13 +89,16 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     let mut floor_rng = SeededRng::new(args.sample_seed ^ 0x0046_4C4F_4F52);
     let (groups, cases, columns): (_, serde_json::Value, &[(&str, &str)]) = match &args.data {
         Some(dir) => {
-            let slices = read_folder(dir, size)?;
+            ensure!(args.every > 0, "--every must be at least 1");
+            let contract = model_io::contract_at(&model, size);
+            let slices =
+                dataset::read(dir, &contract, args.split, PatientSplit::Validation)?;
             let mut rows = Vec::new();
             let mut results = Vec::new();
-            for slice in &slices {
+            for slice in slices.iter().step_by(args.every) {
                 let r = folder::evaluate_slice(&model, slice, size, &mut rng, &mut floor_rng)
                     .with_context(|| format!("evaluating slice {}", slice.name))?;
-                rows.push(("slices".to_string(), r.row()));
+                rows.push((folder::group_of(slice), r.row()));
                 results.push(r);
             }
             (

@@ -2,7 +2,8 @@
 //!
 //! f16 halves the download; the model's outputs move by ~1e-3 (weights.rs), far below what
 //! changes a mask. The model config travels inside the file, so the page refuses weights of
-//! another architecture with a clear message.
+//! another architecture with a clear message, and so does the input contract: written
+//! explicitly even where the input file predates contracts (the synthetic one it implied).
 
 use std::path::PathBuf;
 
@@ -27,6 +28,8 @@ pub struct ExportArgs {
 /// Runs `probunet export`.
 pub fn run(args: &ExportArgs) -> Result<()> {
     let (model, meta) = model_io::load_model(&args.weights, &model_io::device())?;
+    let contract = model.config().contract();
+    let model = model.with_input(Some(contract));
     let bytes =
         save_weights(&model, Precision::Half).context("serialising half-precision weights")?;
     model_io::write_weights(&args.out, &bytes)?;

@@ -130,7 +130,7 @@ pub fn run(args: &FitPriorArgs) -> Result<()> {
         args.lr.is_finite() && args.lr > 0.0,
         "--lr must be a positive number"
     );
-    let source = args.source.source(size)?;
+    let source = args.source.source(&model_io::contract_at(&model, size))?;
     let schedule = Schedule {
         kind: ScheduleKind::Cosine,
         base: args.lr,

@@ -1,14 +1,14 @@
 //! `probunet`: the native command line of the probabilistic U-Net.
 //!
 //! This file holds only the clap definitions and dispatch; each subcommand lives in its own
-//! module (`synth.rs`, `train.rs`, `eval.rs`, `calibrate.rs`, `fit_prior.rs`, `sample.rs`, `export.rs`); `folder.rs` reads
+//! module (`synth.rs`, `train.rs`, `eval.rs`, `calibrate.rs`, `fit_prior.rs`, `sample.rs`, `export.rs`); `dataset/` reads
 //! multi-rater crops and `model_io.rs` holds what the model-using commands share.
 
 mod calibrate;
 mod eval;
 mod export;
 mod fit_prior;
-mod folder;
+mod dataset;
 mod model_io;
 mod png;
 mod sample;

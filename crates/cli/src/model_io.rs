@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, ensure};
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use imaging::InputContract;
 use probunet::metrics::Mask;
 use probunet::{ProbUNet, SeededRng};
 use serde::{Deserialize, Serialize};
@@ -113,9 +114,19 @@ pub fn load_model(weights: &Path, device: &Device) -> Result<(ProbUNet, Option<R
     Ok((model, read_meta(weights)?))
 }
 
-/// The input size to use: the flag if given, else the sidecar's, else 128 (the paper's).
-pub fn resolve_size(flag: Option<usize>, meta: Option<&RunMeta>) -> usize {
-    flag.or(meta.map(|m| m.size)).unwrap_or(128)
+/// The input size to use: the flag if given, else the weights' input contract's, else the
+/// sidecar's, else 128 (the paper's).
+pub fn resolve_size(flag: Option<usize>, model: &ProbUNet, meta: Option<&RunMeta>) -> usize {
+    let stored = model.config().input.as_ref().map(|c| c.model_side as usize);
+    flag.or(stored).or(meta.map(|m| m.size)).unwrap_or(128)
+}
+
+/// The model's input contract, at side `size` (a `--size` flag may ask for another).
+pub fn contract_at(model: &ProbUNet, size: usize) -> InputContract {
+    let mut contract = model.config().contract();
+    contract.model_side = size as u32;
+    contract.crop_side = contract.crop_side.max(contract.model_side);
+    contract
 }
 
 /// Loads the model at `weights` and the input size to run it at (`--size`, else the sidecar's,
@@ -125,7 +136,7 @@ pub fn load_model_sized(
     size: Option<usize>,
 ) -> Result<(ProbUNet, Option<RunMeta>, usize)> {
     let (model, meta) = load_model(weights, &device())?;
-    let size = resolve_size(size, meta.as_ref());
+    let size = resolve_size(size, &model, meta.as_ref());
     ensure!(
         size.is_multiple_of(model.config().size_divisor()),
         "--size {size} is not divisible by {}",

@@ -1,7 +1,7 @@
 //! `probunet sample`: one image → N sample masks, the uncertainty map and the mean-latent mask.
 //!
-//! The image is read like the multi-rater folders (largest centred square, resized to the
-//! model size, grey / 255), encoded once, and N prior latents go through fcomb in one batched
+//! The image (PNG, JPEG or DICOM) is decoded by the `imaging` crate and prepared by the
+//! weights' input contract around `--center` (default: the image centre), encoded once, and N prior latents go through fcomb in one batched
 //! call. Uncertainty is the binary entropy (bits) of each pixel's foreground frequency over the
 //! N samples, scaled to 0–255 (DESIGN.md §3).
 
@@ -12,7 +12,6 @@ use clap::Args;
 use probunet::SeededRng;
 use probunet::metrics::UncertaintyMap;
 
-use crate::folder::load_grey;
 use crate::model_io;
 use crate::png::{write_grey, write_mask};
 
@@ -23,9 +22,14 @@ pub struct SampleArgs {
     #[arg(long, value_name = "FILE")]
     pub weights: PathBuf,
 
-    /// Input image (PNG, 8-bit grey or colour; any size: centre-cropped square and resized).
-    #[arg(long, value_name = "PNG")]
+    /// Input image: PNG, JPEG or DICOM, any size; the model's input contract crops it at
+    /// native scale around --center.
+    #[arg(long, value_name = "FILE")]
     pub image: PathBuf,
+
+    /// Crop centre in image pixels, `x,y` (column, row); default: the image centre.
+    #[arg(long, value_name = "X,Y", value_parser = parse_center)]
+    pub center: Option<(f32, f32)>,
 
     /// Number of samples to draw.
     #[arg(long, default_value_t = 16, value_name = "N")]
@@ -48,13 +52,23 @@ pub struct SampleArgs {
 pub fn run(args: &SampleArgs) -> Result<()> {
     ensure!(args.n > 0, "--n must be at least 1");
     let (model, _, size) = model_io::load_model_sized(&args.weights, args.size)?;
-    let grey = load_grey(&args.image, size)?;
-    let image: Vec<f32> = grey.as_raw().iter().map(|&v| v as f32 / 255.0).collect();
+    let bytes =
+        std::fs::read(&args.image).with_context(|| format!("reading {}", args.image.display()))?;
+    let name = args.image.display().to_string();
+    let slice = imaging::decode(&bytes, Some(&name)).with_context(|| format!("decoding {name}"))?;
+    let center = args
+        .center
+        .unwrap_or((slice.width as f32 / 2.0, slice.height as f32 / 2.0));
+    let image = model_io::contract_at(&model, size)
+        .prepare(&slice, center)
+        .with_context(|| format!("preparing {name}"))?
+        .data;
+    let grey = image.iter().map(|&v| (v * 255.0).round() as u8).collect();
     let (samples, mean) =
         model_io::sample_image(&model, &image, size, args.n, &mut SeededRng::new(args.seed))?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    write_grey(&args.out.join("input.png"), size, size, grey.into_raw())?;
+    write_grey(&args.out.join("input.png"), size, size, grey)?;
     let digits = (args.n - 1).to_string().len().max(2);
     for (i, mask) in samples.iter().enumerate() {
         write_mask(&args.out.join(format!("sample-{i:0digits$}.png")), mask)?;
@@ -74,4 +88,19 @@ pub fn run(args: &SampleArgs) -> Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// `"12.5,40"` → (12.5, 40.0).
+fn parse_center(text: &str) -> Result<(f32, f32), String> {
+    let (x, y) = text
+        .split_once(',')
+        .ok_or_else(|| format!("`{text}` is not `x,y`"))?;
+    let num = |v: &str| {
+        v.trim()
+            .parse::<f32>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("`{v}` is not a number"))
+    };
+    Ok((num(x)?, num(y)?))
 }

@@ -24,11 +24,14 @@ use schedule::Schedule;
 
 /// Runs `probunet train`.
 pub fn run(args: &TrainArgs) -> Result<()> {
-    let config = args.preset.config();
     let size = args.size.unwrap_or(match args.preset {
         Preset::Tiny => 32,
         _ => 128,
     });
+    // Fine-tuning continues at the β the run finishes with (0 for the baseline: no KL).
+    let final_beta = if args.deterministic { 0.0 } else { args.beta };
+    let contract = args.source.contract(size, final_beta);
+    let config = args.preset.config().with_input(Some(contract.clone()));
     ensure!(
         size.is_multiple_of(config.size_divisor()),
         "--size {size} is not divisible by {} (the {} preset pools {} times)",
@@ -44,7 +47,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         args.lr.is_finite() && args.lr > 0.0,
         "--lr must be a positive number"
     );
-    let source = args.source.source(size)?;
+    let source = args.source.source(&contract)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
 
@@ -181,8 +184,9 @@ fn initial_model(
     };
     let path = checkpoint::resolve_resume(resume)?;
     let (model, meta) = model_io::load_model(&path, device)?;
+    let architecture = |c: &ProbUNetConfig| c.clone().with_input(None);
     ensure!(
-        model.config() == config,
+        architecture(model.config()) == architecture(config),
         "{} holds a different model than --preset {} ({:?} vs {:?})",
         path.display(),
         args.preset.name(),
@@ -218,7 +222,17 @@ fn initial_model(
         meta.step,
         args.steps
     );
+    if let Some(old) = &model.config().input {
+        ensure!(
+            old.intensity == config.contract().intensity && old.model_side as usize == size,
+            "{} was trained on other inputs ({}) than this run's data",
+            path.display(),
+            old.expects
+        );
+    }
     eprintln!("resuming from {} at step {}", path.display(), meta.step);
+    // The run's contract replaces the checkpoint's: β may change between stages.
+    let model = model.with_input(config.input.clone());
     Ok((model, meta.step, meta.train_seconds))
 }
 

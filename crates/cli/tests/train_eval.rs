@@ -237,6 +237,81 @@ fn train_checkpoint_resume_eval_export_sample() {
         let img = image::open(samples.join(name)).unwrap();
         assert_eq!((img.width(), img.height()), (32, 32), "{name}");
     }
+    // DICOM goes through the same decoder and contract as the page, around a chosen point.
+    let ct = lidc_fixture().join("../../dicom/CT_small.dcm");
+    let text = ok(&[
+        "sample",
+        "--weights",
+        s(&web),
+        "--image",
+        s(&ct),
+        "--center",
+        "40,70",
+        "--n",
+        "2",
+        "--out",
+        s(&samples),
+    ]);
+    assert!(text.contains("wrote 2 samples"), "{text}");
+    assert_refused(
+        &["sample", "--weights", s(&web), "--image", s(&ct), "--center", "40", "--out", s(&samples)],
+        "is not `x,y`",
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A folder holding two patients' LIDC tars: one validation patient (LIDC-IDRI-0001 is in
+/// docs/lidc-validation-patients.txt) and one training patient.
+fn two_patient_tars(dir: &Path) -> PathBuf {
+    let data = dir.join("tars");
+    std::fs::create_dir_all(&data).unwrap();
+    let crops = lidc_fixture().join("../../../lidc-crops");
+    for patient in ["LIDC-IDRI-0001", "LIDC-IDRI-0002"] {
+        let name = format!("{patient}.tar");
+        std::fs::copy(crops.join(&name), data.join(&name)).unwrap();
+    }
+    data
+}
+
+#[test]
+fn trains_on_lidc_tars_and_evaluates_the_validation_patient() {
+    let dir = out_dir("tars");
+    let data = two_patient_tars(&dir);
+    let run = dir.join("run");
+    let text = ok(&[
+        "train", "--data", s(&data), "--preset", "tiny", "--size", "32", "--steps", "2",
+        "--batch-size", "2", "--out", s(&run),
+    ]);
+    // Training reads the training patient only.
+    assert!(text.contains("of 1 patient,"), "{text}");
+    let report = dir.join("eval.json");
+    ok(&[
+        "eval", "--weights", s(&run.join("final.bpk")), "--data", s(&data), "--json", s(&report),
+    ]);
+    let doc = read_json(&report);
+    let slices = doc["per_case"].as_array().unwrap();
+    assert!(!slices.is_empty());
+    for slice in slices {
+        let name = slice["name"].as_str().unwrap();
+        assert!(name.starts_with("LIDC-IDRI-0001/nodule-"), "{name}");
+        assert_eq!(slice["raters"], 4, "{name}: all four slots, empty ones too");
+        for key in ["ged100", "hm_iou16", "hm_iou32", "empty_share"] {
+            assert!(slice[key].as_f64().unwrap().is_finite(), "{name} {key}");
+        }
+    }
+    // The weights carry the contract the data was prepared by.
+    let input = &doc["config"]["input"];
+    assert_eq!(input["model_side"], 32);
+    assert_eq!(input["crop_side"], 128);
+    assert_eq!(input["intensity"]["kind"], "crop_min_max");
+    // A validation-only folder has nothing to train on.
+    let val = dir.join("val");
+    std::fs::create_dir_all(&val).unwrap();
+    std::fs::copy(data.join("LIDC-IDRI-0001.tar"), val.join("LIDC-IDRI-0001.tar")).unwrap();
+    assert_refused(
+        &["train", "--data", s(&val), "--preset", "tiny", "--size", "32", "--out", s(&run)],
+        "holds no slices of the train split",
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -339,7 +414,7 @@ fn trains_and_evaluates_on_the_lidc_multirater_folder() {
     ];
     args.extend(["--batch-size", "2", "--out", s(&dir)]);
     let text = ok(&args);
-    assert!(text.contains("folder (5 slices)"), "{text}");
+    assert!(text.contains("5 slices of 1 patient"), "{text}");
     let report = dir.join("lidc.json");
     ok(&[
         "eval",
@@ -376,7 +451,7 @@ fn trains_and_evaluates_on_the_lidc_multirater_folder() {
         "2",
         "--train-fcomb",
     ]);
-    assert!(text.contains("folder (5 slices)"), "{text}");
+    assert!(text.contains("5 slices of 1 patient"), "{text}");
     let fit = &read_json(&dir.join("fitted.json"))["prior_fit"];
     assert_eq!(
         (fit["steps"].as_u64(), fit["fcomb_steps"].as_u64()),
@@ -411,6 +486,7 @@ fn help_explains_every_option_and_bad_input_fails_cleanly() {
         &[
             "--synthetic",
             "--data",
+            "--split",
             "--train-cases",
             "--preset",
             "--size",
@@ -443,6 +519,8 @@ fn help_explains_every_option_and_bad_input_fails_cleanly() {
             "--cases",
             "--seed-offset",
             "--data",
+            "--split",
+            "--every",
             "--size",
             "--sample-seed",
             "--json",

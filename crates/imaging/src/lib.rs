@@ -15,6 +15,7 @@
 
 mod attrs;
 mod codec;
+mod contract;
 mod dicom;
 mod error;
 mod limits;
@@ -26,6 +27,7 @@ mod rle;
 mod slice;
 mod window;
 
+pub use contract::{InputContract, Intensity, MaskPixels, MaskRule, TrainingSettings};
 pub use error::ImagingError;
 pub use limits::{MAX_DECODED_BYTES, MAX_PIXELS_PER_FRAME};
 pub use prepare::{CropMap, PrepareSpec, Prepared, mask_to_image, prepare};

@@ -1,6 +1,7 @@
 //! The model's hyper-parameters and its three presets.
 
 use burn::config::Config;
+use imaging::InputContract;
 
 /// Architecture of a probabilistic U-Net (Kohl et al., 2018).
 ///
@@ -31,6 +32,10 @@ pub struct ProbUNetConfig {
     /// Number of hidden 1×1 conv + ReLU layers in fcomb (the output conv comes on top).
     #[config(default = 3)]
     pub fcomb_layers: usize,
+    /// How images and masks are prepared for this model (the data it was trained on). Weights
+    /// written before the contract existed carry none: [`ProbUNetConfig::contract`] then gives
+    /// the synthetic benchmark's, the only data those were trained on.
+    pub input: Option<InputContract>,
 }
 
 impl ProbUNetConfig {
@@ -58,6 +63,14 @@ impl ProbUNetConfig {
             .with_convs_per_level(2)
             .with_latent_dim(2)
             .with_fcomb_channels(16)
+    }
+
+    /// The model-input contract: the stored one, else the synthetic benchmark's at 64² with
+    /// β 0.25 (what every model before the contract was trained on and finished with).
+    pub fn contract(&self) -> InputContract {
+        self.input
+            .clone()
+            .unwrap_or_else(|| InputContract::synthetic(64, 0.25))
     }
 
     /// Number of resolution levels.
@@ -143,6 +156,12 @@ impl ProbUNetConfig {
             return bad(
                 "a width or depth is beyond any sensible model (over 65536 channels or 64 layers)",
             );
+        }
+        if let Some(input) = &self.input {
+            input.check().map_err(|e| ConfigError(e.to_string()))?;
+            if !(input.model_side as usize).is_multiple_of(self.size_divisor()) {
+                return bad("the input contract's model side is not divisible by 2^(levels−1)");
+            }
         }
         Ok(())
     }

@@ -124,6 +124,12 @@ impl ProbUNet {
         &self.config
     }
 
+    /// The same weights under another input contract (e.g. the β of a new training stage).
+    pub fn with_input(mut self, input: Option<imaging::InputContract>) -> Self {
+        self.config.input = input;
+        self
+    }
+
     /// The device the parameters live on.
     pub fn device(&self) -> Device {
         self.fcomb.layers[0].weight.device()

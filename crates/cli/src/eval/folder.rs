@@ -1,9 +1,11 @@
 //! Evaluation on a multi-rater folder (e.g. the real LIDC fixture): the raters are the
 //! annotation distribution, each with weight 1/m, since the true one is unknown.
 //!
-//! GED₁₆/GED₁₀₀ against the raters (unweighted `ged`), HM-IoU₁₆ with the raters tiled to 16
-//! slots, diversity next to the raters' own E[d(y,y′)], and the noise floor: n draws made
-//! uniformly from the raters themselves.
+//! GED₁₆/GED₁₀₀ against the raters (unweighted `ged`, d(∅,∅) = 0), HM-IoU₁₆ and HM-IoU₃₂ with
+//! the raters tiled to 16/32 slots, diversity next to the raters' own E[d(y,y′)], the share of
+//! empty samples, and the noise floor: n draws made uniformly from the raters themselves.
+//! Slices are grouped by how many raters drew the lesion; "subset B" (all four) is where the
+//! seed paper's model is known to sample empty masks although every expert drew one.
 
 use anyhow::Result;
 use probunet::metrics::{Mask, ged, hm_iou};
@@ -12,7 +14,7 @@ use serde::Serialize;
 
 use super::SAMPLES;
 use super::summary::Row;
-use crate::folder::MultiRaterSlice;
+use crate::dataset::MultiRaterSlice;
 use crate::model_io::sample_image;
 
 /// Everything measured on one slice.
@@ -25,7 +27,10 @@ pub struct SliceResult {
     pub ged16_floor: f64,
     pub ged100_floor: f64,
     pub hm_iou16: f64,
+    pub hm_iou32: f64,
     pub hm_iou16_floor: f64,
+    /// Share of the 100 samples with no foreground pixel.
+    pub empty_share: f64,
     pub diversity: f64,
     pub rater_diversity: f64,
     /// Mean foreground pixels of the samples and of the raters (is the lesion found at all?).
@@ -41,7 +46,9 @@ impl SliceResult {
             ("ged100", self.ged100),
             ("ged100_floor", self.ged100_floor),
             ("hm_iou16", self.hm_iou16),
+            ("hm_iou32", self.hm_iou32),
             ("hm_iou16_floor", self.hm_iou16_floor),
+            ("empty_share", self.empty_share),
             ("diversity", self.diversity),
             ("rater_diversity", self.rater_diversity),
             ("sample_foreground", self.sample_foreground),
@@ -51,18 +58,29 @@ impl SliceResult {
 }
 
 /// Table columns: (row name, header).
-pub const COLUMNS: [(&str, &str); 10] = [
+pub const COLUMNS: [(&str, &str); 12] = [
     ("ged16", "GED16"),
     ("ged16_floor", "floor16"),
     ("ged100", "GED100"),
     ("ged100_floor", "floor100"),
     ("hm_iou16", "HM-IoU16"),
+    ("hm_iou32", "HM-IoU32"),
     ("hm_iou16_floor", "floorHM"),
+    ("empty_share", "empty"),
     ("diversity", "div"),
     ("rater_diversity", "rater div"),
     ("sample_foreground", "fg px"),
     ("rater_foreground", "rater fg"),
 ];
+
+/// The group a slice is reported in: by how many raters drew the lesion.
+pub fn group_of(slice: &MultiRaterSlice) -> String {
+    match (slice.raters_with_lesion(), slice.raters.len()) {
+        (k, n) if k == n && n >= 4 => "B: all drew".into(),
+        (0, _) => "none drew".into(),
+        _ => "some drew".into(),
+    }
+}
 
 /// Evaluates `model` on one slice of `size × size`.
 pub fn evaluate_slice(
@@ -92,6 +110,9 @@ pub fn evaluate_slice(
         ged16_floor: ged(&true16, raters)?.squared,
         ged100_floor: ged(&true100, raters)?.squared,
         hm_iou16: hm_iou(&samples[..16], raters)?.value,
+        hm_iou32: hm_iou(&samples[..32], raters)?.value,
+        empty_share: samples.iter().filter(|m| m.foreground_count() == 0).count() as f64
+            / samples.len() as f64,
         hm_iou16_floor: hm_iou(&true16, raters)?.value,
         diversity: g100.samples,
         rater_diversity: g100.annotations,

@@ -5,8 +5,11 @@ use std::path::PathBuf;
 use clap::{ArgGroup, Args, ValueEnum};
 use probunet::ProbUNetConfig;
 
+use imaging::InputContract;
+
 use super::schedule::ScheduleKind;
 use super::source::Source;
+use crate::dataset::PatientSplit;
 
 /// Model presets (crates/probunet/src/config.rs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -47,11 +50,18 @@ pub struct DataArgs {
     #[arg(long)]
     pub synthetic: bool,
 
-    /// Train on a folder of multi-rater crops: `<slice>_image.png` + `<slice>_rater<R>.png`
-    /// (the LIDC fixture layout, or `probunet synth --raters 4` output). Images of any size are
-    /// centre-cropped square and resized to the model size; grey level / 255 is the model input.
+    /// Train on multi-rater crops: a folder of LIDC-IDRI-XXXX.tar files (`shared/lidc-crops`),
+    /// the same extracted (`<patient>/nodule-N/images/slice-K.png` + `mask-R/slice-K.png`), or
+    /// a flat `<slice>_image.png` + `<slice>_rater<R>.png` folder. Images are prepared by the
+    /// LIDC input contract (a 128² native crop around the centre, min–max scaled, its central
+    /// --size² for the model); any non-zero mask pixel is foreground.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+
+    /// With --data: which patients (docs/lidc-validation-patients.txt lists the validation
+    /// ones). Default: train. A flat folder is one patient: use all.
+    #[arg(long, value_enum, value_name = "SPLIT")]
+    pub split: Option<PatientSplit>,
 
     /// With --synthetic: draw cases from the first N training seeds only (a fixed training set,
     /// like a real data set). 0 draws from the whole training split (almost every case new).
@@ -60,9 +70,17 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
-    /// The source these options name, at `size`.
-    pub fn source(&self, size: usize) -> anyhow::Result<Source> {
-        Source::new(self.data.as_deref(), size, self.train_cases)
+    /// The input contract a new model trained on this data gets, at `size`, finishing at `beta`.
+    pub fn contract(&self, size: usize, beta: f32) -> InputContract {
+        match self.data {
+            Some(_) => InputContract::lidc(size as u32, beta),
+            None => InputContract::synthetic(size as u32, beta),
+        }
+    }
+
+    /// The source these options name, prepared by `contract`.
+    pub fn source(&self, contract: &InputContract) -> anyhow::Result<Source> {
+        Source::new(self.data.as_deref(), contract, self.split, self.train_cases)
     }
 }
 

@@ -15,7 +15,9 @@ use probunet::SeededRng;
 use probunet::metrics::Mask;
 use probunet::synth::{Case, EVAL_SEED_BASE, MIN_SIZE, Split, draw_rater_indices};
 
-use crate::folder::{MultiRaterSlice, read_folder};
+use imaging::InputContract;
+
+use crate::dataset::{self, MultiRaterSlice, PatientSplit};
 
 /// Raters drawn per synthetic case (LIDC has four).
 pub const RATERS_PER_CASE: usize = 4;
@@ -42,7 +44,7 @@ pub enum Source {
         /// case is new).
         cases: u64,
     },
-    /// Slices read by [`crate::folder::read_folder`], already at the model size.
+    /// Slices read by [`crate::dataset::read`], already prepared by the model's contract.
     Folder {
         size: usize,
         slices: Arc<Vec<MultiRaterSlice>>,
@@ -50,13 +52,20 @@ pub enum Source {
 }
 
 impl Source {
-    /// Slices of the multi-rater folder `data` at `size`, or else synthetic training cases
-    /// (from the first `train_cases` seeds; 0: the whole split).
-    pub fn new(data: Option<&Path>, size: usize, train_cases: u64) -> Result<Self> {
+    /// The `split` of the multi-rater data `data`, prepared by `contract`, or else synthetic
+    /// training cases at the contract's side (from the first `train_cases` seeds; 0: the whole
+    /// split).
+    pub fn new(
+        data: Option<&Path>,
+        contract: &InputContract,
+        split: Option<PatientSplit>,
+        train_cases: u64,
+    ) -> Result<Self> {
+        let size = contract.model_side as usize;
         Ok(match data {
             Some(dir) => Source::Folder {
                 size,
-                slices: Arc::new(read_folder(dir, size)?),
+                slices: Arc::new(dataset::read(dir, contract, split, PatientSplit::Train)?),
             },
             None => {
                 ensure!(
@@ -83,7 +92,12 @@ impl Source {
         match self {
             Source::Synthetic { cases: 0, .. } => "synthetic (whole training split)".into(),
             Source::Synthetic { cases, .. } => format!("synthetic (first {cases} training cases)"),
-            Source::Folder { slices, .. } => format!("folder ({} slices)", slices.len()),
+            Source::Folder { slices, .. } => {
+                let mut patients: Vec<&str> = slices.iter().map(|s| s.patient.as_str()).collect();
+                patients.dedup();
+                let plural = if patients.len() == 1 { "" } else { "s" };
+                format!("{} slices of {} patient{plural}", slices.len(), patients.len())
+            }
         }
     }
 

@@ -1,0 +1,43 @@
+//! Which model runs, what it expects, and a menu to switch.
+
+use leptos::prelude::*;
+
+use crate::workbench::{ShippedModel, Workbench};
+
+/// The model menu: the two shipped models, or "your weights" when the person's are in use.
+#[component]
+pub fn ModelChoice(
+    model_in_use: RwSignal<Option<ShippedModel>>,
+    on_choose: Callback<ShippedModel>,
+) -> impl IntoView {
+    let current = move || model_in_use.get().map_or("own", ShippedModel::id);
+    let on_change = move |event: leptos::ev::Event| {
+        if let Some(model) = ShippedModel::from_id(&event_target_value(&event)) {
+            on_choose.run(model);
+        }
+    };
+    view! {
+        <label class="model-choice">
+            "Model: "
+            <select id="model-choice" on:change=on_change prop:value=current data-model=current>
+                {ShippedModel::ALL
+                    .into_iter()
+                    .map(|m| view! { <option value=m.id()>{m.label()}</option> })
+                    .collect_view()}
+                <option value="own" disabled=true>"your weights (loaded or fine-tuned)"</option>
+            </select>
+        </label>
+    }
+}
+
+/// The menu wired to the workbench.
+#[component]
+pub fn ModelMenu() -> impl IntoView {
+    let wb = expect_context::<Workbench>();
+    view! {
+        <ModelChoice
+            model_in_use=wb.model_in_use
+            on_choose=Callback::new(move |model| wb.choose_model(model))
+        />
+    }
+}
