@@ -88,6 +88,7 @@ fn Tiles(analysis: std::sync::Arc<Analysis>, hovered: RwSignal<Option<String>>) 
             class="gallery"
             data-count=analysis.samples.len().to_string()
             data-distinct=analysis.distinct_masks().to_string()
+            data-empty=analysis.samples.iter().filter(|s| s.mask.foreground_count() == 0).count().to_string()
             data-crop-origin=format!("{:.1},{:.1}", analysis.crop.map.origin.0, analysis.crop.map.origin.1)
             on:mouseleave=move |_| hovered.set(None)
         >

@@ -47,9 +47,9 @@ pub fn TuningPanel() -> impl IntoView {
     let on_files = move |event: Event| {
         read_all(&event, move |files| match wb.engine() {
             Some(engine) => tuning.add_files(files, &engine.contract()),
-            None => tuning
-                .problems
-                .set(vec!["the model has not loaded yet: add the files again in a moment".into()]),
+            None => tuning.problems.set(vec![
+                "the model has not loaded yet: add the files again in a moment".into(),
+            ]),
         })
     };
     let on_steps = move |event: Event| {

@@ -149,9 +149,8 @@ impl Tuning {
 
     /// Adds one pair made in the page (a crop, prepared by `contract`, and masks drawn over it).
     pub fn add_pair(self, pair: Pair, contract: &InputContract) {
-        let problems = self.prepare_for(contract);
-        if !problems.is_empty() {
-            self.problems.set(problems);
+        if let Some(problem) = self.prepare_for(contract) {
+            self.problems.set(vec![problem]);
         }
         self.pairs.update(|pairs| {
             pairs.retain(|p| p.name != pair.name);
@@ -237,11 +236,14 @@ impl Tuning {
             // The run ends (finished or stopped) only once its weights are in use, so what the
             // panel says is always true of the model that samples.
             let beta = contract.training.beta;
-            let outcome = self.run(&weights, &device, backend, beta).await.and_then(|run| {
-                let origin = format!("fine-tuned in this page, {}", run::steps_text(run.steps));
-                wb.install_weights(run.weights, origin)?;
-                Ok(run.stopped)
-            });
+            let outcome = self
+                .run(&weights, &device, backend, beta)
+                .await
+                .and_then(|run| {
+                    let origin = format!("fine-tuned in this page, {}", run::steps_text(run.steps));
+                    wb.install_weights(run.weights, origin)?;
+                    Ok(run.stopped)
+                });
             self.state.set(match outcome {
                 Ok(None) => RunState::Finished,
                 Ok(Some(reason)) | Err(reason) => RunState::Stopped(reason),

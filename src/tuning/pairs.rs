@@ -147,7 +147,10 @@ mod contract_tests {
         let slice = imaging::decode(IMAGE, None).unwrap();
         let centre = (slice.width as f32 / 2.0, slice.height as f32 / 2.0);
         // The same function, the same numbers as inference on that crop.
-        assert_eq!(pairs[0].image, contract.prepare(&slice, centre).unwrap().data);
+        assert_eq!(
+            pairs[0].image,
+            contract.prepare(&slice, centre).unwrap().data
+        );
         let mask = imaging::decode(RATER, None).unwrap();
         let bits = contract.prepare_mask(&mask, centre).unwrap();
         assert_eq!(pairs[0].masks[0], Mask::from_bools(64, 64, &bits).unwrap());

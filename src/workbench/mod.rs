@@ -165,14 +165,15 @@ impl Workbench {
         }
     }
 
-    /// Loads the weights onto the chosen backend, then the teaching cases. In that order: the
-    /// page is ready when the model is, and decoding cases meanwhile would slow its download.
+    /// Loads the weights onto the chosen backend, then the other shipped model, then the teaching
+    /// cases. In that order: the page is ready when the model is, and decoding cases meanwhile
+    /// would slow its download; once the cases are in, everything is (offline too).
     pub fn start(self, report: BackendReport) {
         self.backend.set(Some(report));
         spawn_local(async move {
             self.load_first_weights().await;
-            self.prefetch_demos().await;
             self.prefetch_models().await;
+            self.prefetch_demos().await;
         });
     }
 
@@ -236,7 +237,11 @@ impl Workbench {
                 }
             };
             let model = case.source.model();
-            if self.model_in_use.get_untracked().is_some_and(|m| m != model) {
+            if self
+                .model_in_use
+                .get_untracked()
+                .is_some_and(|m| m != model)
+            {
                 self.use_model(model).await;
             }
             self.show(LoadedImage {

@@ -84,9 +84,9 @@ impl Workbench {
 
     /// Back to the shipped model the weights in use started from.
     pub fn load_shipped(self) {
-        let model = self
-            .engine()
-            .map_or(ShippedModel::Lidc, |e| ShippedModel::for_contract(&e.contract()));
+        let model = self.engine().map_or(ShippedModel::Lidc, |e| {
+            ShippedModel::for_contract(&e.contract())
+        });
         self.choose_model(model);
     }
 
@@ -103,9 +103,11 @@ impl Workbench {
     /// Makes `model` the model in use, downloading it (with progress) the first time. Does not
     /// re-run the model: the caller decides what to show next.
     pub(super) async fn use_model(self, model: ShippedModel) {
-        let cached = self
-            .shipped
-            .with_value(|all| all.iter().find(|(m, _)| *m == model).map(|(_, b)| b.clone()));
+        let cached = self.shipped.with_value(|all| {
+            all.iter()
+                .find(|(m, _)| *m == model)
+                .map(|(_, b)| b.clone())
+        });
         let bytes = match cached {
             Some(bytes) => Ok(bytes.to_vec()),
             None => self.download(model).await,
@@ -113,7 +115,7 @@ impl Workbench {
         let installed = bytes.and_then(|bytes| {
             self.shipped
                 .update_value(|all| all.push((model, Arc::new(bytes.clone()))));
-            let origin = format!("shipped, {:.1} MB", bytes.len() as f64 / 1e6);
+            let origin = format!("shipped weights, {:.1} MB", bytes.len() as f64 / 1e6);
             self.install(bytes, origin, Some(model))
         });
         if let Err(error) = installed {
@@ -125,7 +127,9 @@ impl Workbench {
     /// worker keeps them for offline use) without changing the model in use.
     pub(super) async fn prefetch_models(self) {
         for model in ShippedModel::ALL {
-            let have = self.shipped.with_value(|all| all.iter().any(|(m, _)| *m == model));
+            let have = self
+                .shipped
+                .with_value(|all| all.iter().any(|(m, _)| *m == model));
             if !have && let Ok(bytes) = fetch_bytes(model.path(), |_, _| {}).await {
                 self.shipped
                     .update_value(|all| all.push((model, Arc::new(bytes))));

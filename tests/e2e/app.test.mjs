@@ -50,6 +50,11 @@ async function openDemo(page, kind) {
   await page.selectOption("#demo-picker", value);
 }
 
+/** The shipped model in use (`lidc`, `synthetic`) or `own`. */
+async function modelInUse(page) {
+  return page.getAttribute("#model-choice", "data-model");
+}
+
 async function expectRefused(page, fixture, pattern) {
   await dropFixture(page, fixture);
   const message = await page.waitForSelector("#message", { timeout: 30_000 });
@@ -95,10 +100,29 @@ for (const { name, webgpu, query } of [
       const backend = await waitForBackend(page);
       assert.equal(backend.backend, name);
       await waitForModel(page);
+      // Real CT first: the page starts on the LIDC model and says what it expects.
+      assert.equal(await modelInUse(page), "lidc");
+      assert.match(await page.locator("#model-expects").textContent(), /lung nodule/);
 
-      // A teaching case whose annotators disagree: the samples must too.
-      await openDemo(page, "faint vessel");
+      // A real LIDC teaching case (a validation patient): four readers all drew the nodule,
+      // and the LIDC model must find it in most samples, compared with the readers' outlines.
+      await openDemo(page, "lidc-0450");
       let shown = await waitForAnalysis(page);
+      assert.equal(await modelInUse(page), "lidc");
+      assert.equal(shown.imageWidth, 128, "the case is the 128² context crop");
+      assert.ok(shown.empty <= shown.samples / 2, `the nodule is found: ${JSON.stringify(shown)}`);
+      assert.equal(await page.locator("#teaching .hypothesis-row").count(), 4);
+      assert.ok(
+        (await page.locator("#teaching .hypothesis-row[data-predicted]").count()) === 4,
+        "the model's shares are shown beside the readers'",
+      );
+      await screenshot(page, `app-lidc-${name}`);
+
+      // A synthetic teaching case switches to the synthetic model, whose annotators disagree:
+      // the samples must too.
+      await openDemo(page, "faint vessel");
+      shown = await waitForAnalysis(page);
+      assert.equal(await modelInUse(page), "synthetic");
       assert.equal(shown.imageWidth, 64);
       assert.ok(shown.samples >= 16 && shown.tiles === shown.samples, JSON.stringify(shown));
       assert.ok(shown.distinct > 1, `samples of an ambiguous case must differ: ${JSON.stringify(shown)}`);
@@ -153,6 +177,8 @@ for (const { name, webgpu, query } of [
       ]) {
         await dropFixture(page, fixture);
         await page.waitForSelector(`#viewer[data-image-width="${width}"]`, { timeout: 60_000 });
+        // Real images go to the model trained on real CT.
+        assert.equal(await modelInUse(page), "lidc", fixture);
         await page.waitForFunction(
           (file) => document.querySelector("#image-info")?.textContent.includes(file),
           fixture.split("/").pop(),

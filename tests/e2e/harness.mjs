@@ -169,6 +169,7 @@ export async function waitForAnalysis(page, timeout = 180_000) {
       samples: Number(gallery.dataset.count),
       tiles: document.querySelectorAll("#gallery .sample-tile canvas").length,
       distinct: Number(gallery.dataset.distinct),
+      empty: Number(gallery.dataset.empty),
       uncertainPixels: Number(stats.dataset.uncertainPixels),
       latentCells: document.querySelectorAll("#latent-map .latent-cell canvas").length,
       message: document.querySelector("#message")?.textContent ?? null,

@@ -91,8 +91,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
         Some(dir) => {
             ensure!(args.every > 0, "--every must be at least 1");
             let contract = model_io::contract_at(&model, size);
-            let slices =
-                dataset::read(dir, &contract, args.split, PatientSplit::Validation)?;
+            let slices = dataset::read(dir, &contract, args.split, PatientSplit::Validation)?;
             let mut rows = Vec::new();
             let mut results = Vec::new();
             for slice in slices.iter().step_by(args.every) {

@@ -5,10 +5,10 @@
 //! multi-rater crops and `model_io.rs` holds what the model-using commands share.
 
 mod calibrate;
+mod dataset;
 mod eval;
 mod export;
 mod fit_prior;
-mod dataset;
 mod model_io;
 mod png;
 mod sample;

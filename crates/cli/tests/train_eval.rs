@@ -254,7 +254,17 @@ fn train_checkpoint_resume_eval_export_sample() {
     ]);
     assert!(text.contains("wrote 2 samples"), "{text}");
     assert_refused(
-        &["sample", "--weights", s(&web), "--image", s(&ct), "--center", "40", "--out", s(&samples)],
+        &[
+            "sample",
+            "--weights",
+            s(&web),
+            "--image",
+            s(&ct),
+            "--center",
+            "40",
+            "--out",
+            s(&samples),
+        ],
         "is not `x,y`",
     );
     std::fs::remove_dir_all(&dir).unwrap();
@@ -279,14 +289,31 @@ fn trains_on_lidc_tars_and_evaluates_the_validation_patient() {
     let data = two_patient_tars(&dir);
     let run = dir.join("run");
     let text = ok(&[
-        "train", "--data", s(&data), "--preset", "tiny", "--size", "32", "--steps", "2",
-        "--batch-size", "2", "--out", s(&run),
+        "train",
+        "--data",
+        s(&data),
+        "--preset",
+        "tiny",
+        "--size",
+        "32",
+        "--steps",
+        "2",
+        "--batch-size",
+        "2",
+        "--out",
+        s(&run),
     ]);
     // Training reads the training patient only.
     assert!(text.contains("of 1 patient,"), "{text}");
     let report = dir.join("eval.json");
     ok(&[
-        "eval", "--weights", s(&run.join("final.bpk")), "--data", s(&data), "--json", s(&report),
+        "eval",
+        "--weights",
+        s(&run.join("final.bpk")),
+        "--data",
+        s(&data),
+        "--json",
+        s(&report),
     ]);
     let doc = read_json(&report);
     let slices = doc["per_case"].as_array().unwrap();
@@ -307,9 +334,23 @@ fn trains_on_lidc_tars_and_evaluates_the_validation_patient() {
     // A validation-only folder has nothing to train on.
     let val = dir.join("val");
     std::fs::create_dir_all(&val).unwrap();
-    std::fs::copy(data.join("LIDC-IDRI-0001.tar"), val.join("LIDC-IDRI-0001.tar")).unwrap();
+    std::fs::copy(
+        data.join("LIDC-IDRI-0001.tar"),
+        val.join("LIDC-IDRI-0001.tar"),
+    )
+    .unwrap();
     assert_refused(
-        &["train", "--data", s(&val), "--preset", "tiny", "--size", "32", "--out", s(&run)],
+        &[
+            "train",
+            "--data",
+            s(&val),
+            "--preset",
+            "tiny",
+            "--size",
+            "32",
+            "--out",
+            s(&run),
+        ],
         "holds no slices of the train split",
     );
     std::fs::remove_dir_all(&dir).unwrap();

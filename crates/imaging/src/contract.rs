@@ -221,4 +221,3 @@ fn crop_origin(center: (f32, f32), side: u32) -> (i64, i64) {
         (center.1 - half).round() as i64,
     )
 }
-

@@ -8,8 +8,11 @@ use imaging::{InputContract, Intensity, PrepareSpec, Preset, Slice, prepare};
 fn png_slice(width: u32, height: u32, pixels: &[u8]) -> Slice {
     let img = image::GrayImage::from_raw(width, height, pixels.to_vec()).unwrap();
     let mut bytes = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
-        .unwrap();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )
+    .unwrap();
     imaging::decode(&bytes, Some("test.png")).unwrap()
 }
 
@@ -24,8 +27,12 @@ fn label_maps_and_0_255_masks_read_alike() {
         full[i] = 255;
     }
     let center = (4.0, 4.0);
-    let a = contract.prepare_mask(&png_slice(8, 8, &ones), center).unwrap();
-    let b = contract.prepare_mask(&png_slice(8, 8, &full), center).unwrap();
+    let a = contract
+        .prepare_mask(&png_slice(8, 8, &ones), center)
+        .unwrap();
+    let b = contract
+        .prepare_mask(&png_slice(8, 8, &full), center)
+        .unwrap();
     assert_eq!(a, b);
     assert_eq!(a.iter().filter(|&&v| v).count(), 4);
 }
@@ -77,7 +84,9 @@ fn a_lidc_crop_is_its_own_grey_levels() {
     // comes back as grey / 255, so training and inference see the same numbers.
     let pixels: Vec<u8> = (0..128 * 128).map(|i| (i * 7 % 256) as u8).collect();
     let slice = png_slice(128, 128, &pixels);
-    let p = InputContract::lidc(64, 1.0).prepare(&slice, (64.0, 64.0)).unwrap();
+    let p = InputContract::lidc(64, 1.0)
+        .prepare(&slice, (64.0, 64.0))
+        .unwrap();
     for my in 0..64 {
         for mx in 0..64 {
             let want = f32::from(pixels[(32 + my) * 128 + 32 + mx]) / 255.0;
@@ -117,7 +126,10 @@ fn off_grid_centres_snap_so_image_and_mask_align() {
 
 #[test]
 fn contracts_round_trip_and_nonsense_is_refused() {
-    for c in [InputContract::lidc(64, 1.0), InputContract::synthetic(64, 0.25)] {
+    for c in [
+        InputContract::lidc(64, 1.0),
+        InputContract::synthetic(64, 0.25),
+    ] {
         let json = serde_json::to_string(&c).unwrap();
         assert_eq!(serde_json::from_str::<InputContract>(&json).unwrap(), c);
         c.check().unwrap();

@@ -3,6 +3,10 @@
 use burn::config::Config;
 use imaging::InputContract;
 
+/// Largest parameter count a config may describe (1 G: 4 GB of f32 weights); the paper's
+/// model has 5 M. Checked before anything is allocated.
+const MAX_PARAMS: u64 = 1 << 30;
+
 /// Architecture of a probabilistic U-Net (Kohl et al., 2018).
 ///
 /// The U-Net, the prior net p(z|x) and the posterior net q(z|x,y) share one encoder design:
@@ -89,37 +93,56 @@ impl ProbUNetConfig {
     }
 
     /// Number of parameters a model of this configuration has, computed from the layout alone
-    /// (lets a weights loader check a file's tensors fit before building anything).
+    /// (lets a weights loader check a file's tensors fit before building anything). Saturates
+    /// at `usize::MAX` rather than wrapping (a hostile config on wasm32's 32-bit `usize`).
     pub fn num_params(&self) -> usize {
-        let conv = |c_in: usize, c_out: usize, k: usize| c_out * c_in * k * k + c_out;
+        usize::try_from(self.param_count()).unwrap_or(usize::MAX)
+    }
+
+    /// [`ProbUNetConfig::num_params`] in saturating 64-bit arithmetic.
+    fn param_count(&self) -> u64 {
+        let conv = |c_in: usize, c_out: usize, k: usize| {
+            (c_out as u64)
+                .saturating_mul(c_in as u64)
+                .saturating_mul((k * k) as u64)
+                .saturating_add(c_out as u64)
+        };
         let f = &self.filters;
-        let n = self.convs_per_level;
-        let level =
-            |c_in: usize, c_out: usize| conv(c_in, c_out, 3) + (n - 1) * conv(c_out, c_out, 3);
+        let n = self.convs_per_level as u64;
+        let level = |c_in: usize, c_out: usize| {
+            conv(c_in, c_out, 3)
+                .saturating_add(n.saturating_sub(1).saturating_mul(conv(c_out, c_out, 3)))
+        };
         let encoder = |c_in: usize| {
             let mut c = c_in;
-            f.iter()
-                .map(|&out| {
-                    let p = level(c, out);
-                    c = out;
-                    p
-                })
-                .sum::<usize>()
+            f.iter().fold(0u64, |sum, &out| {
+                let p = level(c, out);
+                c = out;
+                sum.saturating_add(p)
+            })
         };
-        let decoder: usize = (0..f.len() - 1).map(|l| level(f[l + 1] + f[l], f[l])).sum();
-        let gaussian = |c_in: usize| encoder(c_in) + conv(f[f.len() - 1], 2 * self.latent_dim, 1);
-        let mut c = f[0] + self.latent_dim;
-        let mut fcomb = 0;
+        let decoder = (0..f.len().saturating_sub(1)).fold(0u64, |sum, l| {
+            sum.saturating_add(level(f[l + 1] + f[l], f[l]))
+        });
+        let last = f.last().copied().unwrap_or(0);
+        let gaussian =
+            |c_in: usize| encoder(c_in).saturating_add(conv(last, 2 * self.latent_dim, 1));
+        let mut c = f.first().copied().unwrap_or(0) + self.latent_dim;
+        let mut fcomb = 0u64;
         for _ in 0..self.fcomb_layers {
-            fcomb += conv(c, self.fcomb_channels, 1);
+            fcomb = fcomb.saturating_add(conv(c, self.fcomb_channels, 1));
             c = self.fcomb_channels;
         }
-        fcomb += conv(c, self.num_classes, 1);
-        encoder(self.in_channels)
-            + decoder
-            + gaussian(self.in_channels)
-            + gaussian(self.in_channels + self.num_classes)
-            + fcomb
+        fcomb = fcomb.saturating_add(conv(c, self.num_classes, 1));
+        [
+            encoder(self.in_channels),
+            decoder,
+            gaussian(self.in_channels),
+            gaussian(self.in_channels + self.num_classes),
+            fcomb,
+        ]
+        .into_iter()
+        .fold(0, u64::saturating_add)
     }
 
     /// Checks the values are usable; [`crate::ProbUNet::new`] refuses a config that is not.
@@ -156,6 +179,12 @@ impl ProbUNetConfig {
             return bad(
                 "a width or depth is beyond any sensible model (over 65536 channels or 64 layers)",
             );
+        }
+        if self.param_count() > MAX_PARAMS {
+            return Err(ConfigError(format!(
+                "the config describes {} parameters, beyond any model this app runs (at most {MAX_PARAMS})",
+                self.param_count()
+            )));
         }
         if let Some(input) = &self.input {
             input.check().map_err(|e| ConfigError(e.to_string()))?;
@@ -194,6 +223,17 @@ mod tests {
         assert!(ProbUNetConfig::new(vec![]).check().is_err());
         assert!(ProbUNetConfig::new(vec![4, 0]).check().is_err());
         assert!(ProbUNetConfig::paper().with_num_classes(1).check().is_err());
+    }
+
+    #[test]
+    fn billions_of_parameters_are_refused_not_wrapped() {
+        // Every width within the per-field limit, the total far beyond any model.
+        let huge = ProbUNetConfig::new(vec![65_536; 16]).with_convs_per_level(64);
+        assert!(huge.num_params() > (1 << 30));
+        let Err(error) = huge.check() else {
+            panic!("a config of trillions of parameters must be refused");
+        };
+        assert!(error.0.contains("beyond any model"), "{error}");
     }
 
     #[test]

@@ -47,7 +47,8 @@ pub fn read(dir: &Path, contract: &InputContract) -> Result<Vec<MultiRaterSlice>
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let read = |path: &Path| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
+    let read =
+        |path: &Path| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
     let mut slices = Vec::with_capacity(stems.len());
     for (stem, rater_files) in stems {
         ensure!(
@@ -56,8 +57,11 @@ pub fn read(dir: &Path, contract: &InputContract) -> Result<Vec<MultiRaterSlice>
             dir.display()
         );
         let image_path = dir.join(format!("{stem}_image.png"));
-        let (image, center) =
-            prepare_image(&read(&image_path)?, &image_path.display().to_string(), contract)?;
+        let (image, center) = prepare_image(
+            &read(&image_path)?,
+            &image_path.display().to_string(),
+            contract,
+        )?;
         let raters = rater_files
             .values()
             .map(|path| prepare_mask(&read(path)?, &path.display().to_string(), contract, center))

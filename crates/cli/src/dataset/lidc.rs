@@ -10,7 +10,6 @@ use imaging::InputContract;
 
 use super::{MultiRaterSlice, PatientSplit, prepare_image, prepare_mask};
 
-
 /// How a folder holds LIDC patients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -203,7 +202,11 @@ fn classify(patient: &str, rest: &[String]) -> Option<(SliceKey, Role)> {
         return None;
     };
     let nodule = nodule.strip_prefix("nodule-")?.parse().ok()?;
-    let slice = file.strip_prefix("slice-")?.strip_suffix(".png")?.parse().ok()?;
+    let slice = file
+        .strip_prefix("slice-")?
+        .strip_suffix(".png")?
+        .parse()
+        .ok()?;
     let role = match kind.as_str() {
         "images" => Role::Image,
         other => Role::Mask(other.strip_prefix("mask-")?.parse().ok()?),

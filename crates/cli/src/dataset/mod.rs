@@ -41,7 +41,10 @@ pub struct MultiRaterSlice {
 impl MultiRaterSlice {
     /// Raters whose mask is not empty.
     pub fn raters_with_lesion(&self) -> usize {
-        self.raters.iter().filter(|m| m.foreground_count() > 0).count()
+        self.raters
+            .iter()
+            .filter(|m| m.foreground_count() > 0)
+            .count()
     }
 }
 

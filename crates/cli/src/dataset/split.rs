@@ -88,6 +88,10 @@ mod tests {
             .collect();
         assert_eq!(listed, validation);
         // About 15 % of 697 patients, and both sides non-trivial.
-        assert!((80..130).contains(&validation.len()), "{}", validation.len());
+        assert!(
+            (80..130).contains(&validation.len()),
+            "{}",
+            validation.len()
+        );
     }
 }

@@ -96,7 +96,11 @@ impl Source {
                 let mut patients: Vec<&str> = slices.iter().map(|s| s.patient.as_str()).collect();
                 patients.dedup();
                 let plural = if patients.len() == 1 { "" } else { "s" };
-                format!("{} slices of {} patient{plural}", slices.len(), patients.len())
+                format!(
+                    "{} slices of {} patient{plural}",
+                    slices.len(),
+                    patients.len()
+                )
             }
         }
     }

@@ -133,10 +133,15 @@ fn the_input_contract_travels_with_the_weights() {
     let bytes = save_weights(&model, Precision::Half).unwrap();
     let read = read_weights_config(&bytes).unwrap();
     assert_eq!(read.input.as_ref(), Some(&contract));
-    assert_eq!(load_weights(&bytes, &d).unwrap().config().contract(), contract);
+    assert_eq!(
+        load_weights(&bytes, &d).unwrap().config().contract(),
+        contract
+    );
     // Weights of the same architecture prepared another way are another model for the page.
-    let synthetic = ProbUNetConfig::tiny().with_input(Some(imaging::InputContract::synthetic(32, 0.5)));
-    let Err(WeightsError::ConfigMismatch(why)) = load_weights_expecting(&bytes, &synthetic, &d) else {
+    let synthetic =
+        ProbUNetConfig::tiny().with_input(Some(imaging::InputContract::synthetic(32, 0.5)));
+    let Err(WeightsError::ConfigMismatch(why)) = load_weights_expecting(&bytes, &synthetic, &d)
+    else {
         panic!("a model trained on other inputs must be refused");
     };
     assert!(why.contains("input"), "{why}");
@@ -149,7 +154,10 @@ fn weights_from_before_the_contract_mean_the_synthetic_one() {
     let model = ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 7, &d);
     let legacy = read_weights_config(&save_weights(&model, Precision::Half).unwrap()).unwrap();
     assert_eq!(legacy.input, None);
-    assert_eq!(legacy.contract(), imaging::InputContract::synthetic(64, 0.25));
+    assert_eq!(
+        legacy.contract(),
+        imaging::InputContract::synthetic(64, 0.25)
+    );
     // The shipped synthetic model says so explicitly.
     let shipped = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -157,5 +165,8 @@ fn weights_from_before_the_contract_mean_the_synthetic_one() {
     ))
     .unwrap();
     let config = read_weights_config(&shipped).unwrap();
-    assert_eq!(config.input, Some(imaging::InputContract::synthetic(64, 0.25)));
+    assert_eq!(
+        config.input,
+        Some(imaging::InputContract::synthetic(64, 0.25))
+    );
 }
