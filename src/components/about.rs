@@ -26,8 +26,9 @@ pub fn About() -> impl IntoView {
             <ul>
                 <li>"ProbSeg: MIT OR Apache-2.0. Built with burn, Leptos and dicom-rs."</li>
                 <li>
-                    "Lung nodule annotations derived from LIDC-IDRI (CC BY 3.0): Armato SG III et \
-                     al., Data From LIDC-IDRI, The Cancer Imaging Archive (2015), \
+                    "The real-CT model was trained on, and the real teaching cases are, LIDC-IDRI \
+                     images and annotations (CC BY 3.0; crops in the layout of the Kaggle \
+                     \"LIDC-IDRI slices\" set): Armato SG III et al., Data From LIDC-IDRI, The Cancer Imaging Archive (2015), \
                      doi:10.7937/K9/TCIA.2015.LO9QL9SX; Armato et al., Med Phys 38:915–931 (2011); \
                      Clark K et al., J Digit Imaging 26:1045–1057 (2013)."
                 </li>

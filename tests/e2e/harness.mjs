@@ -146,6 +146,13 @@ export async function addLidcPairs(page, steps) {
   await page.selectOption("#tuning-lr", "0.0003");
 }
 
+/** Switches to a shipped model (`lidc`, `synthetic`) with the page's menu and waits for it. */
+export async function useModel(page, id) {
+  await page.selectOption("#model-choice", id);
+  await page.waitForSelector(`#model-choice[data-model="${id}"]`, { timeout: 60_000 });
+  await waitForModel(page);
+}
+
 /** Waits until the shipped model has loaded. */
 export async function waitForModel(page, timeout = 180_000) {
   await page.waitForSelector('#model-status[data-state="ready"]', { timeout });

@@ -283,15 +283,13 @@ fn two_patient_tars(dir: &Path) -> PathBuf {
     data
 }
 
-#[test]
-fn trains_on_lidc_tars_and_evaluates_the_validation_patient() {
-    let dir = out_dir("tars");
-    let data = two_patient_tars(&dir);
-    let run = dir.join("run");
+/// `probunet train --data DATA` (tiny preset, 32², 2 steps, batch 2) into `run`, then `eval`
+/// of its final weights on the same data: the training output and the eval report.
+fn train_and_eval_on(data: &Path, run: &Path) -> (String, serde_json::Value) {
     let text = ok(&[
         "train",
         "--data",
-        s(&data),
+        s(data),
         "--preset",
         "tiny",
         "--size",
@@ -301,21 +299,30 @@ fn trains_on_lidc_tars_and_evaluates_the_validation_patient() {
         "--batch-size",
         "2",
         "--out",
-        s(&run),
+        s(run),
     ]);
-    // Training reads the training patient only.
-    assert!(text.contains("of 1 patient,"), "{text}");
-    let report = dir.join("eval.json");
+    let report = run.join("eval.json");
+    let weights = run.join("final.bpk");
     ok(&[
         "eval",
         "--weights",
-        s(&run.join("final.bpk")),
+        s(&weights),
         "--data",
-        s(&data),
+        s(data),
         "--json",
         s(&report),
     ]);
-    let doc = read_json(&report);
+    (text, read_json(&report))
+}
+
+#[test]
+fn trains_on_lidc_tars_and_evaluates_the_validation_patient() {
+    let dir = out_dir("tars");
+    let data = two_patient_tars(&dir);
+    let run = dir.join("run");
+    let (text, doc) = train_and_eval_on(&data, &run);
+    // Training reads the training patient only.
+    assert!(text.contains("of 1 patient,"), "{text}");
     let slices = doc["per_case"].as_array().unwrap();
     assert!(!slices.is_empty());
     for slice in slices {
@@ -442,31 +449,8 @@ fn deterministic_baseline_trains_and_evaluates_as_such() {
 fn trains_and_evaluates_on_the_lidc_multirater_folder() {
     let dir = out_dir("folder");
     let data = lidc_fixture();
-    let mut args = vec![
-        "train",
-        "--data",
-        s(&data),
-        "--preset",
-        "tiny",
-        "--size",
-        "32",
-        "--steps",
-        "2",
-    ];
-    args.extend(["--batch-size", "2", "--out", s(&dir)]);
-    let text = ok(&args);
+    let (text, doc) = train_and_eval_on(&data, &dir);
     assert!(text.contains("5 slices of 1 patient"), "{text}");
-    let report = dir.join("lidc.json");
-    ok(&[
-        "eval",
-        "--weights",
-        s(&dir.join("final.bpk")),
-        "--data",
-        s(&data),
-        "--json",
-        s(&report),
-    ]);
-    let doc = read_json(&report);
     assert_eq!(doc["mode"], "folder");
     let slices = doc["per_case"].as_array().unwrap();
     assert_eq!(slices.len(), 5);
