@@ -165,24 +165,25 @@ impl Workbench {
         }
     }
 
-    /// Loads the weights onto the chosen backend, then the other shipped model, then the teaching
-    /// cases. In that order: the page is ready when the model is, and decoding cases meanwhile
-    /// would slow its download; once the cases are in, everything is (offline too).
+    /// Loads the weights onto the chosen backend, then the teaching cases' list, the other
+    /// shipped model and the cases. In that order: the page is ready when the model is, and
+    /// decoding cases meanwhile would slow its download; once the cases are in, everything is
+    /// (offline too).
     pub fn start(self, report: BackendReport) {
         self.backend.set(Some(report));
         spawn_local(async move {
             self.load_first_weights().await;
+            let index = demo::load_index().await;
+            self.demos.set(index.clone());
             self.prefetch_models().await;
-            self.prefetch_demos().await;
+            self.prefetch_demos(index.unwrap_or_default()).await;
         });
     }
 
-    /// The teaching cases' list, then every case: they open at once, and the service worker
-    /// keeps them for offline teaching.
-    async fn prefetch_demos(self) {
-        let index = demo::load_index().await;
-        self.demos.set(index.clone());
-        for entry in index.unwrap_or_default() {
+    /// Every teaching case of the list: they open at once, and the service worker keeps them
+    /// for offline teaching.
+    async fn prefetch_demos(self, index: Vec<DemoEntry>) {
+        for entry in index {
             if let Ok(case) = demo::load_case(&entry).await {
                 self.demo_cache
                     .update_value(|cache| cache.push(Arc::new(case)));

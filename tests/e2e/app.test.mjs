@@ -42,10 +42,10 @@ async function viewerPixels(page) {
 }
 
 async function openDemo(page, kind) {
-  const value = await page.evaluate((kind) => {
-    const option = [...document.querySelectorAll("#demo-picker option")].find((o) => o.textContent.includes(kind));
-    return option?.value ?? null;
-  }, kind);
+  const findOption = (kind) =>
+    [...document.querySelectorAll("#demo-picker option")].find((o) => o.textContent.includes(kind))?.value ?? null;
+  await page.waitForFunction(findOption, kind, { timeout: 60_000 }).catch(() => {});
+  const value = await page.evaluate(findOption, kind);
   assert.ok(value, `a teaching case of kind ${kind}`);
   await page.selectOption("#demo-picker", value);
 }
