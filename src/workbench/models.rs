@@ -110,11 +110,13 @@ impl Workbench {
         });
         let bytes = match cached {
             Some(bytes) => Ok(bytes.to_vec()),
-            None => self.download(model).await,
+            // Kept once: switching back reuses these bytes instead of adding another copy.
+            None => self.download(model).await.inspect(|bytes| {
+                self.shipped
+                    .update_value(|all| all.push((model, Arc::new(bytes.clone()))));
+            }),
         };
         let installed = bytes.and_then(|bytes| {
-            self.shipped
-                .update_value(|all| all.push((model, Arc::new(bytes.clone()))));
             let origin = format!("shipped weights, {:.1} MB", bytes.len() as f64 / 1e6);
             self.install(bytes, origin, Some(model))
         });

@@ -239,34 +239,14 @@ fn train_checkpoint_resume_eval_export_sample() {
     }
     // DICOM goes through the same decoder and contract as the page, around a chosen point.
     let ct = lidc_fixture().join("../../dicom/CT_small.dcm");
-    let text = ok(&[
-        "sample",
-        "--weights",
-        s(&web),
-        "--image",
-        s(&ct),
-        "--center",
-        "40,70",
-        "--n",
-        "2",
-        "--out",
-        s(&samples),
-    ]);
+    let sample_ct = |center: &'static str| {
+        let mut args = vec!["sample", "--weights", s(&web), "--image", s(&ct)];
+        args.extend(["--center", center, "--n", "2", "--out", s(&samples)]);
+        args
+    };
+    let text = ok(&sample_ct("40,70"));
     assert!(text.contains("wrote 2 samples"), "{text}");
-    assert_refused(
-        &[
-            "sample",
-            "--weights",
-            s(&web),
-            "--image",
-            s(&ct),
-            "--center",
-            "40",
-            "--out",
-            s(&samples),
-        ],
-        "is not `x,y`",
-    );
+    assert_refused(&sample_ct("40"), "is not `x,y`");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

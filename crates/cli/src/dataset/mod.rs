@@ -59,9 +59,9 @@ pub fn read(
 ) -> Result<Vec<MultiRaterSlice>> {
     contract.check()?;
     let layout = lidc::Layout::of(dir)?;
-    let split_name = split.unwrap_or(lidc_default).name();
+    let lidc_split = split.unwrap_or(lidc_default);
     let slices = match layout {
-        Some(layout) => lidc::read(dir, layout, contract, split.unwrap_or(lidc_default))?,
+        Some(layout) => lidc::read(dir, layout, contract, lidc_split)?,
         None => {
             if let Some(split) = split.filter(|&s| s != PatientSplit::All) {
                 bail!(
@@ -76,8 +76,9 @@ pub fn read(
     };
     if slices.is_empty() {
         bail!(
-            "{} holds no slices of the {split_name} split",
-            dir.display()
+            "{} holds no slices of the {} split",
+            dir.display(),
+            lidc_split.name()
         );
     }
     Ok(slices)
