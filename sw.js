@@ -4,7 +4,33 @@
 // (no stale builds or weights), and each same-origin GET answer is kept; offline, the kept
 // answers are served. Only this origin is ever contacted (the page's CSP forbids others), and
 // nothing the person opens is cached: dropped files never become requests.
-const CACHE = "probseg-v1";
+// v2: v1 kept every deploy's wasm (~18 MB each) under one name; activating v2 deletes it.
+const CACHE = "probseg-v2";
+
+// Trunk names a build's wasm and JS after their content (`probseg-web-<16 hex>_bg.wasm`), so
+// each deploy brings new URLs. Keeping a build's file drops the same file of other builds: the
+// cache holds one build, whatever number of deploys it has seen.
+const HASHED = /^(.*)-[0-9a-f]{16}((?:_bg)?\.[a-z]+)$/;
+
+/** "probseg-web_bg.wasm" for any build's `probseg-web-<hash>_bg.wasm`; null for other files. */
+function buildSlot(url) {
+  const match = new URL(url).pathname.match(HASHED);
+  return match ? match[1] + match[2] : null;
+}
+
+async function keep(cache, request, response) {
+  const slot = buildSlot(request.url);
+  if (slot) {
+    const stale = (await cache.keys()).filter((old) => old.url !== request.url && buildSlot(old.url) === slot);
+    await Promise.all(stale.map((old) => cache.delete(old)));
+  }
+  await cache.put(request, response);
+}
+
+async function fetchAndKeep(cache, url) {
+  const response = await fetch(url);
+  if (response.ok) await keep(cache, new Request(url), response);
+}
 
 self.addEventListener("install", (event) => {
   event.waitUntil(self.skipWaiting());
@@ -29,7 +55,7 @@ self.addEventListener("message", (event) => {
   const urls = (event.data?.cache ?? []).filter((url) => new URL(url).origin === self.location.origin);
   // One by one: a file that fails to arrive must not keep the others out.
   event.waitUntil(
-    caches.open(CACHE).then((cache) => Promise.all(urls.map((url) => cache.add(url).catch(() => {})))),
+    caches.open(CACHE).then((cache) => Promise.all(urls.map((url) => fetchAndKeep(cache, url).catch(() => {})))),
   );
 });
 
@@ -41,7 +67,7 @@ self.addEventListener("fetch", (event) => {
       .then((response) => {
         if (response.ok) {
           const copy = response.clone();
-          event.waitUntil(caches.open(CACHE).then((cache) => cache.put(request, copy)));
+          event.waitUntil(caches.open(CACHE).then((cache) => keep(cache, request, copy)));
         }
         return response;
       })

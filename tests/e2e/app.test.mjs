@@ -32,13 +32,16 @@ after(async () => {
 
 /** The viewer's pixels over the crop box, to see whether the overlay changes them. */
 async function viewerPixels(page) {
-  return page.evaluate(() => {
-    const canvas = document.querySelector("#viewer");
-    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-    let sum = 0;
-    for (let i = 0; i < data.length; i += 4) sum += data[i] * 3 + data[i + 1] * 5 + data[i + 2] * 7;
-    return sum;
+  await page.evaluate(() => {
+    window.viewerChecksum = () => {
+      const canvas = document.querySelector("#viewer");
+      const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+      let sum = 0;
+      for (let i = 0; i < data.length; i += 4) sum += data[i] * 3 + data[i + 1] * 5 + data[i + 2] * 7;
+      return sum;
+    };
   });
+  return page.evaluate(() => window.viewerChecksum());
 }
 
 async function openDemo(page, kind) {
@@ -61,6 +64,33 @@ async function expectRefused(page, fixture, pattern) {
   const text = await message.textContent();
   assert.match(text, pattern, `message for ${fixture}`);
   assert.doesNotMatch(text, /panicked|RuntimeError|unreachable/);
+}
+
+/** The gallery's sample tiles as one string of data URLs (changes when any mask does). */
+async function galleryImages(page) {
+  await page.evaluate(() => {
+    window.galleryImagesNow = () =>
+      [...document.querySelectorAll("#gallery .sample-tile canvas")].map((c) => c.toDataURL()).join();
+  });
+  return page.evaluate(() => window.galleryImagesNow());
+}
+
+/** The latent-map cell whose mask differs most from the centre cell's, and the centre's index. */
+async function farthestLatentCell(page) {
+  const found = await page.evaluate(() => {
+    const canvases = [...document.querySelectorAll("#latent-map .latent-cell canvas")];
+    const pixels = canvases.map((c) => c.getContext("2d").getImageData(0, 0, c.width, c.height).data);
+    const centre = Math.floor(pixels.length / 2);
+    const differing = pixels.map((cell) => {
+      let n = 0;
+      for (let i = 0; i < cell.length; i += 4) if (cell[i] !== pixels[centre][i]) n++;
+      return n;
+    });
+    const index = differing.indexOf(Math.max(...differing));
+    return { index, centre, differing: differing[index] };
+  });
+  assert.ok(found.differing > 0, "an ambiguous case's latent map must hold more than one mask");
+  return found;
 }
 
 /** The latent map's axes (as drawn and as the selects show them) and how much its masks move. */
@@ -147,16 +177,33 @@ for (const { name, webgpu, query } of [
       assert.equal(saved.subarray(1, 4).toString(), "PNG");
       assert.equal(saved.readUInt32BE(20), 64 * shown.samples, "one 64-pixel block per sample");
 
-      // More samples, then resample: the gallery follows.
+      // More samples, then resample: new latent draws, so other masks in the gallery.
       await page.selectOption("#sample-count", "32");
       await page.waitForSelector('#gallery[data-count="32"]', { timeout: 120_000 });
+      await waitForAnalysis(page);
+      const drawnBefore = await galleryImages(page);
       await page.click("#resample");
+      await page.waitForFunction(
+        (before) => galleryImagesNow() !== before,
+        drawnBefore,
+        { timeout: 120_000, polling: 250 },
+      );
       shown = await waitForAnalysis(page);
       assert.equal(shown.samples, 32);
 
-      // A latent-map cell becomes the mask on the slice.
-      await page.click("#latent-map .latent-cell >> nth=3");
+      // A latent-map cell becomes the mask on the slice: the centre cell (the prior mean) and
+      // the cell whose mask differs from it most draw different outlines.
+      const farthest = await farthestLatentCell(page);
+      await page.click(`#latent-map .latent-cell >> nth=${farthest.centre}`);
+      await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+      const atCentre = await viewerPixels(page);
+      await page.click(`#latent-map .latent-cell >> nth=${farthest.index}`);
       assert.equal(await page.locator("#latent-map .latent-cell.selected").count(), 1);
+      await page.waitForFunction(
+        (before) => window.viewerChecksum() !== before,
+        atCentre,
+        { timeout: 10_000, polling: 100 },
+      );
 
       // The map starts on the two latent dimensions along which this crop's mask changes most
       // (measured by decoding both ends of each), and its masks move more there than over two

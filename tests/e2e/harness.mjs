@@ -26,11 +26,16 @@ const mimeTypes = {
   ".svg": "image/svg+xml",
 };
 
-/** Serves `root` on 127.0.0.1 (a free port); counts every request it receives. */
+/**
+ * Serves `root` on 127.0.0.1 (a free port); counts every request it receives. `root` may be a
+ * function, asked at each request: a test can deploy another build at the same origin.
+ */
 export async function startStaticServer(root = distDir) {
   const hits = [];
+  const rootNow = typeof root === "function" ? root : () => root;
   const server = createServer(async (request, response) => {
     hits.push(request.url);
+    const root = rootNow();
     const path = decodeURIComponent(new URL(request.url, "http://x").pathname);
     let file = normalize(join(root, path));
     if (!file.startsWith(root)) {

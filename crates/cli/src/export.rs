@@ -27,7 +27,7 @@ pub struct ExportArgs {
 
 /// Runs `probunet export`.
 pub fn run(args: &ExportArgs) -> Result<()> {
-    let (model, meta) = model_io::load_model(&args.weights, &model_io::device())?;
+    let (model, meta) = model_io::load_model(&args.weights, &crate::device::device())?;
     let contract = model.config().contract();
     let model = model.with_input(Some(contract));
     let bytes =

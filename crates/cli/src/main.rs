@@ -6,6 +6,7 @@
 
 mod calibrate;
 mod dataset;
+mod device;
 mod eval;
 mod export;
 mod fit_prior;
@@ -21,6 +22,10 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "probunet", version, about, long_about = None)]
 struct Cli {
+    /// Where the tensors live: the CPU (burn's flex backend), or a GPU when this binary was
+    /// built with the `wgpu` or `cuda` feature.
+    #[arg(long, global = true, value_enum, default_value_t = device::DeviceChoice::Cpu)]
+    device: device::DeviceChoice,
     #[command(subcommand)]
     command: Command,
 }
@@ -32,7 +37,8 @@ enum Command {
     Synth(synth::SynthArgs),
     /// Train the probabilistic U-Net (or, with --deterministic, the plain U-Net baseline) on
     /// synthetic cases or a multi-rater folder, with checkpoints, resume and a NaN/inf guard.
-    /// Runs on burn's CPU backend; RAYON_NUM_THREADS=1 keeps it to one core.
+    /// Runs on burn's CPU backend (RAYON_NUM_THREADS=1 keeps it to one core) or, built with a
+    /// GPU feature, on `--device wgpu|cuda`.
     Train(train::TrainArgs),
     /// Evaluate weights: GED₁₆/GED₁₀₀ against the exact hypothesis distribution, HM-IoU₁₆,
     /// diversity, per-hypothesis frequency error and the sampling-noise floor (or, with --data,
@@ -53,7 +59,9 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    device::init(cli.device)?;
+    match cli.command {
         Command::Synth(args) => synth::run(&args),
         Command::Train(args) => train::run(&args),
         Command::Eval(args) => eval::run(&args),

@@ -101,11 +101,6 @@ pub fn write_meta(weights: &Path, meta: &RunMeta) -> Result<()> {
     std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))
 }
 
-/// The CPU device every subcommand runs on (burn's flex backend).
-pub fn device() -> Device {
-    Device::flex()
-}
-
 /// Loads weights (any precision) and their sidecar.
 pub fn load_model(weights: &Path, device: &Device) -> Result<(ProbUNet, Option<RunMeta>)> {
     let bytes = std::fs::read(weights).with_context(|| format!("reading {}", weights.display()))?;
@@ -135,7 +130,7 @@ pub fn load_model_sized(
     weights: &Path,
     size: Option<usize>,
 ) -> Result<(ProbUNet, Option<RunMeta>, usize)> {
-    let (model, meta) = load_model(weights, &device())?;
+    let (model, meta) = load_model(weights, &crate::device::device())?;
     let size = resolve_size(size, &model, meta.as_ref());
     ensure!(
         size.is_multiple_of(model.config().size_divisor()),

@@ -51,7 +51,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
 
-    let device = model_io::device();
+    let device = crate::device::device();
     let (model, start, seconds_before) = initial_model(args, &config, size, &device)?;
     let schedule = Schedule {
         kind: args.lr_schedule,
@@ -75,12 +75,13 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         "probabilistic U-Net"
     };
     eprintln!(
-        "training the {what} ({} preset, {} parameters) at {size}×{size} on {}, steps {start}..{}, batch {}",
+        "training the {what} ({} preset, {} parameters) at {size}×{size} on {}, steps {start}..{}, batch {}, tensors on {}",
         args.preset.name(),
         config.num_params(),
         source.describe(),
         args.steps,
-        args.batch_size
+        args.batch_size,
+        crate::device::describe()
     );
 
     let started = Instant::now();

@@ -6,7 +6,7 @@
 
 use dicom_core::Tag;
 use dicom_core::header::HasLength;
-use dicom_dictionary_std::tags;
+use dicom_dictionary_std::{tags, uids};
 use dicom_object::InMemDicomObject;
 use dicom_object::mem::InMemElement;
 use dicom_transfer_syntax_registry::{TransferSyntaxIndex, TransferSyntaxRegistry};
@@ -98,6 +98,12 @@ fn lookup(ds: &InMemDicomObject, frame: u32, macro_seq: Tag, tag: Tag) -> Option
     })
 }
 
+/// Segmentation Storage: its "pixels" are masks (often 1 bit) of frames of another object.
+fn is_segmentation(ds: &InMemDicomObject) -> bool {
+    string(ds, tags::SOP_CLASS_UID).is_some_and(|uid| clean_uid(&uid) == uids::SEGMENTATION_STORAGE)
+        || string(ds, tags::MODALITY).as_deref() == Some("SEG")
+}
+
 impl Attrs {
     /// Reads and sanity-checks the attributes; refuses layouts we do not interpret.
     pub fn read(ds: &InMemDicomObject, frame: u32) -> Result<Attrs, ImagingError> {
@@ -105,6 +111,9 @@ impl Attrs {
         let cols = u16_attr(ds, tags::COLUMNS).ok_or(ImagingError::BadAttribute("Columns"))?;
         if rows == 0 || cols == 0 {
             return Err(ImagingError::BadAttribute("Rows/Columns (zero)"));
+        }
+        if is_segmentation(ds) {
+            return Err(ImagingError::Segmentation);
         }
         let spp = u16_attr(ds, tags::SAMPLES_PER_PIXEL).unwrap_or(1);
         let bits_allocated = u16_attr(ds, tags::BITS_ALLOCATED)
@@ -124,7 +133,8 @@ impl Attrs {
         let grey = matches!(photometric.as_str(), "MONOCHROME1" | "MONOCHROME2");
         let colour = matches!(photometric.as_str(), "RGB" | "YBR_FULL" | "YBR_FULL_422")
             || photometric.starts_with("YBR_");
-        if !((spp == 1 && grey) || (spp == 3 && colour)) {
+        let palette = photometric == "PALETTE COLOR";
+        if !((spp == 1 && (grey || palette)) || (spp == 3 && colour)) {
             return Err(ImagingError::UnsupportedPixelFormat(format!(
                 "{photometric} with {spp} sample(s) per pixel"
             )));

@@ -12,6 +12,7 @@ use dicom_transfer_syntax_registry::entries;
 use crate::attrs::{self, Attrs};
 use crate::codec;
 use crate::limits::check_dimensions;
+use crate::palette::Palette;
 use crate::slice::{Photometric, Slice, Source, Spacing, Units};
 use crate::window::{Preset, Window};
 use crate::{DecodeOptions, ImagingError};
@@ -78,10 +79,11 @@ fn parse_with(bytes: &[u8], framing: Framing) -> Result<Parsed, String> {
     match framing {
         Framing::Preamble | Framing::MagicOnly => {
             let start = if framing == Framing::Preamble { 128 } else { 0 };
-            let obj = OpenFileOptions::new()
+            let mut obj = OpenFileOptions::new()
                 .read_preamble(ReadPreamble::Never)
                 .from_reader(&bytes[start..])
                 .map_err(|e| attrs::error_chain(&e))?;
+            crate::unknown_vr::resolve(&mut obj)?;
             let ts_uid = attrs::clean_uid(&obj.meta().transfer_syntax);
             let ts_name = attrs::ts_name(&ts_uid);
             Ok(Parsed {
@@ -96,8 +98,9 @@ fn parse_with(bytes: &[u8], framing: Framing) -> Result<Parsed, String> {
             } else {
                 entries::IMPLICIT_VR_LITTLE_ENDIAN.erased()
             };
-            let obj = InMemDicomObject::read_dataset_with_ts(bytes, &ts)
+            let mut obj = InMemDicomObject::read_dataset_with_ts(bytes, &ts)
                 .map_err(|e| attrs::error_chain(&e))?;
+            crate::unknown_vr::resolve(&mut obj)?;
             Ok(Parsed {
                 obj: Obj::Bare(obj),
                 ts_uid: ts.uid().to_string(),
@@ -152,8 +155,13 @@ pub(crate) fn decode(
             count: a.frames,
         });
     }
-    let (stored, layout) = codec::frame_values(&parsed, &a, opts.frame)?;
-    let (slope, intercept) = a.rescale;
+    let (mut stored, layout) = codec::frame_values(&parsed, &a, opts.frame)?;
+    let palette = layout.photometric == "PALETTE COLOR";
+    if palette {
+        stored = Palette::read(ds)?.apply(&stored);
+    }
+    // A palette image's values are indices: no modality LUT applies to them.
+    let (slope, intercept) = if palette { (1.0, 0.0) } else { a.rescale };
     let values: Vec<f32> = stored
         .iter()
         .map(|&v| (f64::from(v) * slope + intercept) as f32)

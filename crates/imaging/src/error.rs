@@ -24,6 +24,12 @@ pub enum ImagingError {
         /// The modality (e.g. `RTSTRUCT`) or SOP class that was found.
         what: String,
     },
+    /// A DICOM Segmentation (SEG): 1-bit masks that reference another image's pixels.
+    #[error(
+        "this is a DICOM Segmentation (SEG): masks drawn on another image, not an image to \
+         segment; open the image it outlines instead"
+    )]
+    Segmentation,
     /// The pixel data ends before all rows and columns were stored.
     #[error("truncated pixel data: expected {expected} bytes, found {found}")]
     Truncated {
@@ -58,7 +64,7 @@ pub enum ImagingError {
     /// An attribute needed to interpret the pixels is absent or unreadable.
     #[error("missing or invalid DICOM attribute {0}")]
     BadAttribute(&'static str),
-    /// A pixel layout this crate does not interpret (e.g. 32-bit float, palette colour DICOM).
+    /// A pixel layout this crate does not interpret (e.g. 32-bit float, segmented palettes).
     #[error("unsupported pixel format: {0}")]
     UnsupportedPixelFormat(String),
     /// The caller asked for a frame the file does not have.

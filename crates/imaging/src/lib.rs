@@ -19,12 +19,14 @@ mod contract;
 mod dicom;
 mod error;
 mod limits;
+mod palette;
 mod pixels;
 mod png;
 mod prepare;
 mod prescan;
 mod rle;
 mod slice;
+mod unknown_vr;
 mod window;
 
 pub use contract::{InputContract, Intensity, MaskPixels, MaskRule, TrainingSettings};

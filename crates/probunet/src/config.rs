@@ -154,8 +154,23 @@ impl ProbUNetConfig {
         if self.filters.contains(&0) {
             return bad("every level needs at least one filter");
         }
-        if self.in_channels == 0 || self.num_classes < 2 || self.latent_dim == 0 {
-            return bad("in_channels and latent_dim must be ≥ 1, num_classes ≥ 2");
+        if self.latent_dim == 0 {
+            return bad("latent_dim must be ≥ 1");
+        }
+        // Every input contract (imaging::InputContract) yields one grey channel, and the page,
+        // the metrics and the masks are foreground against background: a model built for
+        // anything else would load and then fail at its first convolution.
+        if self.in_channels != 1 {
+            return Err(ConfigError(format!(
+                "the model reads {}-channel images; ProbSeg feeds its models one grey channel",
+                self.in_channels
+            )));
+        }
+        if self.num_classes != 2 {
+            return Err(ConfigError(format!(
+                "the model predicts {} classes; ProbSeg's models segment foreground against background (2)",
+                self.num_classes
+            )));
         }
         if self.convs_per_level == 0 || self.fcomb_channels == 0 {
             return bad("convs_per_level and fcomb_channels must be ≥ 1");

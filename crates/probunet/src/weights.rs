@@ -204,6 +204,13 @@ fn load_checked(
     let tensors = reader
         .into_tensors()
         .map_err(|e| WeightsError::Corrupt(e.to_string()))?;
+    // Casting integers or quantized blocks to f32 would "load" numbers that mean nothing.
+    if let Some(odd) = tensors.iter().find(|t| !t.dtype.is_float()) {
+        return Err(WeightsError::TensorMismatch(format!(
+            "`{}` is stored as {:?}; a model's weights are floating point (f16 or f32)",
+            odd.name, odd.dtype
+        )));
+    }
     let in_file: usize = tensors.iter().map(|t| t.shape.num_elements()).sum();
     let expected = config.num_params();
     if in_file != expected {

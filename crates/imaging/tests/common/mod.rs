@@ -1,5 +1,8 @@
 //! Shared helpers for the fixture tests: where the fixtures are, and reading them.
 
+// Each test binary uses its own subset of these helpers.
+#![allow(dead_code)]
+
 use std::path::PathBuf;
 
 /// `shared/fixtures`, which CI places beside the clone (`../../../shared/fixtures`).
@@ -20,4 +23,12 @@ pub fn read(rel: &str) -> Vec<u8> {
 
 pub fn decode(rel: &str) -> Result<imaging::Slice, imaging::ImagingError> {
     imaging::decode(&read(rel), Some(rel))
+}
+
+/// A fixture (or bytes made from one) parsed by dicom-rs, to be rewritten by a test.
+pub fn open(bytes: &[u8]) -> dicom_object::DefaultDicomObject {
+    dicom_object::OpenFileOptions::new()
+        .read_preamble(dicom_object::file::ReadPreamble::Always)
+        .from_reader(bytes)
+        .expect("the fixture parses")
 }

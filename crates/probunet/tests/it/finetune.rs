@@ -73,9 +73,12 @@ fn loss_falls_on_four_lidc_slices_and_held_out_ged_is_reported() {
     );
     assert_eq!(tuner.steps_done(), 40);
     let after = block_on(held_out_ged(&tuner.model(), &held_out, 16, 0)).unwrap();
+    // The held-out slice is the same nodule one slice away: what the four taught the model
+    // must carry over to it, not merely keep GED in its range (1.71 → 1.47 here: a tiny
+    // untrained model, 40 steps).
     assert!(
-        (0.0..=2.0).contains(&before) && (0.0..=2.0).contains(&after),
-        "{before} → {after}"
+        (0.0..=2.0).contains(&before) && after < 0.9 * before,
+        "held-out GED must fall by a tenth at least: {before} → {after}"
     );
 }
 

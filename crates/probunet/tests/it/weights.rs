@@ -1,6 +1,8 @@
 //! Saving and loading weights: round trips, and clear errors instead of panics.
 
+use burn::store::burn_pack::{Bytes, Reader, Tensor as PackTensor, Writer};
 use burn::store::{BurnpackStore, ModuleSnapshot};
+use burn::tensor::DType;
 use probunet::weights::{WeightsError, read_weights_config};
 use probunet::{
     Precision, ProbUNet, ProbUNetConfig, load_weights, load_weights_expecting, save_weights,
@@ -169,4 +171,100 @@ fn weights_from_before_the_contract_mean_the_synthetic_one() {
         config.input,
         Some(imaging::InputContract::synthetic(64, 0.25))
     );
+}
+
+/// A tiny model's file rewritten: its config edited by `edit`, its tensors kept or re-typed.
+fn crafted(edit: impl FnOnce(&mut serde_json::Value), dtype: Option<DType>) -> Vec<u8> {
+    let d = device();
+    let bytes = save_weights(
+        &ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 0, &d),
+        Precision::Half,
+    )
+    .unwrap();
+    let reader = Reader::from_bytes(Bytes::from_bytes_vec(bytes)).unwrap();
+    let metadata = reader.metadata().clone();
+    let mut config: serde_json::Value =
+        serde_json::from_str(&metadata[probunet::weights::CONFIG_KEY]).unwrap();
+    edit(&mut config);
+    let tensors = reader
+        .into_tensors()
+        .unwrap()
+        .into_iter()
+        .map(|t| match dtype {
+            None => t,
+            Some(dtype) => {
+                let len = t.shape.num_elements() * dtype.size();
+                let bytes = Bytes::from_bytes_vec(vec![0; len]);
+                PackTensor::new(t.name.clone(), dtype, t.shape.clone(), t.param_id, bytes)
+            }
+        })
+        .collect();
+    let mut writer = Writer::new(tensors);
+    for (key, value) in &metadata {
+        writer = writer.with_metadata(key, value);
+    }
+    let config = config.to_string();
+    writer = writer.with_metadata(probunet::weights::CONFIG_KEY, &config);
+    writer.into_bytes().unwrap().to_vec()
+}
+
+#[test]
+fn crafted_files_that_do_not_fit_are_refused_with_one_sentence() {
+    let d = device();
+    // The untouched rewrite loads: what fails below fails for the edit alone.
+    assert!(load_weights(&crafted(|_| {}, None), &d).is_ok());
+    let cases: [(&str, Vec<u8>, &str); 5] = [
+        (
+            "colour input",
+            crafted(|c| c["in_channels"] = 3.into(), None),
+            "3-channel images",
+        ),
+        (
+            "three classes",
+            crafted(|c| c["num_classes"] = 3.into(), None),
+            "3 classes",
+        ),
+        (
+            "another latent size",
+            crafted(|c| c["latent_dim"] = 9.into(), None),
+            "a model of its config has",
+        ),
+        (
+            "billions of parameters",
+            crafted(
+                |c| {
+                    c["filters"] = vec![65_536; 16].into();
+                    c["convs_per_level"] = 64.into();
+                },
+                None,
+            ),
+            "beyond any model",
+        ),
+        (
+            "integer tensors",
+            crafted(|_| {}, Some(DType::I32)),
+            "floating point",
+        ),
+    ];
+    for (what, bytes, says) in cases {
+        let message = match load_weights(&bytes, &d) {
+            Ok(_) => panic!("{what}: a file that does not fit must be refused"),
+            Err(e) => e.to_string(),
+        };
+        assert!(message.contains(says), "{what}: {message}");
+        assert!(
+            !message.contains('\n'),
+            "{what}: one sentence, got {message}"
+        );
+        // The page reads the config first (to say what a file is) and must refuse it there too
+        // when the config itself is what does not fit.
+        if !matches!(what, "another latent size" | "integer tensors") {
+            assert!(read_weights_config(&bytes).is_err(), "{what}");
+        }
+    }
+    // Truncation anywhere gives an error, never a panic.
+    let whole = crafted(|_| {}, None);
+    for cut in [1, 7, 64, whole.len() / 3, whole.len() - 1] {
+        assert!(load_weights(&whole[..cut], &d).is_err(), "cut at {cut}");
+    }
 }
