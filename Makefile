@@ -56,6 +56,8 @@ test: tools browser-deps lint test-native test-wasm test-e2e
 lint:
 	cargo fmt --all --check
 	cargo clippy $(NATIVE) --all-targets -q -- -D warnings
+	@# The CLI's GPU training backend (crates/cli/src/device.rs) must keep building.
+	cargo clippy -p probunet-cli --features wgpu --all-targets -q -- -D warnings
 	cargo clippy --target $(WASM_TARGET) -p probseg-web --all-targets -q -- -D warnings
 
 test-native:

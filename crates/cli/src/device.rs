@@ -2,11 +2,11 @@
 //!
 //! burn 0.22 dispatches on the device at run time, so the model, the training loop and the
 //! metrics are the same code on every backend; only which backends are compiled in is a build
-//! choice. The GPU runtimes add minutes of compile time and are needed by nobody who trains
-//! the page's 64² models on a CPU, so they sit behind cargo features:
-//!
-//! - `wgpu`: Vulkan, Metal or DirectX 12 through wgpu (any recent GPU, no vendor toolkit);
-//! - `cuda`: NVIDIA GPUs through CUDA (the driver at run time; no toolkit needed to build).
+//! choice. The GPU runtime adds minutes of compile time and is needed by nobody who trains the
+//! page's 64² models on a CPU, so it sits behind the `wgpu` cargo feature: Vulkan, Metal or
+//! DirectX 12 through wgpu, which covers NVIDIA, AMD, Intel and Apple GPUs with no vendor
+//! toolkit. (burn's CUDA backend is not offered: its build downloads an LLVM bundle, which
+//! an offline machine cannot.)
 //!
 //! The device is chosen once, in `main`, before any tensor exists: every subcommand then
 //! asks [`device`] for it.
@@ -24,8 +24,6 @@ pub enum DeviceChoice {
     Cpu,
     /// A GPU through wgpu (Vulkan, Metal, DirectX 12); needs the `wgpu` build feature.
     Wgpu,
-    /// An NVIDIA GPU through CUDA (the first one); needs the `cuda` build feature.
-    Cuda,
 }
 
 static DEVICE: OnceLock<(DeviceChoice, Device)> = OnceLock::new();
@@ -45,7 +43,7 @@ pub fn device() -> Device {
         .map_or_else(Device::flex, |(_, device)| device.clone())
 }
 
-/// What [`device`] is, for logs: "the CPU", "the GPU (wgpu)", "the GPU (CUDA)".
+/// What [`device`] is, for logs: "the CPU" or "the GPU (wgpu)".
 pub fn describe() -> &'static str {
     match DEVICE
         .get()
@@ -53,7 +51,6 @@ pub fn describe() -> &'static str {
     {
         DeviceChoice::Cpu => "the CPU",
         DeviceChoice::Wgpu => "the GPU (wgpu)",
-        DeviceChoice::Cuda => "the GPU (CUDA)",
     }
 }
 
@@ -61,7 +58,6 @@ fn open(choice: DeviceChoice) -> Result<Device> {
     match choice {
         DeviceChoice::Cpu => Ok(Device::flex()),
         DeviceChoice::Wgpu => open_wgpu(),
-        DeviceChoice::Cuda => open_cuda(),
     }
 }
 
@@ -72,40 +68,11 @@ fn open_wgpu() -> Result<Device> {
     })
 }
 
-#[cfg(feature = "cuda")]
-fn open_cuda() -> Result<Device> {
-    // CUDA's runtime is opened lazily and panics on a machine without a driver or GPU: touch
-    // it once here, where the panic can become a sentence.
-    let device = Device::cuda(0);
-    let probe = device.clone();
-    let quiet = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let opened =
-        std::panic::catch_unwind(move || burn::tensor::Tensor::<1>::ones([1], &probe).into_data());
-    std::panic::set_hook(quiet);
-    match opened {
-        Ok(_) => Ok(device),
-        Err(_) => anyhow::bail!(
-            "no CUDA GPU could be opened (is the NVIDIA driver installed and a GPU visible?)"
-        ),
-    }
-}
-
 #[cfg(not(feature = "wgpu"))]
 fn open_wgpu() -> Result<Device> {
-    not_built("wgpu")
-}
-
-#[cfg(not(feature = "cuda"))]
-fn open_cuda() -> Result<Device> {
-    not_built("cuda")
-}
-
-#[allow(dead_code)] // Unused when both GPU features are on.
-fn not_built(feature: &str) -> Result<Device> {
     anyhow::bail!(
         "this probunet was built without GPU support; rebuild it with \
-         `cargo build --release -p probunet-cli --features {feature}`"
+         `cargo build --release -p probunet-cli --features wgpu`"
     )
 }
 

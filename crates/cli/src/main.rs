@@ -23,7 +23,7 @@ use clap::{Parser, Subcommand};
 #[command(name = "probunet", version, about, long_about = None)]
 struct Cli {
     /// Where the tensors live: the CPU (burn's flex backend), or a GPU when this binary was
-    /// built with the `wgpu` or `cuda` feature.
+    /// built with the `wgpu` feature.
     #[arg(long, global = true, value_enum, default_value_t = device::DeviceChoice::Cpu)]
     device: device::DeviceChoice,
     #[command(subcommand)]
@@ -38,7 +38,7 @@ enum Command {
     /// Train the probabilistic U-Net (or, with --deterministic, the plain U-Net baseline) on
     /// synthetic cases or a multi-rater folder, with checkpoints, resume and a NaN/inf guard.
     /// Runs on burn's CPU backend (RAYON_NUM_THREADS=1 keeps it to one core) or, built with a
-    /// GPU feature, on `--device wgpu|cuda`.
+    /// GPU feature, on `--device wgpu`.
     Train(train::TrainArgs),
     /// Evaluate weights: GED₁₆/GED₁₀₀ against the exact hypothesis distribution, HM-IoU₁₆,
     /// diversity, per-hypothesis frequency error and the sampling-noise floor (or, with --data,
