@@ -10,6 +10,7 @@ import {
   openApp,
   waitForBackend,
   waitForModel,
+  waitForAnalysis,
   foreignRequests,
   screenshot,
   addLidcPairs,
@@ -142,8 +143,11 @@ test("masks drawn over the crop become a training pair", async () => {
     await waitForBackend(page);
     await waitForModel(page);
     await page.click("#open-example");
-    await page.waitForSelector("#gallery[data-count]", { timeout: 120_000 });
+    // The whole analysis first: a stroke drawn while it still runs could land on an editor
+    // that the finished analysis redraws (seen once under load: "the brush paints: 0 → 0").
+    await waitForAnalysis(page);
     await page.click("#mask-editor summary");
+    await page.waitForSelector("#mask-canvas", { state: "visible" });
     const box = await page.locator("#mask-canvas").boundingBox();
     const stroke = async (from, to) => {
       await page.mouse.move(box.x + box.width * from[0], box.y + box.height * from[1]);
