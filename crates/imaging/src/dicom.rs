@@ -158,7 +158,7 @@ pub(crate) fn decode(
     let (mut stored, layout) = codec::frame_values(&parsed, &a, opts.frame)?;
     let palette = layout.photometric == "PALETTE COLOR";
     if palette {
-        stored = Palette::read(ds)?.apply(&stored);
+        stored = Palette::read(ds, a.layout.signed)?.apply(&stored);
     }
     // A palette image's values are indices: no modality LUT applies to them.
     let (slope, intercept) = if palette { (1.0, 0.0) } else { a.rescale };
@@ -201,7 +201,9 @@ pub(crate) fn decode(
             signed: a.layout.signed,
         },
     };
-    slice.window = match a.window {
+    // A VOI window describes stored values; a palette's are colours already.
+    let file_window = a.window.filter(|_| !palette);
+    slice.window = match file_window {
         Some((center, width)) if width >= 1.0 => Window {
             center: center as f32,
             width: width as f32,

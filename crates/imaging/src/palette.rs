@@ -1,8 +1,7 @@
 //! PALETTE COLOR images: each stored value indexes three lookup tables (red, green, blue).
 //!
 //! Ultrasound, nuclear medicine and secondary captures use them; OHIF and dwv show them.
-//! The model reads grey, so each entry becomes its luminance (the weights RGB gets in
-//! `pixels::to_grey`). Segmented palettes (0028,1221–1223), a compressed form few writers
+//! The model reads grey, so each entry becomes its luminance (`pixels::luminance`, as RGB). Segmented palettes (0028,1221–1223), a compressed form few writers
 //! use, are refused by name.
 
 use dicom_core::Tag;
@@ -10,6 +9,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
 
 use crate::ImagingError;
+use crate::pixels::luminance;
 
 /// The three tables, already combined into one luminance per entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,8 +38,9 @@ const CHANNELS: [(&str, Tag, Tag); 3] = [
 ];
 
 impl Palette {
-    /// Reads and checks the three tables (same length and first value, 8- or 16-bit entries).
-    pub(crate) fn read(ds: &InMemDicomObject) -> Result<Palette, ImagingError> {
+    /// Reads and checks the three tables (same length and first value, 8- or 16-bit entries);
+    /// `signed`: the pixels are (PixelRepresentation 1), and so is the first mapped value.
+    pub(crate) fn read(ds: &InMemDicomObject, signed: bool) -> Result<Palette, ImagingError> {
         if ds
             .get(tags::SEGMENTED_RED_PALETTE_COLOR_LOOKUP_TABLE_DATA)
             .is_some()
@@ -50,7 +51,7 @@ impl Palette {
         }
         let mut tables = Vec::with_capacity(3);
         for (name, descriptor, data) in CHANNELS {
-            tables.push(table(ds, name, descriptor, data)?);
+            tables.push(table(ds, name, descriptor, data, signed)?);
         }
         let [(red, first), (green, first_g), (blue, first_b)] =
             <[_; 3]>::try_from(tables).map_err(|_| bad("three tables"))?;
@@ -62,7 +63,7 @@ impl Palette {
             return Err(bad("red, green and blue tables of different shapes"));
         }
         let luminance = (0..red.len())
-            .map(|i| 0.299 * red[i] + 0.587 * green[i] + 0.114 * blue[i])
+            .map(|i| luminance(red[i], green[i], blue[i]))
             .collect();
         Ok(Palette {
             luminance,
@@ -94,6 +95,7 @@ fn table(
     name: &str,
     descriptor: Tag,
     data: Tag,
+    signed: bool,
 ) -> Result<(Vec<f32>, i64), ImagingError> {
     let missing = || bad(&format!("no {name} lookup table"));
     let words = ds
@@ -101,14 +103,18 @@ fn table(
         .and_then(|e| e.to_multi_int::<i64>().ok())
         .filter(|d| d.len() == 3)
         .ok_or_else(missing)?;
-    // 0 entries means 65,536; the first mapped value is US or SS with the pixels, so a
-    // negative one read as unsigned comes back above 32,767.
+    // 0 entries means 65,536. The first mapped value is US or SS with the pixels; dictionaries
+    // call the descriptor US, so a negative one arrives as its unsigned bits.
     let entries = if words[0] == 0 {
         65_536
     } else {
         words[0] as usize
     };
-    let first = words[1];
+    let first = if signed && (32_768..65_536).contains(&words[1]) {
+        words[1] - 65_536
+    } else {
+        words[1]
+    };
     let bits = words[2];
     let bytes = ds
         .get(data)

@@ -52,6 +52,11 @@ pub(crate) fn reinterpret(v: i32, layout: &Layout) -> f32 {
     sample(v as u32, layout.bits_stored, layout.signed)
 }
 
+/// Rec. 601 luminance: how every colour image (RGB, PNG, palette) becomes the grey a model reads.
+pub(crate) fn luminance(r: f32, g: f32, b: f32) -> f32 {
+    0.299 * r + 0.587 * g + 0.114 * b
+}
+
 /// One grey value per pixel: the sample itself, RGB luminance (Rec. 601), or the Y of YBR.
 /// `samples` holds `pixels * spp` values, interleaved unless `layout.planar`.
 pub(crate) fn to_grey(samples: Vec<f32>, layout: &Layout) -> Vec<f32> {
@@ -67,7 +72,7 @@ pub(crate) fn to_grey(samples: Vec<f32>, layout: &Layout) -> Vec<f32> {
         (0..n).map(|p| at(p, 0)).collect()
     } else {
         (0..n)
-            .map(|p| 0.299 * at(p, 0) + 0.587 * at(p, 1) + 0.114 * at(p, 2))
+            .map(|p| luminance(at(p, 0), at(p, 1), at(p, 2)))
             .collect()
     }
 }

@@ -13,6 +13,7 @@ use image::{DynamicImage, ImageDecoder, Limits};
 
 use crate::ImagingError;
 use crate::limits::{MAX_DECODED_BYTES, check_dimensions};
+use crate::pixels::luminance;
 use crate::slice::{Photometric, Slice, Source, Units};
 use crate::window::Window;
 
@@ -61,10 +62,6 @@ fn codec_error(format: &'static str, e: image::ImageError) -> ImagingError {
             reason: other.to_string(),
         },
     }
-}
-
-fn luminance(r: f32, g: f32, b: f32) -> f32 {
-    0.299 * r + 0.587 * g + 0.114 * b
 }
 
 /// Converts any decoded layout to one f32 value per pixel plus a display polarity.

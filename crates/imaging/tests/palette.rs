@@ -21,6 +21,16 @@ fn rgb(i: usize, max: u16) -> [u16; 3] {
 /// A 4×4 8-bit palette image whose pixels are 0, 17, 34, … (and one out-of-table value when
 /// the table starts at `first`).
 fn palette_file(bits: u16, packed_8bit: bool, first: u16) -> Vec<u8> {
+    palette_file_with(bits, packed_8bit, first, |_| {})
+}
+
+/// [`palette_file`] with `edit` applied to the data set before it is written.
+fn palette_file_with(
+    bits: u16,
+    packed_8bit: bool,
+    first: u16,
+    edit: impl FnOnce(&mut InMemDicomObject),
+) -> Vec<u8> {
     let entries = 256usize;
     let max = if bits == 16 { u16::MAX } else { 255 };
     let mut ds = InMemDicomObject::new_empty();
@@ -101,6 +111,7 @@ fn palette_file(bits: u16, packed_8bit: bool, first: u16) -> Vec<u8> {
         VR::OB,
         PrimitiveValue::U8(pixels.into_iter().collect()),
     );
+    edit(&mut ds);
     let meta = FileMetaTableBuilder::new()
         .media_storage_sop_class_uid(uids::SECONDARY_CAPTURE_IMAGE_STORAGE)
         .media_storage_sop_instance_uid("1.2.3.4")
@@ -167,4 +178,40 @@ fn a_palette_without_its_tables_is_refused_by_name() {
             .contains("PALETTE COLOR with no green lookup table"),
         "{error}"
     );
+}
+
+#[test]
+fn signed_indices_count_from_a_negative_first_value() {
+    // Signed 8-bit pixels, the table starting at −128 (stored as US 65,408): stored 0 is
+    // entry 128, stored 17 entry 145, stored −18 (byte 238) entry 110.
+    let bytes = palette_file_with(16, false, (-128i16) as u16, |ds| {
+        ds.put(DataElement::new(
+            tags::PIXEL_REPRESENTATION,
+            VR::US,
+            PrimitiveValue::from(1u16),
+        ));
+    });
+    let slice = imaging::decode(&bytes, Some("palette.dcm")).unwrap();
+    assert_eq!(slice.pixels[0], luminance(rgb(128, u16::MAX)));
+    assert_eq!(slice.pixels[1], luminance(rgb(145, u16::MAX)));
+    assert_eq!(slice.pixels[14], luminance(rgb(110, u16::MAX)));
+}
+
+#[test]
+fn a_window_in_the_file_does_not_apply_to_the_colours() {
+    let bytes = palette_file_with(8, false, 0, |ds| {
+        ds.put(DataElement::new(
+            tags::WINDOW_CENTER,
+            VR::DS,
+            PrimitiveValue::from("10"),
+        ));
+        ds.put(DataElement::new(
+            tags::WINDOW_WIDTH,
+            VR::DS,
+            PrimitiveValue::from("4"),
+        ));
+    });
+    let slice = imaging::decode(&bytes, Some("palette.dcm")).unwrap();
+    let (lo, hi) = slice.value_range().unwrap();
+    assert_eq!(slice.window, imaging::Window::full_range(lo, hi));
 }
