@@ -9,14 +9,14 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result, bail, ensure};
 use clap::Args;
 use probunet::SeededRng;
 use probunet::synth::{Benchmark, MIN_SIZE, Split};
 use serde_json::json;
 
 use crate::dataset::{self, PatientSplit};
-use crate::model_io;
+use crate::segmenter::Segmenter;
 use crate::train::step::ignores_latent;
 
 mod folder;
@@ -72,17 +72,21 @@ pub struct EvalArgs {
 
 /// Runs `probunet eval`.
 pub fn run(args: &EvalArgs) -> Result<()> {
-    let (model, meta, size) = model_io::load_model_sized(&args.weights, args.size)?;
-    let deterministic = ignores_latent(&model)?;
+    let (model, meta) = Segmenter::load(&args.weights)?;
+    let size = model.size(args.size, meta.as_ref())?;
+    let deterministic = match &model {
+        Segmenter::Probabilistic(m) => ignores_latent(m)?,
+        Segmenter::Hierarchical(_) => false,
+    };
     println!(
-        "{}: {} model, {} parameters, evaluated at {size}×{size}",
+        "{}: {}, {} parameters, evaluated at {size}×{size}",
         args.weights.display(),
         if deterministic {
-            "deterministic (fcomb ignores z)"
+            "deterministic (fcomb ignores z) baseline"
         } else {
-            "probabilistic"
+            model.name()
         },
-        model.config().num_params()
+        model.num_params()
     );
     let started = Instant::now();
     let mut rng = SeededRng::new(args.sample_seed);
@@ -90,7 +94,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     let (groups, cases, columns): (_, serde_json::Value, &[(&str, &str)]) = match &args.data {
         Some(dir) => {
             ensure!(args.every > 0, "--every must be at least 1");
-            let contract = model_io::contract_at(&model, size);
+            let contract = model.contract_at(size);
             let slices = dataset::read(dir, &contract, args.split, PatientSplit::Validation)?;
             let mut rows = Vec::new();
             let mut results = Vec::new();
@@ -107,6 +111,12 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             )
         }
         None => {
+            let Segmenter::Probabilistic(model) = &model else {
+                bail!(
+                    "the synthetic benchmark's evaluation (its posterior-mixture ceiling) is written for \
+                     the probabilistic U-Net only so far; evaluate the hierarchical model with --data"
+                );
+            };
             ensure!(
                 size >= MIN_SIZE,
                 "synthetic cases need a size of at least {MIN_SIZE}"
@@ -117,7 +127,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             let mut results = Vec::new();
             for i in 0..args.cases {
                 let case = bench.case(args.seed_offset + i);
-                let r = synthetic::evaluate_case(&model, &case, &mut rng, &mut floor_rng)
+                let r = synthetic::evaluate_case(model, &case, &mut rng, &mut floor_rng)
                     .with_context(|| format!("evaluating case seed {}", case.seed))?;
                 rows.push((r.kind.clone(), r.row()));
                 results.push(r);
@@ -138,7 +148,8 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     if let Some(path) = &args.json {
         let doc = json!({
             "weights": args.weights,
-            "config": model.config(),
+            "config": model.config_json(),
+            "model": model.name(),
             "deterministic": deterministic,
             "size": size,
             "mode": if args.data.is_some() { "folder" } else { "synthetic" },

@@ -7,11 +7,10 @@
 
 use std::path::PathBuf;
 
+use crate::model_io;
+use crate::segmenter::Segmenter;
 use anyhow::{Context, Result};
 use clap::Args;
-use probunet::{Precision, save_weights};
-
-use crate::model_io;
 
 /// Options of `probunet export`.
 #[derive(Debug, Args)]
@@ -27,11 +26,10 @@ pub struct ExportArgs {
 
 /// Runs `probunet export`.
 pub fn run(args: &ExportArgs) -> Result<()> {
-    let (model, meta) = model_io::load_model(&args.weights, &crate::device::device())?;
-    let contract = model.config().contract();
-    let model = model.with_input(Some(contract));
-    let bytes =
-        save_weights(&model, Precision::Half).context("serialising half-precision weights")?;
+    let (model, meta) = Segmenter::load(&args.weights)?;
+    let bytes = model
+        .half_precision_bytes()
+        .context("serialising half-precision weights")?;
     model_io::write_weights(&args.out, &bytes)?;
     if let Some(meta) = meta {
         model_io::write_meta(&args.out, &meta)?;
@@ -44,7 +42,7 @@ pub fn run(args: &ExportArgs) -> Result<()> {
         args.out.display(),
         bytes.len(),
         bytes.len() as f64 / 1e6,
-        model.config().num_params(),
+        model.num_params(),
         full
     );
     Ok(())

@@ -13,6 +13,7 @@ mod fit_prior;
 mod model_io;
 mod png;
 mod sample;
+mod segmenter;
 mod synth;
 mod train;
 

@@ -44,6 +44,9 @@ pub struct RunMeta {
     /// What `probunet fit-prior` did to these weights' prior net, if it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prior_fit: Option<PriorFitRecord>,
+    /// The hierarchical model's GECO state (λ, moving average), for resuming.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geco: Option<probunet::hierarchical::GecoState>,
 }
 
 /// A `probunet fit-prior` run, as recorded in the sidecar of its output.

@@ -14,16 +14,20 @@ use crate::model_io::{self, RunMeta};
 
 mod args;
 mod checkpoint;
+mod hierarchical;
 pub mod progress;
 pub mod schedule;
 pub mod source;
 pub mod step;
 
-pub use args::{DataArgs, Preset, TrainArgs};
+pub use args::{DataArgs, ModelChoice, Preset, TrainArgs};
 use schedule::Schedule;
 
 /// Runs `probunet train`.
 pub fn run(args: &TrainArgs) -> Result<()> {
+    if args.model == ModelChoice::Hpunet {
+        return hierarchical::run(args);
+    }
     let size = args.size.unwrap_or(match args.preset {
         Preset::Tiny => 32,
         _ => 128,
@@ -32,36 +36,14 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     let final_beta = if args.deterministic { 0.0 } else { args.beta };
     let contract = args.source.contract(size, final_beta);
     let config = args.preset.config().with_input(Some(contract.clone()));
-    ensure!(
-        size.is_multiple_of(config.size_divisor()),
-        "--size {size} is not divisible by {} (the {} preset pools {} times)",
-        config.size_divisor(),
-        args.preset.name(),
-        config.levels() - 1
-    );
-    ensure!(
-        args.batch_size > 0 && args.steps > 0,
-        "--batch-size and --steps must be positive"
-    );
-    ensure!(
-        args.lr.is_finite() && args.lr > 0.0,
-        "--lr must be a positive number"
-    );
+    check_run(args, size, config.size_divisor())?;
     let source = args.source.source(&contract)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
 
     let device = crate::device::device();
     let (model, start, seconds_before) = initial_model(args, &config, size, &device)?;
-    let schedule = Schedule {
-        kind: args.lr_schedule,
-        base: args.lr,
-        min: args.lr_min,
-        decay: args.lr_decay,
-        decay_every: args.lr_decay_every,
-        warmup: args.lr_warmup,
-        total: args.steps,
-    };
+    let schedule = schedule(args);
     let loss = LossConfig::new()
         .with_beta(args.beta)
         .with_kl_warmup_steps(args.kl_warmup)
@@ -98,6 +80,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         last_loss: last,
         prior_temperature: None,
         prior_fit: None,
+        geco: None,
     };
     let mut last_good: Option<(usize, PathBuf)> = None;
     let mut last = [0.0; 3];
@@ -171,6 +154,39 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         path.display()
     );
     Ok(())
+}
+
+/// The checks every training run makes before it reads any data: the size fits the model's
+/// pooling (`divisor` = 2^(levels−1)), steps, batch and learning rate are usable.
+fn check_run(args: &TrainArgs, size: usize, divisor: usize) -> Result<()> {
+    ensure!(
+        size.is_multiple_of(divisor),
+        "--size {size} is not divisible by {divisor} (the {} preset pools {} times)",
+        args.preset.name(),
+        divisor.trailing_zeros()
+    );
+    ensure!(
+        args.batch_size > 0 && args.steps > 0,
+        "--batch-size and --steps must be positive"
+    );
+    ensure!(
+        args.lr.is_finite() && args.lr > 0.0,
+        "--lr must be a positive number"
+    );
+    Ok(())
+}
+
+/// The learning-rate schedule the options describe.
+fn schedule(args: &TrainArgs) -> Schedule {
+    Schedule {
+        kind: args.lr_schedule,
+        base: args.lr,
+        min: args.lr_min,
+        decay: args.lr_decay,
+        decay_every: args.lr_decay_every,
+        warmup: args.lr_warmup,
+        total: args.steps,
+    }
 }
 
 /// A fresh seeded model at step 0, or the resumed checkpoint with its step and time so far.

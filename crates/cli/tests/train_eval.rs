@@ -628,3 +628,76 @@ fn help_explains_every_option_and_bad_input_fails_cleanly() {
         "--samples must be at least 3 with --gradient score-function",
     );
 }
+
+#[test]
+fn the_hierarchical_model_trains_resumes_and_evaluates_on_lidc() {
+    let dir = out_dir("hpunet");
+    let data = two_patient_tars(&dir);
+    let run = dir.join("run");
+    let common = [
+        "train",
+        "--model",
+        "hpunet",
+        "--data",
+        s(&data),
+        "--preset",
+        "tiny",
+        "--size",
+        "32",
+        "--batch-size",
+        "2",
+        "--lr",
+        "1e-3",
+        "--checkpoint-every",
+        "2",
+        "--out",
+        s(&run),
+    ];
+    let first = ok(&[&common[..], &["--steps", "2"]].concat());
+    assert!(
+        first.contains("hierarchical probabilistic U-Net (tiny preset"),
+        "{first}"
+    );
+    let meta = read_json(&run.join("final.json"));
+    assert_eq!(meta["preset"], "hpunet-tiny");
+    assert!(meta["geco"]["lambda"].as_f64().unwrap() > 0.0, "{meta}");
+    let resumed = ok(&[&common[..], &["--steps", "3", "--resume", s(&run)]].concat());
+    assert!(
+        resumed.contains("resuming from") && resumed.contains("at step 2"),
+        "{resumed}"
+    );
+
+    let report = run.join("eval.json");
+    let weights = run.join("final.bpk");
+    let table = ok(&[
+        "eval",
+        "--weights",
+        s(&weights),
+        "--data",
+        s(&data),
+        "--json",
+        s(&report),
+    ]);
+    assert!(
+        table.contains("hierarchical probabilistic U-Net"),
+        "{table}"
+    );
+    let doc = read_json(&report);
+    assert_eq!(doc["model"], "hierarchical probabilistic U-Net");
+    assert_eq!(doc["config"]["latent_dims"], serde_json::json!([1, 1]));
+    for slice in doc["per_case"].as_array().unwrap() {
+        let recon = slice["reconstruction_iou"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&recon), "{slice}");
+    }
+    assert_all_finite(&doc["means"], "means");
+    // What it cannot do yet is refused, saying so.
+    assert_refused(
+        &["eval", "--weights", s(&weights), "--cases", "1"],
+        "probabilistic U-Net only so far",
+    );
+    assert_refused(
+        &[&common[..], &["--steps", "2", "--deterministic"]].concat(),
+        "no hierarchical form",
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

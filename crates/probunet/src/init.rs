@@ -118,8 +118,19 @@ pub fn he_normal_conv(
     [c_out, c_in, k_h, k_w]: [usize; 4],
     device: &Device,
 ) -> (Tensor<4>, Tensor<1>) {
+    scaled_normal_conv(rng, [c_out, c_in, k_h, k_w], 2.0, device)
+}
+
+/// Weights N(0, gain / fan_in) and zero biases: gain 2 is He-normal, gain 1 LeCun-normal (the
+/// second moment of the orthogonal initialiser the hierarchical model's released code uses).
+pub fn scaled_normal_conv(
+    rng: &mut SeededRng,
+    [c_out, c_in, k_h, k_w]: [usize; 4],
+    gain: f64,
+    device: &Device,
+) -> (Tensor<4>, Tensor<1>) {
     let fan_in = (c_in * k_h * k_w) as f64;
-    let weight = rng.normal_tensor([c_out, c_in, k_h, k_w], (2.0 / fan_in).sqrt(), device);
+    let weight = rng.normal_tensor([c_out, c_in, k_h, k_w], (gain / fan_in).sqrt(), device);
     let bias = Tensor::zeros([c_out], device);
     (weight, bias)
 }

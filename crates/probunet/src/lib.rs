@@ -8,6 +8,7 @@
 //! [`calibration`] widens a trained prior by one fitted factor; [`mixture`] samples a mixture
 //! of posteriors (the decoder ceiling of `probunet eval`); [`prior_fit`] fits the prior net to
 //! the trained decoder by the energy distance of its samples.
+//! [`hierarchical`] is the successor model (Kohl et al., 2019) beside it.
 //! [`init`] holds the seeded host RNG that makes weights and samples identical on every backend.
 
 pub mod calibration;
@@ -16,6 +17,7 @@ pub mod explore;
 pub mod fcomb;
 pub mod finetune;
 pub mod gaussian_encoder;
+pub mod hierarchical;
 pub mod host_copy;
 pub mod init;
 pub mod loss;

@@ -273,7 +273,10 @@ fn repeat_each(x: Tensor<4>, b: usize, n: usize) -> Tensor<4> {
 /// Runs two independent computations: side by side natively (the U-Net and the prior net share
 /// no work, and burn-flex leaves a core idle on the small deep levels), one after the other in
 /// wasm (single-threaded).
-fn both<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
+pub(crate) fn both<A: Send, B: Send>(
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
     #[cfg(not(target_arch = "wasm32"))]
     {
         rayon::join(a, b)

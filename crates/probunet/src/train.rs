@@ -41,6 +41,13 @@ pub struct Batch {
     pub masks: Tensor<3, Int>,
 }
 
+/// Adam with its defaults, each gradient's L2 norm clipped to `grad_clip` if given.
+pub fn adam(grad_clip: Option<f32>) -> ModuleOptimizer {
+    AdamConfig::new()
+        .with_grad_clipping(grad_clip.map(burn::optim::grad_clipping::GradientClippingConfig::Norm))
+        .init()
+}
+
 /// Owns a model in training mode (autodiff on) and its Adam state.
 pub struct Trainer {
     /// `None` only transiently inside [`Trainer::step`].

@@ -15,7 +15,7 @@ use burn::tensor::module::avg_pool2d;
 use burn::tensor::ops::AvgPoolOptions;
 use burn::tensor::{Device, Tensor};
 
-use crate::init::{SeededRng, he_normal_conv};
+use crate::init::{SeededRng, scaled_normal_conv};
 use crate::upsample::upsample_bilinear;
 
 /// How fresh parameters are filled: He-normal from a seeded host RNG, or zeros when they are
@@ -33,9 +33,21 @@ pub(crate) fn conv(
     k: usize,
     device: &Device,
 ) -> Conv2d {
+    conv_scaled(init, c_in, c_out, k, 2.0, device)
+}
+
+/// [`conv`] with weights N(0, `gain` / fan_in) (gain 2: He-normal).
+pub(crate) fn conv_scaled(
+    init: &mut Init,
+    c_in: usize,
+    c_out: usize,
+    k: usize,
+    gain: f64,
+    device: &Device,
+) -> Conv2d {
     let shape = [c_out, c_in, k, k];
     let (weight, bias) = match init {
-        Init::HeNormal(rng) => he_normal_conv(rng, shape, device),
+        Init::HeNormal(rng) => scaled_normal_conv(rng, shape, gain, device),
         Init::Zeros => (Tensor::zeros(shape, device), Tensor::zeros([c_out], device)),
     };
     let p = k / 2;

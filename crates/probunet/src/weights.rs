@@ -21,11 +21,16 @@ use burn::store::{
 };
 use burn::tensor::{Bytes, DType, Device};
 
+use burn::module::Module;
+
 use crate::config::{ConfigError, ProbUNetConfig};
+use crate::hierarchical::{HierarchicalProbUNet, HpuNetConfig, HpuNetConfigError};
 use crate::model::ProbUNet;
 
-/// Metadata key of the JSON config inside a weights file.
+/// Metadata key of the JSON config inside a probabilistic U-Net's weights file.
 pub const CONFIG_KEY: &str = "probunet.config";
+/// Metadata key of the JSON config inside a hierarchical model's weights file.
+pub const HPU_CONFIG_KEY: &str = "hpunet.config";
 /// Metadata key of the format version.
 pub const FORMAT_KEY: &str = "probunet.format";
 const FORMAT_VERSION: &str = "1";
@@ -44,12 +49,16 @@ pub enum Precision {
 pub enum WeightsError {
     #[error("not a readable ProbUNet weights file: {0}")]
     Corrupt(String),
-    #[error("the weights file carries no model config (metadata key `{CONFIG_KEY}`)")]
+    #[error(
+        "the weights file carries no model config (metadata key `{CONFIG_KEY}` or `{HPU_CONFIG_KEY}`)"
+    )]
     MissingConfig,
     #[error("the weights file's model config is unreadable: {0}")]
     BadConfig(String),
     #[error(transparent)]
     InvalidConfig(#[from] ConfigError),
+    #[error(transparent)]
+    InvalidHierarchicalConfig(#[from] HpuNetConfigError),
     #[error("these weights belong to a different model: {0}")]
     ConfigMismatch(String),
     #[error("the tensors do not fit the model: {0}")]
@@ -60,12 +69,87 @@ pub enum WeightsError {
     Io(#[from] std::io::Error),
 }
 
+/// A model a weights file can hold: its config travels as JSON under [`StoredModel::CONFIG_KEY`],
+/// so a file says which kind of model it is and how to build it.
+pub trait StoredModel: Module + Sized {
+    type Config: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Display;
+    /// The metadata key of the config.
+    const CONFIG_KEY: &'static str;
+    /// The model's name in messages.
+    const NAME: &'static str;
+    fn config(&self) -> &Self::Config;
+    /// Checks a config read from a file describes a usable model.
+    fn check(config: &Self::Config) -> Result<(), WeightsError>;
+    fn params_of(config: &Self::Config) -> usize;
+    /// A model of `config` with every parameter zero, to be filled.
+    fn zeroed(config: &Self::Config, device: &Device) -> Self;
+}
+
+impl StoredModel for ProbUNet {
+    type Config = ProbUNetConfig;
+    const CONFIG_KEY: &'static str = CONFIG_KEY;
+    const NAME: &'static str = "probabilistic U-Net";
+    fn config(&self) -> &ProbUNetConfig {
+        ProbUNet::config(self)
+    }
+    fn check(config: &ProbUNetConfig) -> Result<(), WeightsError> {
+        Ok(config.check()?)
+    }
+    fn params_of(config: &ProbUNetConfig) -> usize {
+        config.num_params()
+    }
+    fn zeroed(config: &ProbUNetConfig, device: &Device) -> Self {
+        ProbUNet::new_zeroed(config, device)
+    }
+}
+
+impl StoredModel for HierarchicalProbUNet {
+    type Config = HpuNetConfig;
+    const CONFIG_KEY: &'static str = HPU_CONFIG_KEY;
+    const NAME: &'static str = "hierarchical probabilistic U-Net";
+    fn config(&self) -> &HpuNetConfig {
+        HierarchicalProbUNet::config(self)
+    }
+    fn check(config: &HpuNetConfig) -> Result<(), WeightsError> {
+        Ok(config.check()?)
+    }
+    fn params_of(config: &HpuNetConfig) -> usize {
+        config.num_params()
+    }
+    fn zeroed(config: &HpuNetConfig, device: &Device) -> Self {
+        HierarchicalProbUNet::new_zeroed(config, device)
+    }
+}
+
+/// Which model a weights file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    Probabilistic,
+    Hierarchical,
+}
+
+/// Tells which model `bytes` hold, from the config key in the metadata (nothing is loaded).
+pub fn stored_kind(bytes: &[u8]) -> Result<ModelKind, WeightsError> {
+    let reader = open(bytes)?;
+    let metadata = reader.metadata();
+    if metadata.contains_key(HPU_CONFIG_KEY) {
+        Ok(ModelKind::Hierarchical)
+    } else if metadata.contains_key(CONFIG_KEY) {
+        Ok(ModelKind::Probabilistic)
+    } else {
+        Err(WeightsError::MissingConfig)
+    }
+}
+
 /// Serialises `model` (weights + config) to bytes.
-pub fn save_weights(model: &ProbUNet, precision: Precision) -> Result<Vec<u8>, WeightsError> {
+pub fn save_weights<M: StoredModel>(
+    model: &M,
+    precision: Precision,
+) -> Result<Vec<u8>, WeightsError> {
     let json =
         serde_json::to_string(model.config()).map_err(|e| WeightsError::Save(e.to_string()))?;
     let mut store = BurnpackStore::from_bytes(None)
-        .metadata(CONFIG_KEY, json)
+        .metadata(M::CONFIG_KEY, json)
         .metadata(FORMAT_KEY, FORMAT_VERSION);
     if precision == Precision::Half {
         store = store.with_to_adapter(HalfPrecisionAdapter::new());
@@ -92,8 +176,8 @@ pub async fn save_weights_async(
 }
 
 /// Writes [`save_weights`]' bytes to `path`.
-pub fn save_weights_file(
-    model: &ProbUNet,
+pub fn save_weights_file<M: StoredModel>(
+    model: &M,
     path: impl AsRef<std::path::Path>,
     precision: Precision,
 ) -> Result<(), WeightsError> {
@@ -104,14 +188,20 @@ pub fn save_weights_file(
 /// The config stored in a weights file, without loading the weights.
 pub fn read_weights_config(bytes: &[u8]) -> Result<ProbUNetConfig, WeightsError> {
     let reader = open(bytes)?;
-    config_of(&reader)
+    config_of::<ProbUNet>(&reader)
 }
 
-/// Loads a model from weights bytes, building it from the config the file carries.
+/// Loads a probabilistic U-Net from weights bytes, building it from the config the file carries.
 pub fn load_weights(bytes: &[u8], device: &Device) -> Result<ProbUNet, WeightsError> {
+    load_stored(bytes, device)
+}
+
+/// Loads a model of type `M` from weights bytes; a file holding another kind of model is
+/// refused saying which it holds.
+pub fn load_stored<M: StoredModel>(bytes: &[u8], device: &Device) -> Result<M, WeightsError> {
     let reader = open(bytes)?;
-    let config = config_of(&reader)?;
-    load_checked(bytes, reader, &config, device)
+    let config = config_of::<M>(&reader)?;
+    load_checked::<M>(bytes, reader, &config, device)
 }
 
 /// Loads weights that must belong to `expected` (e.g. the page's model); any other config is
@@ -122,13 +212,13 @@ pub fn load_weights_expecting(
     device: &Device,
 ) -> Result<ProbUNet, WeightsError> {
     let reader = open(bytes)?;
-    let found = config_of(&reader)?;
+    let found = config_of::<ProbUNet>(&reader)?;
     if &found != expected {
         return Err(WeightsError::ConfigMismatch(describe_difference(
             expected, &found,
         )));
     }
-    load_checked(bytes, reader, &found, device)
+    load_checked::<ProbUNet>(bytes, reader, &found, device)
 }
 
 /// Loads a model from a weights file.
@@ -151,7 +241,7 @@ pub fn load_pytorch_safetensors(
         .with_from_adapter(PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32)))
         .remap(pytorch_key_map(config))
         .allow_partial(true);
-    fill_from(&mut store, config, device)
+    fill_from::<ProbUNet, _>(&mut store, config, device)
 }
 
 /// [`load_pytorch_safetensors`] from a file.
@@ -183,24 +273,35 @@ fn open(bytes: &[u8]) -> Result<Reader, WeightsError> {
         .map_err(|e| WeightsError::Corrupt(e.to_string()))
 }
 
-fn config_of(reader: &Reader) -> Result<ProbUNetConfig, WeightsError> {
-    let json = reader
-        .metadata()
-        .get(CONFIG_KEY)
-        .ok_or(WeightsError::MissingConfig)?;
-    let config: ProbUNetConfig =
+fn config_of<M: StoredModel>(reader: &Reader) -> Result<M::Config, WeightsError> {
+    let metadata = reader.metadata();
+    let Some(json) = metadata.get(M::CONFIG_KEY) else {
+        let other = [
+            (CONFIG_KEY, ProbUNet::NAME),
+            (HPU_CONFIG_KEY, HierarchicalProbUNet::NAME),
+        ]
+        .into_iter()
+        .find(|(key, _)| metadata.contains_key(*key));
+        return Err(match other {
+            Some((_, name)) => {
+                WeightsError::ConfigMismatch(format!("the file holds a {name}, not a {}", M::NAME))
+            }
+            None => WeightsError::MissingConfig,
+        });
+    };
+    let config: M::Config =
         serde_json::from_str(json).map_err(|e| WeightsError::BadConfig(e.to_string()))?;
-    config.check()?;
+    M::check(&config)?;
     Ok(config)
 }
 
 /// Checks the file's tensors add up to the config's size, then builds and fills the model.
-fn load_checked(
+fn load_checked<M: StoredModel>(
     bytes: &[u8],
     reader: Reader,
-    config: &ProbUNetConfig,
+    config: &M::Config,
     device: &Device,
-) -> Result<ProbUNet, WeightsError> {
+) -> Result<M, WeightsError> {
     let tensors = reader
         .into_tensors()
         .map_err(|e| WeightsError::Corrupt(e.to_string()))?;
@@ -212,7 +313,7 @@ fn load_checked(
         )));
     }
     let in_file: usize = tensors.iter().map(|t| t.shape.num_elements()).sum();
-    let expected = config.num_params();
+    let expected = M::params_of(config);
     if in_file != expected {
         return Err(WeightsError::TensorMismatch(format!(
             "the file holds {in_file} values, a model of its config has {expected} parameters"
@@ -222,16 +323,16 @@ fn load_checked(
         // Widen f16 (or any float) back to the f32 the model computes in.
         .with_from_adapter(FloatCastAdapter::to(DType::F32))
         .allow_partial(true);
-    fill_from(&mut store, config, device)
+    fill_from::<M, _>(&mut store, config, device)
 }
 
 /// Builds a zeroed model of `config` and fills it from `store`, every parameter required.
-fn fill_from<S: ModuleStore>(
+fn fill_from<M: StoredModel, S: ModuleStore>(
     store: &mut S,
-    config: &ProbUNetConfig,
+    config: &M::Config,
     device: &Device,
-) -> Result<ProbUNet, WeightsError> {
-    let mut model = ProbUNet::new_zeroed(config, device);
+) -> Result<M, WeightsError> {
+    let mut model = M::zeroed(config, device);
     let result = model
         .load_from(store)
         .map_err(|e| WeightsError::Corrupt(e.to_string()))?;

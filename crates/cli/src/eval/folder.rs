@@ -8,14 +8,14 @@
 //! seed paper's model is known to sample empty masks although every expert drew one.
 
 use anyhow::Result;
-use probunet::metrics::{Mask, ged, hm_iou};
-use probunet::{ProbUNet, SeededRng};
+use probunet::SeededRng;
+use probunet::metrics::{Mask, ged, hm_iou, iou};
 use serde::Serialize;
 
 use super::SAMPLES;
 use super::summary::Row;
 use crate::dataset::MultiRaterSlice;
-use crate::model_io::sample_image;
+use crate::segmenter::Segmenter;
 
 /// Everything measured on one slice.
 #[derive(Debug, Clone, Serialize)]
@@ -36,6 +36,9 @@ pub struct SliceResult {
     /// Mean foreground pixels of the samples and of the raters (is the lesion found at all?).
     pub sample_foreground: f64,
     pub rater_foreground: f64,
+    /// Mean IoU of each rater's mask with the model's reconstruction of it from the
+    /// posterior mean (IoU(∅,∅) = 1): what the latent space can express.
+    pub reconstruction_iou: f64,
 }
 
 impl SliceResult {
@@ -53,12 +56,13 @@ impl SliceResult {
             ("rater_diversity", self.rater_diversity),
             ("sample_foreground", self.sample_foreground),
             ("rater_foreground", self.rater_foreground),
+            ("reconstruction_iou", self.reconstruction_iou),
         ]
     }
 }
 
 /// Table columns: (row name, header).
-pub const COLUMNS: [(&str, &str); 12] = [
+pub const COLUMNS: [(&str, &str); 13] = [
     ("ged16", "GED16"),
     ("ged16_floor", "floor16"),
     ("ged100", "GED100"),
@@ -71,6 +75,7 @@ pub const COLUMNS: [(&str, &str); 12] = [
     ("rater_diversity", "rater div"),
     ("sample_foreground", "fg px"),
     ("rater_foreground", "rater fg"),
+    ("reconstruction_iou", "recon IoU"),
 ];
 
 /// The group a slice is reported in: by how many raters drew the lesion.
@@ -84,14 +89,21 @@ pub fn group_of(slice: &MultiRaterSlice) -> String {
 
 /// Evaluates `model` on one slice of `size × size`.
 pub fn evaluate_slice(
-    model: &ProbUNet,
+    model: &Segmenter,
     slice: &MultiRaterSlice,
     size: usize,
     rng: &mut SeededRng,
     floor_rng: &mut SeededRng,
 ) -> Result<SliceResult> {
-    let (samples, _) = sample_image(model, &slice.image, size, SAMPLES, rng)?;
+    let (samples, _) = model.sample_image(&slice.image, size, SAMPLES, rng)?;
     let raters = &slice.raters;
+    let reconstructions = model.reconstruct(&slice.image, size, raters)?;
+    let reconstruction_iou = reconstructions
+        .iter()
+        .zip(raters)
+        .map(|(r, y)| iou(r, y))
+        .sum::<Result<f64, _>>()?
+        / raters.len().max(1) as f64;
     let draws = |n: usize, rng: &mut SeededRng| -> Vec<Mask> {
         (0..n)
             .map(|_| raters[(rng.next_u64() % raters.len() as u64) as usize].clone())
@@ -118,5 +130,6 @@ pub fn evaluate_slice(
         rater_diversity: g100.annotations,
         sample_foreground: mean_fg(&samples),
         rater_foreground: mean_fg(raters),
+        reconstruction_iou,
     })
 }

@@ -31,6 +31,16 @@ impl Preset {
         }
     }
 
+    /// The hierarchical model's preset of the same size.
+    pub fn hierarchical(self) -> probunet::hierarchical::HpuNetConfig {
+        use probunet::hierarchical::HpuNetConfig;
+        match self {
+            Preset::Tiny => HpuNetConfig::tiny(),
+            Preset::Small => HpuNetConfig::small(),
+            Preset::Paper => HpuNetConfig::paper(),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Preset::Tiny => "tiny",
@@ -84,11 +94,37 @@ impl DataArgs {
     }
 }
 
+/// Which model `probunet train` trains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModelChoice {
+    /// The probabilistic U-Net (Kohl et al., 2018).
+    Prob,
+    /// The hierarchical probabilistic U-Net (Kohl et al., 2019), trained with GECO.
+    Hpunet,
+}
+
 /// Options of `probunet train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     #[command(flatten)]
     pub source: DataArgs,
+
+    /// Which model: prob (the probabilistic U-Net) or hpunet (the hierarchical one; its presets
+    /// are crates/probunet/src/hierarchical/config.rs, trained with GECO: --kappa, --top-k).
+    #[arg(long, value_enum, default_value_t = ModelChoice::Prob)]
+    pub model: ModelChoice,
+
+    /// hpunet: GECO's target mean cross-entropy (nats) on the kept pixels.
+    #[arg(long, default_value_t = 0.05, value_name = "NATS")]
+    pub kappa: f32,
+
+    /// hpunet: fraction of the batch's pixels the reconstruction term keeps (stochastic top-k).
+    #[arg(long, default_value_t = 0.02, value_name = "F")]
+    pub top_k: f32,
+
+    /// hpunet: rate ν of GECO's multiplicative λ update.
+    #[arg(long, default_value_t = 0.01, value_name = "NU")]
+    pub geco_rate: f32,
 
     /// Model size: tiny (tests), small (the web page's model), paper (Kohl et al. 2018).
     #[arg(long, value_enum, default_value_t = Preset::Small)]

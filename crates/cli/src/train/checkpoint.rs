@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use probunet::{Precision, ProbUNet, save_weights};
+use probunet::weights::StoredModel;
+use probunet::{Precision, save_weights};
 
 use crate::model_io::{RunMeta, meta_path, read_meta};
 
@@ -21,10 +22,10 @@ pub fn checkpoint_stem(step: usize) -> String {
 }
 
 /// Writes `dir/stem.bpk` and its sidecar `dir/stem.json`; returns the weights path.
-pub fn write(
+pub fn write<M: StoredModel>(
     dir: &Path,
     stem: &str,
-    model: &ProbUNet,
+    model: &M,
     meta: &RunMeta,
     precision: Precision,
 ) -> Result<PathBuf> {

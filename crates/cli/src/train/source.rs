@@ -34,6 +34,21 @@ pub struct HostBatch {
     pub size: usize,
 }
 
+impl HostBatch {
+    /// The one-rater batch as tensors on `device`.
+    pub fn tensors(&self, device: &burn::tensor::Device) -> probunet::Batch {
+        use burn::tensor::{Int, Tensor, TensorData};
+        let (s, b) = (self.size, self.batch_size);
+        probunet::Batch {
+            images: Tensor::from_data(TensorData::new(self.images.clone(), [b, 1, s, s]), device),
+            masks: Tensor::<3, Int>::from_data(
+                TensorData::new(self.masks.clone(), [b, s, s]),
+                device,
+            ),
+        }
+    }
+}
+
 /// The training data.
 #[derive(Debug, Clone)]
 pub enum Source {

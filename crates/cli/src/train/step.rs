@@ -11,11 +11,10 @@
 
 use anyhow::Result;
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::optim::grad_clipping::GradientClippingConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Int, Tensor, TensorData};
 use probunet::loss::weighted_ce_per_image;
-use probunet::train::{Batch, train_step};
+use probunet::train::{Batch, adam, train_step};
 use probunet::{LossConfig, ProbUNet};
 
 use super::source::{HostBatch, noise_rng};
@@ -60,12 +59,9 @@ impl Learner {
         } else {
             model
         };
-        let optim = AdamConfig::new()
-            .with_grad_clipping(grad_clip.map(GradientClippingConfig::Norm))
-            .init();
         Self {
             model: Some(model.train()),
-            optim,
+            optim: adam(grad_clip),
             loss,
             deterministic,
             seed,
@@ -75,13 +71,7 @@ impl Learner {
     /// One Adam step on `batch` at learning rate `lr`.
     pub fn step(&mut self, batch: &HostBatch, lr: f64) -> StepLoss {
         let model = self.model.take().expect("model present between steps");
-        let device = model.device();
-        let s = batch.size;
-        let b = batch.batch_size;
-        let images =
-            Tensor::<4>::from_data(TensorData::new(batch.images.clone(), [b, 1, s, s]), &device);
-        let masks =
-            Tensor::<3, Int>::from_data(TensorData::new(batch.masks.clone(), [b, s, s]), &device);
+        let Batch { images, masks } = batch.tensors(&model.device());
         let (model, loss) = if self.deterministic {
             self.deterministic_step(model, images, masks, lr)
         } else {

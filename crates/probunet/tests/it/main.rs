@@ -3,6 +3,7 @@
 mod common;
 mod explore;
 mod finetune;
+mod hierarchical;
 mod model;
 mod prior_fit;
 mod reference;

@@ -1,0 +1,151 @@
+//! Either of the two models behind one interface, for the subcommands that only sample and
+//! reconstruct (`eval --data`): which one a weights file holds is read from its metadata.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, ensure};
+use imaging::InputContract;
+use probunet::hierarchical::HierarchicalProbUNet;
+use probunet::metrics::Mask;
+use probunet::weights::{ModelKind, load_stored, stored_kind};
+use probunet::{Precision, ProbUNet, SeededRng, save_weights};
+
+use crate::model_io::{
+    RunMeta, images_tensor, masks_from_logits, masks_tensor, read_meta, sample_image,
+};
+
+/// A loaded model of either kind (one per process, so the size difference costs nothing).
+#[allow(clippy::large_enum_variant)]
+pub enum Segmenter {
+    Probabilistic(ProbUNet),
+    Hierarchical(HierarchicalProbUNet),
+}
+
+impl Segmenter {
+    /// Loads `weights` (either kind) on the CLI's device, with its sidecar.
+    pub fn load(weights: &Path) -> Result<(Self, Option<RunMeta>)> {
+        let bytes =
+            std::fs::read(weights).with_context(|| format!("reading {}", weights.display()))?;
+        let device = crate::device::device();
+        let loading = || format!("loading weights {}", weights.display());
+        let model = match stored_kind(&bytes).with_context(loading)? {
+            ModelKind::Probabilistic => {
+                Self::Probabilistic(load_stored(&bytes, &device).with_context(loading)?)
+            }
+            ModelKind::Hierarchical => {
+                Self::Hierarchical(load_stored(&bytes, &device).with_context(loading)?)
+            }
+        };
+        Ok((model, read_meta(weights)?))
+    }
+
+    /// The model's name in reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Probabilistic(_) => "probabilistic U-Net",
+            Self::Hierarchical(_) => "hierarchical probabilistic U-Net",
+        }
+    }
+
+    pub fn num_params(&self) -> usize {
+        match self {
+            Self::Probabilistic(m) => m.config().num_params(),
+            Self::Hierarchical(m) => m.config().num_params(),
+        }
+    }
+
+    /// The config as JSON (for `eval --json`).
+    pub fn config_json(&self) -> serde_json::Value {
+        match self {
+            Self::Probabilistic(m) => serde_json::to_value(m.config()),
+            Self::Hierarchical(m) => serde_json::to_value(m.config()),
+        }
+        .unwrap_or_default()
+    }
+
+    /// The model-input contract at side `size`.
+    pub fn contract_at(&self, size: usize) -> InputContract {
+        let mut contract = match self {
+            Self::Probabilistic(m) => m.config().contract(),
+            Self::Hierarchical(m) => m.config().contract(),
+        };
+        contract.model_side = size as u32;
+        contract.crop_side = contract.crop_side.max(contract.model_side);
+        contract
+    }
+
+    /// The input side: `flag`, else the contract's, else the sidecar's; checked divisible.
+    pub fn size(&self, flag: Option<usize>, meta: Option<&RunMeta>) -> Result<usize> {
+        let (stored, divisor) = match self {
+            Self::Probabilistic(m) => (m.config().input.as_ref(), m.config().size_divisor()),
+            Self::Hierarchical(m) => (m.config().input.as_ref(), m.config().size_divisor()),
+        };
+        let size = flag
+            .or(stored.map(|c| c.model_side as usize))
+            .or(meta.map(|m| m.size))
+            .unwrap_or(128);
+        ensure!(
+            size.is_multiple_of(divisor),
+            "--size {size} is not divisible by {divisor}"
+        );
+        Ok(size)
+    }
+
+    /// The weights in f16 with the input contract written out explicitly (even where the file
+    /// predates contracts: the synthetic one it implied).
+    pub fn half_precision_bytes(&self) -> Result<Vec<u8>, probunet::WeightsError> {
+        match self {
+            Self::Probabilistic(m) => {
+                let m = m.clone().with_input(Some(m.config().contract()));
+                save_weights(&m, Precision::Half)
+            }
+            Self::Hierarchical(m) => {
+                let m = m.clone().with_input(Some(m.config().contract()));
+                save_weights(&m, Precision::Half)
+            }
+        }
+    }
+
+    /// `n` prior samples of one image and the mask at the prior mean.
+    pub fn sample_image(
+        &self,
+        image: &[f32],
+        size: usize,
+        n: usize,
+        rng: &mut SeededRng,
+    ) -> Result<(Vec<Mask>, Mask)> {
+        match self {
+            Self::Probabilistic(m) => sample_image(m, image, size, n, rng),
+            Self::Hierarchical(m) => {
+                let encoded = m.encode(images_tensor(&[image], size, &m.device()));
+                let samples = masks_from_logits(m.sample_n(&encoded, n, &[], rng))?;
+                let mean = masks_from_logits(m.mean(&encoded))?
+                    .pop()
+                    .context("the mean mask")?;
+                Ok((samples, mean))
+            }
+        }
+    }
+
+    /// The posterior-mean reconstruction of each of `masks` (annotations of one image).
+    pub fn reconstruct(&self, image: &[f32], size: usize, masks: &[Mask]) -> Result<Vec<Mask>> {
+        let images: Vec<&[f32]> = masks.iter().map(|_| image).collect();
+        let logits = match self {
+            Self::Probabilistic(m) => {
+                let device = m.device();
+                m.reconstruct(
+                    images_tensor(&images, size, &device),
+                    masks_tensor(masks, &device),
+                )
+            }
+            Self::Hierarchical(m) => {
+                let device = m.device();
+                m.reconstruct(
+                    images_tensor(&images, size, &device),
+                    masks_tensor(masks, &device),
+                )
+            }
+        };
+        masks_from_logits(logits)
+    }
+}
