@@ -668,7 +668,16 @@ fn the_hierarchical_model_trains_resumes_and_evaluates_on_lidc() {
     );
 
     let report = run.join("eval.json");
-    let weights = run.join("final.bpk");
+    // The f16 export is what a later stage resumes from and the page would load.
+    let weights = run.join("hpu-f16.bpk");
+    let exported = ok(&[
+        "export",
+        "--weights",
+        s(&run.join("final.bpk")),
+        "--out",
+        s(&weights),
+    ]);
+    assert!(exported.contains("f16"), "{exported}");
     let table = ok(&[
         "eval",
         "--weights",
