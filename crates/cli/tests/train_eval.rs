@@ -661,7 +661,17 @@ fn the_hierarchical_model_trains_resumes_and_evaluates_on_lidc() {
     let meta = read_json(&run.join("final.json"));
     assert_eq!(meta["preset"], "hpunet-tiny");
     assert!(meta["geco"]["lambda"].as_f64().unwrap() > 0.0, "{meta}");
-    let resumed = ok(&[&common[..], &["--steps", "3", "--resume", s(&run)]].concat());
+    let resumed = ok(&[
+        &common[..],
+        &["--steps", "3", "--resume", s(&run), "--geco-lambda", "0.5"],
+    ]
+    .concat());
+    // λ restarted at 0.5 and moved by one multiplicative step (|ν·C/kept| ≤ 1 per step).
+    let lambda = read_json(&run.join("final.json"))["geco"]["lambda"]
+        .as_f64()
+        .unwrap();
+    let e = std::f64::consts::E;
+    assert!((0.5 / e..=0.5 * e).contains(&lambda), "{lambda}");
     assert!(
         resumed.contains("resuming from") && resumed.contains("at step 2"),
         "{resumed}"

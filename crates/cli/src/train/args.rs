@@ -126,6 +126,11 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.01, value_name = "NU")]
     pub geco_rate: f32,
 
+    /// hpunet: start (or, with --resume, restart) GECO's λ at this value instead of 1 (or the
+    /// checkpoint's): a new stage with another --kappa need not inherit a λ grown under the old.
+    #[arg(long, value_name = "LAMBDA")]
+    pub geco_lambda: Option<f32>,
+
     /// Model size: tiny (tests), small (the web page's model), paper (Kohl et al. 2018).
     #[arg(long, value_enum, default_value_t = Preset::Small)]
     pub preset: Preset,

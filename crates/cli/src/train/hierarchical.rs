@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 use probunet::Precision;
-use probunet::hierarchical::{GecoConfig, HierarchicalProbUNet, HpuTrainer};
+use probunet::hierarchical::{GecoConfig, GecoState, HierarchicalProbUNet, HpuTrainer};
 use probunet::weights::load_stored;
 
 use super::source::noise_rng;
@@ -80,10 +80,17 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             (model, meta.step, meta.train_seconds, meta.geco)
         }
     };
-    let mut trainer = HpuTrainer::new(model, geco, args.grad_clip);
-    if let Some(state) = state {
-        trainer = trainer.with_state(state);
+    if let Some(lambda) = args.geco_lambda {
+        ensure!(
+            lambda.is_finite() && lambda > 0.0,
+            "--geco-lambda must be a positive number"
+        );
     }
+    let mut state: GecoState = state.unwrap_or_else(|| geco.init());
+    if let Some(lambda) = args.geco_lambda {
+        state.lambda = lambda;
+    }
+    let mut trainer = HpuTrainer::new(model, geco, args.grad_clip).with_state(state);
     let schedule = super::schedule(args);
     eprintln!(
         "training the hierarchical probabilistic U-Net ({} preset, {} parameters) at {size}×{size} on {}, steps {start}..{}, batch {}, GECO κ {} top-k {}, tensors on {}",
