@@ -109,27 +109,16 @@ impl GecoConfig {
         let ce = -(log_softmax(out.logits.clone(), 1) * one_hot(y, c))
             .sum_dim(1)
             .reshape([b, h * w]);
-        let host: Vec<f32> = ce
-            .clone()
-            .detach()
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .expect("f32 cross-entropies");
+        let host = host_values(ce.clone(), "cross-entropies");
         let kept = top_k_by_gumbel(&host, self.top_k, rng);
         let kept_per_image = kept.iter().sum::<f32>() / b as f32;
+        // The kept pixels' CE is on the host already: no second read of the device.
+        let rec_value = host.iter().zip(&kept).map(|(c, k)| c * k).sum::<f32>() / b as f32;
         let mask = Tensor::<2>::from_data(TensorData::new(kept, [b, h * w]), &ce.device());
         let reconstruction = (ce * mask).sum() / b as f32;
 
         let kl = Tensor::cat(out.kl.clone(), 0);
-        let kl_values: Vec<f32> = kl
-            .clone()
-            .detach()
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .expect("f32 KLs");
-        let rec_value = reconstruction.clone().detach().into_scalar::<f32>();
+        let kl_values = host_values(kl.clone(), "KLs");
         let average = match state.average {
             Some(a) => self.decay * a + (1.0 - self.decay) * rec_value,
             None => rec_value,
@@ -154,6 +143,15 @@ impl GecoConfig {
             },
         }
     }
+}
+
+/// A tensor's values on the host, detached (its graph stays with the original).
+fn host_values<const D: usize>(t: Tensor<D>, what: &str) -> Vec<f32> {
+    t.detach()
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap_or_else(|e| panic!("reading the {what} back as f32: {e:?}"))
 }
 
 /// 0/1 weights keeping ⌊fraction·N⌋ of the N values (at least one), drawn without replacement
