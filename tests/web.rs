@@ -53,6 +53,57 @@ async fn webgpu_and_cpu_agree_on_the_smoke_test() {
     assert!(relative < 1e-4, "{on_gpu:?} vs {on_cpu:?}");
 }
 
+/// The simd128 form of our 3×3 convolution (the page's CPU path) against burn-flex's conv2d and
+/// the kernel's portable form, on shapes with ragged widths and channel counts.
+#[wasm_bindgen_test]
+fn the_conv_kernel_matches_burns_convolution_in_wasm() {
+    use burn::tensor::module::conv2d;
+    use burn::tensor::ops::ConvOptions;
+    use burn::tensor::{Device, Distribution, Tensor};
+    use cpu_kernels::Conv3x3Shape;
+
+    let d = Device::flex();
+    let values = |t: &Tensor<4>| t.clone().into_data().try_into_vec::<f32>().unwrap();
+    for (c_in, c_out, h, w) in [
+        (1, 8, 9, 13),
+        (5, 7, 16, 16),
+        (12, 6, 33, 31),
+        (32, 32, 64, 64),
+    ] {
+        let shape = Conv3x3Shape {
+            batch: 1,
+            c_in,
+            c_out,
+            height: h,
+            width: w,
+        };
+        let normal = Distribution::Normal(0.0, 1.0);
+        let x = Tensor::<4>::random([1, c_in, h, w], normal, &d);
+        let k = Tensor::<4>::random([c_out, c_in, 3, 3], normal, &d);
+        let b = Tensor::<1>::random([c_out], normal, &d);
+        let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
+        let expected = values(&conv2d(x.clone(), k.clone(), Some(b.clone()), options));
+        let (xv, kv) = (values(&x), values(&k));
+        let bv = b.into_data().try_into_vec::<f32>().unwrap();
+        let mut simd = vec![0.0; shape.output_len()];
+        cpu_kernels::conv3x3::conv3x3(&xv, &kv, &bv, shape, false, &mut simd);
+        let mut scalar = vec![0.0; shape.output_len()];
+        cpu_kernels::conv3x3_scalar(&xv, &kv, &bv, shape, false, &mut scalar);
+        let scale = expected.iter().fold(1f32, |m, v| m.max(v.abs()));
+        for (name, ours) in [("simd128", &simd), ("portable", &scalar)] {
+            let err = ours
+                .iter()
+                .zip(&expected)
+                .fold(0f32, |m, (a, e)| m.max((a - e).abs()));
+            assert!(
+                err / scale < 1e-5,
+                "{shape:?} {name}: relative error {}",
+                err / scale
+            );
+        }
+    }
+}
+
 #[wasm_bindgen_test]
 fn preference_parses_the_query() {
     assert_eq!(Preference::from_query(Some("WebGPU")), Preference::WebGpu);

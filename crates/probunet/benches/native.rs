@@ -50,6 +50,44 @@ fn time(
     row
 }
 
+/// Two rows measured in alternation (kernel on, then off, each run), so both see the same
+/// machine load: ProbSeg's direct 3×3 convolution against burn-flex's for every layer.
+fn time_kernel_ab(label: &str, runs: usize, mut f: impl FnMut(), device: &Device) -> [Row; 2] {
+    let mut times = [Vec::new(), Vec::new()];
+    for run in 0..=runs {
+        for (i, on) in [true, false].into_iter().enumerate() {
+            cpu_kernels::set_direct_conv(on);
+            let t = Instant::now();
+            f();
+            device.sync().unwrap();
+            if run > 0 {
+                times[i].push(t.elapsed());
+            }
+        }
+    }
+    cpu_kernels::set_direct_conv(true);
+    let labels = [
+        format!("{label}, our 3×3 kernel"),
+        format!("{label}, burn-flex convolutions only"),
+    ];
+    let rows = [0, 1].map(|i| {
+        times[i].sort();
+        Row {
+            label: labels[i].clone(),
+            peer: None,
+            median: times[i][times[i].len() / 2],
+            min: times[i][0],
+        }
+    });
+    for row in &rows {
+        eprintln!(
+            "{:<44} median {:>9.1?}  min {:>9.1?}",
+            row.label, row.median, row.min
+        );
+    }
+    rows
+}
+
 fn image(b: usize, s: usize, seed: u64, device: &Device) -> Tensor<4> {
     let mut rng = SeededRng::new(seed);
     let v: Vec<f32> = (0..b * s * s).map(|_| rng.uniform() as f32).collect();
@@ -142,6 +180,21 @@ fn main() {
             "(a)+(c) encode + 16 samples (sample_n)",
             Some("c_total_encode_plus16"),
         ),
+        runs,
+        || {
+            let e = model.encode(x.clone());
+            read(model.sample_n(&e, 16, &mut SeededRng::new(3)).logits);
+        },
+        &device,
+    ));
+    rows.extend(time_kernel_ab(
+        "A/B (a) encode",
+        runs,
+        || read(model.encode(x.clone()).projection),
+        &device,
+    ));
+    rows.extend(time_kernel_ab(
+        "A/B (a)+(c) encode + 16 samples",
         runs,
         || {
             let e = model.encode(x.clone());

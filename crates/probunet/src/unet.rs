@@ -84,9 +84,27 @@ impl ConvBlock {
 
     pub fn forward(&self, mut x: Tensor<4>) -> Tensor<4> {
         for conv in &self.convs {
-            x = relu(conv.forward(x));
+            x = conv_act(conv, x, true);
         }
         x
+    }
+}
+
+/// `conv` on `x`, then ReLU if `relu`: a 3×3 "same" convolution goes through ProbSeg's own CPU
+/// kernel with bias and ReLU fused ([`cpu_kernels::conv3x3_bias_act`], which falls back to
+/// burn's ops on other devices and while training); any other through burn's.
+pub(crate) fn conv_act(conv: &Conv2d, x: Tensor<4>, act: bool) -> Tensor<4> {
+    let same_3x3 = conv.kernel_size == [3, 3]
+        && conv.stride == [1, 1]
+        && conv.dilation == [1, 1]
+        && conv.groups == 1
+        && conv.padding == PaddingConfig2d::Explicit(1, 1, 1, 1);
+    match &conv.bias {
+        Some(bias) if same_3x3 => {
+            cpu_kernels::conv3x3_bias_act(x, conv.weight.val(), bias.val(), act)
+        }
+        _ if act => relu(conv.forward(x)),
+        _ => conv.forward(x),
     }
 }
 

@@ -12,7 +12,8 @@
 //!
 //! [`load_pytorch_safetensors`] imports weights of the PyTorch reference layout
 //! (`shared/peers/probunet.py`: `nn.Sequential` indices, `fcomb.net.*`), through burn-store's
-//! SafeTensors importer with key remapping.
+//! SafeTensors importer with key remapping; [`load_hpunet_safetensors`] those of the
+//! hierarchical model's reference (`scripts/hpunet_reference.py`), named as ours.
 
 use burn::store::burn_pack::Reader;
 use burn::store::{
@@ -251,6 +252,21 @@ pub fn load_pytorch_safetensors_file(
     device: &Device,
 ) -> Result<ProbUNet, WeightsError> {
     load_pytorch_safetensors(std::fs::read(path)?, config, device)
+}
+
+/// Imports a hierarchical model from SafeTensors whose tensor names are our module paths, as
+/// the PyTorch reference (`scripts/hpunet_reference.py`) names its parameters; every parameter
+/// must be there and nothing else.
+pub fn load_hpunet_safetensors(
+    bytes: Vec<u8>,
+    config: &HpuNetConfig,
+    device: &Device,
+) -> Result<HierarchicalProbUNet, WeightsError> {
+    config.check()?;
+    let mut store = SafetensorsStore::from_bytes(Some(bytes))
+        .with_from_adapter(FloatCastAdapter::to(DType::F32))
+        .allow_partial(true);
+    fill_from::<HierarchicalProbUNet, _>(&mut store, config, device)
 }
 
 /// PyTorch names → ours. `nn.Sequential` interleaves ReLUs, so conv k of a level is index 2k

@@ -105,16 +105,41 @@ impl GecoConfig {
         state: &mut GecoState,
         rng: &mut SeededRng,
     ) -> GecoParts {
-        let [b, c, h, w] = out.logits.dims();
-        let ce = -(log_softmax(out.logits.clone(), 1) * one_hot(y, c))
-            .sum_dim(1)
-            .reshape([b, h * w]);
+        let ce = pixel_ce(out, y);
         let host = host_values(ce.clone(), "cross-entropies");
         let kept = top_k_by_gumbel(&host, self.top_k, rng);
+        self.loss_keeping(out, ce, &host, kept, state)
+    }
+
+    /// [`Self::loss`] for pixels already chosen: `kept` holds a 0/1 weight per pixel, `[B·H·W]`
+    /// image-major (an independent implementation draws them its own way; the rest of the
+    /// objective must then agree with it exactly).
+    pub fn loss_with_kept(
+        &self,
+        out: &HpuTrainOutput,
+        y: Tensor<3, Int>,
+        kept: Vec<f32>,
+        state: &mut GecoState,
+    ) -> GecoParts {
+        let ce = pixel_ce(out, y);
+        let host = host_values(ce.clone(), "cross-entropies");
+        self.loss_keeping(out, ce, &host, kept, state)
+    }
+
+    fn loss_keeping(
+        &self,
+        out: &HpuTrainOutput,
+        ce: Tensor<2>,
+        host: &[f32],
+        kept: Vec<f32>,
+        state: &mut GecoState,
+    ) -> GecoParts {
+        let [b, hw] = ce.dims();
+        assert_eq!(kept.len(), b * hw, "one kept weight per pixel");
         let kept_per_image = kept.iter().sum::<f32>() / b as f32;
         // The kept pixels' CE is on the host already: no second read of the device.
         let rec_value = host.iter().zip(&kept).map(|(c, k)| c * k).sum::<f32>() / b as f32;
-        let mask = Tensor::<2>::from_data(TensorData::new(kept, [b, h * w]), &ce.device());
+        let mask = Tensor::<2>::from_data(TensorData::new(kept, [b, hw]), &ce.device());
         let reconstruction = (ce * mask).sum() / b as f32;
 
         let kl = Tensor::cat(out.kl.clone(), 0);
@@ -143,6 +168,14 @@ impl GecoConfig {
             },
         }
     }
+}
+
+/// Each pixel's cross-entropy against `y`, `[B, H·W]`.
+fn pixel_ce(out: &HpuTrainOutput, y: Tensor<3, Int>) -> Tensor<2> {
+    let [b, c, h, w] = out.logits.dims();
+    -(log_softmax(out.logits.clone(), 1) * one_hot(y, c))
+        .sum_dim(1)
+        .reshape([b, h * w])
 }
 
 /// A tensor's values on the host, detached (its graph stays with the original).

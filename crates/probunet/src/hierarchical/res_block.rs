@@ -8,7 +8,7 @@ use burn::tensor::module::avg_pool2d;
 use burn::tensor::ops::AvgPoolOptions;
 use burn::tensor::{Device, Tensor};
 
-use crate::unet::{Init, conv_scaled};
+use crate::unet::{Init, conv_act, conv_scaled};
 
 /// LeCun-normal (variance 1/fan_in): the second moment of the released code's orthogonal
 /// initialiser. He-normal would double the activations' variance at every residual sum
@@ -57,10 +57,7 @@ impl ResBlock {
         let mut residual = relu(x.clone());
         let last = self.convs.len() - 1;
         for (i, conv) in self.convs.iter().enumerate() {
-            residual = conv.forward(residual);
-            if i < last {
-                residual = relu(residual);
-            }
+            residual = conv_act(conv, residual, i < last);
         }
         if let Some(lift) = &self.lift {
             residual = lift.forward(residual);

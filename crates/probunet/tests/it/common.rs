@@ -1,4 +1,7 @@
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use std::path::PathBuf;
+
+use burn::store::{ModuleStore, SafetensorsStore};
+use burn::tensor::{DType, Device, Int, Tensor, TensorData};
 use probunet::SeededRng;
 
 pub fn device() -> Device {
@@ -37,4 +40,37 @@ pub fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 pub fn max_abs_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
     assert_eq!(a.dims(), b.dims());
     (a - b).abs().max().into_scalar::<f32>()
+}
+
+/// This crate's folder (tests read their data relative to it).
+pub fn manifest_dir() -> PathBuf {
+    PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests"),
+    )
+}
+
+/// Reads tensor `name` of `io.safetensors` (f32) onto `device`.
+pub fn read<const D: usize>(
+    store: &mut SafetensorsStore,
+    name: &str,
+    device: &Device,
+) -> Tensor<D> {
+    let t = store
+        .get_tensor(name)
+        .unwrap()
+        .unwrap_or_else(|| panic!("{name} in the reference outputs"));
+    assert_eq!(t.dtype, DType::F32);
+    let bytes = t.to_bytes().unwrap();
+    let v: Vec<f32> = bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    let shape: [usize; D] = t.shape.to_vec().try_into().unwrap();
+    Tensor::from_data(TensorData::new(v, shape), device)
+}
+
+pub fn assert_close<const D: usize>(name: &str, ours: Tensor<D>, theirs: Tensor<D>) {
+    let diff = max_abs_diff(ours, theirs);
+    assert!(diff <= 1e-4, "{name}: max |ours − reference| = {diff}");
+    eprintln!("{name}: max |diff| = {diff:.2e}");
 }

@@ -4,6 +4,7 @@ mod common;
 mod explore;
 mod finetune;
 mod hierarchical;
+mod hpu_reference;
 mod model;
 mod prior_fit;
 mod reference;

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use burn::store::{ModuleStore, SafetensorsStore};
-use burn::tensor::{DType, Device, Int, Tensor, TensorData};
+use burn::store::SafetensorsStore;
+use burn::tensor::{Int, Tensor};
 use probunet::loss::ce_mean_over_pixels;
 use probunet::weights::load_pytorch_safetensors_file;
 use probunet::{ProbUNet, ProbUNetConfig};
@@ -13,32 +13,7 @@ use probunet::{ProbUNet, ProbUNetConfig};
 use crate::common::*;
 
 fn reference_dir() -> PathBuf {
-    PathBuf::from(
-        std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests"),
-    )
-    .join("../../../shared/peers/reference")
-}
-
-/// Reads tensor `name` of `io.safetensors` (f32) onto `device`.
-fn read<const D: usize>(store: &mut SafetensorsStore, name: &str, device: &Device) -> Tensor<D> {
-    let t = store
-        .get_tensor(name)
-        .unwrap()
-        .unwrap_or_else(|| panic!("{name} in io.safetensors"));
-    assert_eq!(t.dtype, DType::F32);
-    let bytes = t.to_bytes().unwrap();
-    let v: Vec<f32> = bytes
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-        .collect();
-    let shape: [usize; D] = t.shape.to_vec().try_into().unwrap();
-    Tensor::from_data(TensorData::new(v, shape), device)
-}
-
-fn assert_close<const D: usize>(name: &str, ours: Tensor<D>, theirs: Tensor<D>) {
-    let diff = max_abs_diff(ours, theirs);
-    assert!(diff <= 1e-4, "{name}: max |ours − reference| = {diff}");
-    eprintln!("{name}: max |diff| = {diff:.2e}");
+    manifest_dir().join("../../../shared/peers/reference")
 }
 
 #[test]

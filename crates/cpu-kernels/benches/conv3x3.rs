@@ -1,0 +1,91 @@
+//! Our 3×3 convolution against burn-flex's (conv2d + ReLU) on the probabilistic U-Net's layer
+//! shapes, one image: medians of `BENCH_RUNS` (default 30) runs each, interleaved, and the
+//! GFLOP/s of each. `cargo bench -p cpu-kernels`.
+
+use std::time::Instant;
+
+use burn::tensor::activation::relu;
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{Device, Distribution, Tensor};
+use cpu_kernels::conv3x3_bias_act;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(30);
+    let d = Device::flex();
+    let normal = Distribution::Normal(0.0, 1.0);
+    // (c_in, c_out, side): the paper preset's levels at 128² and the small preset's at 64².
+    let layers = [
+        (1, 32, 128),
+        (32, 32, 128),
+        (32, 64, 64),
+        (64, 64, 64),
+        (64, 128, 32),
+        (128, 128, 32),
+        (128, 192, 16),
+        (192, 192, 16),
+        (192, 192, 8),
+        (96, 32, 128),
+        (16, 16, 64),
+        (64, 64, 16),
+        // The hierarchical model's inner widths (small preset at 64²).
+        (12, 6, 64),
+        (6, 6, 64),
+        (24, 12, 32),
+        (12, 12, 32),
+        (48, 24, 16),
+        (24, 24, 16),
+        (96, 48, 8),
+        (48, 48, 8),
+        (48, 48, 4),
+    ];
+    println!(
+        "| layer (c_in→c_out, side) | burn-flex conv2d + relu | ours | speed-up | ours GFLOP/s |"
+    );
+    println!("|---|---|---|---|---|");
+    for (c_in, c_out, side) in layers {
+        let x = Tensor::<4>::random([1, c_in, side, side], normal, &d);
+        let w = Tensor::<4>::random([c_out, c_in, 3, 3], normal, &d);
+        let b = Tensor::<1>::random([c_out], normal, &d);
+        let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
+        let burn_op = || {
+            relu(conv2d(
+                x.clone(),
+                w.clone(),
+                Some(b.clone()),
+                options.clone(),
+            ))
+        };
+        let ours = || conv3x3_bias_act(x.clone(), w.clone(), b.clone(), true);
+        let (mut a, mut o) = (Vec::new(), Vec::new());
+        for run in 0..runs + 3 {
+            let t = Instant::now();
+            let _ = burn_op().into_data();
+            let ta = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let _ = ours().into_data();
+            let to = t.elapsed().as_secs_f64();
+            if run >= 3 {
+                a.push(ta);
+                o.push(to);
+            }
+        }
+        let (ma, mo) = (median(a), median(o));
+        let flops = 2.0 * (c_in * c_out * 9 * side * side) as f64;
+        println!(
+            "| {c_in}→{c_out}, {side}² | {:.3} ms | {:.3} ms | {:.2}× | {:.1} |",
+            ma * 1e3,
+            mo * 1e3,
+            ma / mo,
+            flops / mo / 1e9
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! ProbSeg's own CPU kernels, for the layers where burn's generic ones were measured too slow
+//! (BENCHMARKS.md): a direct 3×3 convolution with its bias and ReLU fused ([`conv3x3`]).
+//!
+//! The kernels work on plain f32 slices ([`conv3x3::conv3x3`]) and reach models through
+//! [`conv3x3_bias_act`], which runs them on burn's Flex (CPU) backend through a backend
+//! extension and falls back to burn's own operations everywhere else (WebGPU, and autodiff
+//! while training), so a model calls one function whatever its device.
+
+pub mod burn_op;
+pub mod conv3x3;
+mod vector;
+
+pub use burn_op::{Conv3x3Backend, conv3x3_bias_act, direct_is_faster, set_direct_conv};
+pub use conv3x3::{Conv3x3Shape, conv3x3_scalar};

@@ -1,0 +1,145 @@
+//! The kernel against burn's own convolution (+ ReLU) on random shapes, through both entry
+//! points: the slice kernel (SIMD and portable forms) and the burn operation on Flex.
+
+use burn::tensor::activation::relu;
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{Device, Distribution, Tensor};
+use cpu_kernels::conv3x3::conv3x3;
+use cpu_kernels::{Conv3x3Shape, conv3x3_bias_act, conv3x3_scalar};
+
+fn reference(x: &Tensor<4>, w: &Tensor<4>, b: &Tensor<1>, act: bool) -> Tensor<4> {
+    let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
+    let out = conv2d(x.clone(), w.clone(), Some(b.clone()), options);
+    if act { relu(out) } else { out }
+}
+
+fn values<const D: usize>(t: &Tensor<D>) -> Vec<f32> {
+    t.clone().into_data().try_into_vec::<f32>().unwrap()
+}
+
+/// Max |a − b| relative to the largest |b| (sums of up to 9·c_in products).
+fn rel_error(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    let scale = b.iter().fold(1f32, |m, v| m.max(v.abs()));
+    a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs())) / scale
+}
+
+fn random(shape: Conv3x3Shape, seed: u64) -> (Tensor<4>, Tensor<4>, Tensor<1>) {
+    let d = Device::flex();
+    d.seed(seed);
+    let Conv3x3Shape {
+        batch,
+        c_in,
+        c_out,
+        height,
+        width,
+    } = shape;
+    let normal = Distribution::Normal(0.0, 1.0);
+    (
+        Tensor::random([batch, c_in, height, width], normal, &d),
+        Tensor::random([c_out, c_in, 3, 3], normal, &d),
+        Tensor::random([c_out], normal, &d),
+    )
+}
+
+/// Shapes that hit every edge: widths below, at and between vector widths, channel counts
+/// that do not fill a register block, one-pixel images, several images, the model's layers.
+const SHAPES: [(usize, usize, usize, usize, usize); 12] = [
+    (1, 1, 1, 1, 1),
+    (1, 1, 32, 64, 64),
+    (1, 3, 5, 7, 9),
+    (2, 4, 6, 8, 8),
+    (1, 5, 3, 13, 1),
+    (1, 2, 9, 1, 17),
+    (3, 7, 11, 10, 23),
+    (1, 16, 16, 16, 16),
+    (1, 32, 32, 33, 31),
+    (2, 12, 24, 32, 32),
+    (1, 64, 64, 8, 8),
+    (1, 24, 20, 24, 40),
+];
+
+#[test]
+fn the_kernel_matches_burns_convolution_on_random_shapes() {
+    for (seed, (batch, c_in, c_out, height, width)) in SHAPES.into_iter().enumerate() {
+        let shape = Conv3x3Shape {
+            batch,
+            c_in,
+            c_out,
+            height,
+            width,
+        };
+        let (x, w, b) = random(shape, seed as u64);
+        for act in [false, true] {
+            let expected = values(&reference(&x, &w, &b, act));
+            let mut simd = vec![f32::NAN; shape.output_len()];
+            conv3x3(&values(&x), &values(&w), &values(&b), shape, act, &mut simd);
+            let mut scalar = vec![f32::NAN; shape.output_len()];
+            conv3x3_scalar(
+                &values(&x),
+                &values(&w),
+                &values(&b),
+                shape,
+                act,
+                &mut scalar,
+            );
+            let through_burn = values(&conv3x3_bias_act(x.clone(), w.clone(), b.clone(), act));
+            for (name, ours) in [
+                ("simd", &simd),
+                ("scalar", &scalar),
+                ("burn op", &through_burn),
+            ] {
+                let err = rel_error(ours, &expected);
+                assert!(
+                    err < 1e-5,
+                    "{shape:?} relu {act} {name}: relative error {err}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn on_autodiff_devices_it_is_burns_differentiable_convolution() {
+    let shape = Conv3x3Shape {
+        batch: 1,
+        c_in: 3,
+        c_out: 4,
+        height: 6,
+        width: 5,
+    };
+    let (x, w, b) = random(shape, 9);
+    let (x, w, b) = (x.autodiff(), w.autodiff().require_grad(), b.autodiff());
+    assert!(x.device().is_autodiff());
+    let out = conv3x3_bias_act(x.clone(), w.clone(), b.clone(), true);
+    let grads = out.clone().sum().backward();
+    let grad = w.grad(&grads).expect("the weight has a gradient");
+    let expected = reference(&x, &w, &b, true);
+    assert!(rel_error(&values(&out), &values(&expected)) < 1e-6);
+    assert_eq!(grad.dims(), [4, 3, 3, 3]);
+}
+
+#[test]
+fn empty_batches_and_wrong_lengths() {
+    let shape = Conv3x3Shape {
+        batch: 0,
+        c_in: 2,
+        c_out: 2,
+        height: 4,
+        width: 4,
+    };
+    conv3x3(&[], &[0.0; 36], &[0.0; 2], shape, true, &mut []);
+    let shape = Conv3x3Shape { batch: 1, ..shape };
+    let result = std::panic::catch_unwind(|| {
+        conv3x3(
+            &[0.0; 3],
+            &[0.0; 36],
+            &[0.0; 2],
+            shape,
+            true,
+            &mut [0.0; 32],
+        );
+    });
+    assert!(result.is_err(), "a short input is refused, not read past");
+}
