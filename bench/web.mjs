@@ -21,11 +21,12 @@ const backends = process.env.BENCH_WEBGPU === "1" ? ["cpu", "webgpu"] : ["cpu"];
 // The model cases: the shipped preset at the page's crop and at the peers' 128², the paper
 // preset at 128² (ONNX Runtime Web's configuration). Training: the page's batch of 4 for the
 // shipped preset; batch 1 for the paper preset (as PyTorch's batch-1 step in the peers).
+// BENCH_ONLY=paper (or small) keeps one preset's cases.
 const cases = [
   { preset: "small", side: 64, train_runs: RUNS, train_batch: 4 },
   { preset: "small", side: 128, train_runs: 0, train_batch: 4 },
   { preset: "paper", side: 128, train_runs: Number(process.env.BENCH_PAPER_TRAIN_RUNS ?? RUNS), train_batch: 1 },
-];
+].filter((c) => !process.env.BENCH_ONLY || c.preset === process.env.BENCH_ONLY);
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -69,7 +70,8 @@ async function modelPath(server, backend, options) {
     );
     const raw = JSON.parse(json);
     const rows = {};
-    for (const key of ["encode", "sample1", "sample16", "sample16_page", "encode_plus16", "train_step"]) {
+    for (const key of ["encode", "sample1", "sample16", "sample16_page", "encode_plus16", "train_step",
+                       "encode_burn_conv", "encode_plus16_burn_conv"]) {
       rows[key] = summary(raw[key]);
     }
     return { ...options, backend: raw.backend, parameters: raw.parameters, load_ms: raw.load_ms, timings: rows };
@@ -101,7 +103,8 @@ try {
       console.log(
         `${row.preset} ${row.side}² ${row.backend}: encode ${fmt(t.encode)}, 1 sample ${fmt(t.sample1)}, ` +
           `16 samples ${fmt(t.sample16)} (page chunks ${fmt(t.sample16_page)}), encode+16 ${fmt(t.encode_plus16)}, ` +
-          `train step b${row.train_batch} ${fmt(t.train_step)}`,
+          `train step b${row.train_batch} ${fmt(t.train_step)}; burn-flex convolutions only: ` +
+          `encode ${fmt(t.encode_burn_conv)}, encode+16 ${fmt(t.encode_plus16_burn_conv)}`,
       );
     }
   }

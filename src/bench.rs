@@ -52,6 +52,11 @@ struct Timings {
     sample16_page: Vec<f64>,
     /// Encode then 16 samples in one batch, end to end.
     encode_plus16: Vec<f64>,
+    /// Encode, and encode + 16, with every convolution through burn-flex instead of our 3×3
+    /// kernel (measured in the same runs, right after the rows above: an A/B on one machine
+    /// state; CPU backend only).
+    encode_burn_conv: Vec<f64>,
+    encode_plus16_burn_conv: Vec<f64>,
     /// One fine-tuning step (posterior path, loss, backward, Adam; loss read back).
     train_step: Vec<f64>,
 }
@@ -95,7 +100,16 @@ async fn run(options: &Options) -> Result<Timings, String> {
         let again = engine.encode_pixels(case.image.clone(), side, side).await?;
         engine.decode(&again, &zs(16)).await?;
         let t5 = now_ms();
+        cpu_kernels::set_direct_conv(false);
+        let t6 = now_ms();
+        let plain = engine.encode_pixels(case.image.clone(), side, side).await?;
+        let t7 = now_ms();
+        engine.decode(&plain, &zs(16)).await?;
+        let t8 = now_ms();
+        cpu_kernels::set_direct_conv(true);
         if timed {
+            timings.encode_burn_conv.push(t7 - t6);
+            timings.encode_plus16_burn_conv.push(t8 - t6);
             timings.encode.push(t1 - t0);
             timings.sample1.push(t2 - t1);
             timings.sample16.push(t3 - t2);

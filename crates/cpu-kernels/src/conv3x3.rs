@@ -56,10 +56,7 @@ pub fn conv3x3(
     relu: bool,
     out: &mut [f32],
 ) {
-    assert_eq!(input.len(), shape.input_len(), "input length");
-    assert_eq!(weight.len(), shape.weight_len(), "weight length");
-    assert_eq!(bias.len(), shape.c_out, "bias length");
-    assert_eq!(out.len(), shape.output_len(), "output length");
+    check_lengths(input, weight, bias, shape, out);
     if shape.output_len() == 0 {
         return;
     }
@@ -91,12 +88,17 @@ pub fn conv3x3_scalar(
     relu: bool,
     out: &mut [f32],
 ) {
+    check_lengths(input, weight, bias, shape, out);
+    let group: GroupFn = |image, first, out| image.group::<Scalar, 4, 4>(first, out);
+    run::<4>(input, weight, bias, shape, relu, out, 4, group)
+}
+
+/// The slices must be exactly as long as `shape` says: the kernels read by pointer.
+fn check_lengths(input: &[f32], weight: &[f32], bias: &[f32], shape: Conv3x3Shape, out: &[f32]) {
     assert_eq!(input.len(), shape.input_len(), "input length");
     assert_eq!(weight.len(), shape.weight_len(), "weight length");
     assert_eq!(bias.len(), shape.c_out, "bias length");
     assert_eq!(out.len(), shape.output_len(), "output length");
-    let group: GroupFn = |image, first, out| image.group::<Scalar, 4, 4>(first, out);
-    run::<4>(input, weight, bias, shape, relu, out, 4, group)
 }
 
 /// Computes one group of output channels (from register block `first`) of a bordered image:
