@@ -88,11 +88,16 @@ fn f32_values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
     }
 }
 
-/// Where the direct kernel beats burn-flex's im2col + GEMM: its advantage is the memory it
-/// does not move, which dominates when there are many pixels per weight; GEMM wins when the
-/// reduction (9·c_in) is long and the image small. The bound is the crossover measured by
-/// `cargo bench -p cpu-kernels` on the models' layer shapes (BENCHMARKS.md).
+/// Where the direct kernel beats burn-flex's im2col + GEMM. Natively (two threads) its
+/// advantage is the memory it does not move, which dominates when there are many pixels per
+/// weight; GEMM wins when the reduction (9·c_in) is long and the image small: the bound is the
+/// crossover measured by `cargo bench -p cpu-kernels` on the models' layer shapes. In wasm (one
+/// thread, 128-bit vectors) the page's benchmark measured the kernel on every layer faster
+/// than the native rule's mix (BENCHMARKS.md, *In the browser*).
 pub fn direct_is_faster(c_in: usize, c_out: usize, h: usize, w: usize) -> bool {
+    if cfg!(target_arch = "wasm32") {
+        return true;
+    }
     c_in <= 4 || c_in * c_out <= 8 * h * w
 }
 
