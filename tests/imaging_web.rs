@@ -40,16 +40,22 @@ fn refuses_a_non_image_dicom_with_a_clear_message() {
     );
 }
 
-/// openjp2 (JPEG 2000) is native-only for now (crates/imaging/Cargo.toml says why): the browser
-/// build must refuse it with a message that names it, not fail to load.
+include!("../crates/imaging/tests/common/checksum.rs");
+
+/// JPEG 2000 (hayro-jpeg2000) and JPEG-LS (pure_jpegls) run in the browser build too, with the
+/// values the native tests check: the lossless files equal the uncompressed CT1 exactly, and
+/// the lossy one has the checksum `crates/imaging/tests/dicom_fixtures.rs` asserts natively.
 #[wasm_bindgen_test]
-fn refuses_jpeg_2000_in_the_browser_with_a_clear_message() {
+fn jpeg_2000_and_jpeg_ls_decode_in_the_browser_as_natively() {
+    const UNC: &[u8] = include_bytes!("../../shared/fixtures/dicom/CT1_UNC.dcm");
     const J2KR: &[u8] = include_bytes!("../../shared/fixtures/dicom/CT1_J2KR.dcm");
-    let error = decode(J2KR, Some("CT1_J2KR.dcm")).expect_err("JPEG 2000 is native-only");
-    let message = error.to_string();
-    assert!(message.contains("JPEG 2000"), "{message}");
-    assert!(
-        message.contains("not available in the browser build"),
-        "{message}"
-    );
+    const JLSL: &[u8] = include_bytes!("../../shared/fixtures/dicom/CT1_JLSL.dcm");
+    const J2KI: &[u8] = include_bytes!("../../shared/fixtures/dicom/CT1_J2KI.dcm");
+    let reference = decode(UNC, None).expect("CT1_UNC decodes").pixels;
+    for (name, bytes) in [("CT1_J2KR", J2KR), ("CT1_JLSL", JLSL)] {
+        let slice = decode(bytes, Some(name)).expect("lossless file decodes");
+        assert!(slice.pixels == reference, "{name} differs from CT1_UNC");
+    }
+    let lossy = decode(J2KI, Some("CT1_J2KI")).expect("CT1_J2KI decodes");
+    assert_eq!(pixel_checksum(&lossy.pixels), 9_392_483_558_052_456_487);
 }

@@ -71,8 +71,9 @@ pub fn TuningPanel() -> impl IntoView {
                 "Add images with one mask per rater, named like "
                 <code>"case_image.png"</code> ", " <code>"case_rater0.png"</code> ", "
                 <code>"case_rater1.png"</code>
-                " (the LIDC layout; DICOM images work too). Images are centre-cropped to the model's \
-                 64 × 64 input. Training runs in this page, in a background worker, on the backend \
+                " (the LIDC layout; DICOM images work too), or a DICOM image with the DICOM SEG \
+                 files drawn on it (each segment is one reader's mask, matched by the image's UID). \
+                 Images are centre-cropped to the model's 64 × 64 input. Training runs in this page, in a background worker, on the backend \
                  that samples (WebGPU or the CPU); nothing is uploaded."
             </p>
             <label class="button">

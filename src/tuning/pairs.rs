@@ -1,128 +1,40 @@
 //! The person's annotated files → training pairs (read in the page, never uploaded).
 
-use std::collections::BTreeMap;
-
-use imaging::{InputContract, Slice};
+use imaging::InputContract;
 use probunet::Pair;
 use probunet::metrics::Mask;
 
-/// Groups files named like the LIDC layout — `<slice>_image.<ext>` and `<slice>_rater<R>.png`
-/// (or `<slice>_mask<R>.png`) — into pairs, each prepared by the model's input `contract`
-/// around the image centre, exactly as the page prepares a crop for sampling. Returns the pairs
-/// and one line per file that could not be used.
+/// The person's files → training pairs ([`imaging::group_annotated`]: the LIDC file-name layout,
+/// or DICOM images with their SEG files), each prepared by the model's input `contract`
+/// exactly as the page prepares a crop for sampling. Returns the pairs and one line per file
+/// that could not be used.
 pub fn pairs_from_files(
     files: Vec<(String, Vec<u8>)>,
     contract: &InputContract,
 ) -> (Vec<Pair>, Vec<String>) {
     let side = contract.model_side as usize;
-    let mut images: BTreeMap<String, Vec<f32>> = BTreeMap::new();
-    let mut masks: BTreeMap<String, Vec<(String, Mask)>> = BTreeMap::new();
-    let mut problems = Vec::new();
-    for (name, bytes) in files {
-        let Some((slice, role)) = split_name(&name) else {
-            problems.push(format!(
-                "{name}: name it <slice>_image.png and <slice>_rater0.png, <slice>_rater1.png, …"
-            ));
-            continue;
-        };
-        let prepared = decode(&name, &bytes).and_then(|file| {
-            let centre = (file.width as f32 / 2.0, file.height as f32 / 2.0);
-            let fail = |error: imaging::ImagingError| format!("{name}: {error}");
-            match role {
-                Role::Image => contract
-                    .prepare(&file, centre)
-                    .map(|p| Prepared::Image(p.data))
-                    .map_err(fail),
-                Role::Mask => contract
-                    .prepare_mask(&file, centre)
-                    .map_err(fail)
-                    .and_then(|bits| {
-                        Mask::from_bools(side, side, &bits)
-                            .map(Prepared::Mask)
-                            .map_err(|error| format!("{name}: {error}"))
-                    }),
-            }
-        });
-        match prepared {
-            Ok(Prepared::Image(values)) => {
-                images.insert(slice, values);
-            }
-            Ok(Prepared::Mask(mask)) => masks.entry(slice).or_default().push((name, mask)),
-            Err(error) => problems.push(error),
+    let (slices, mut problems) = imaging::group_annotated(files, contract);
+    let mut pairs = Vec::with_capacity(slices.len());
+    for slice in slices {
+        let masks = slice
+            .masks
+            .iter()
+            .zip(&slice.mask_names)
+            .map(|(bits, name)| {
+                Mask::from_bools(side, side, bits).map_err(|error| format!("{name}: {error}"))
+            })
+            .collect::<Result<Vec<_>, _>>();
+        match masks {
+            Ok(masks) => pairs.push(Pair {
+                name: slice.name,
+                image: slice.image,
+                side,
+                masks,
+            }),
+            Err(problem) => problems.push(problem),
         }
-    }
-    let mut pairs = Vec::new();
-    for (slice, image) in images {
-        let mut raters = masks.remove(&slice).unwrap_or_default();
-        if raters.is_empty() {
-            problems.push(format!("{slice}: an image without masks is not used"));
-            continue;
-        }
-        raters.sort_by(|a, b| a.0.cmp(&b.0));
-        pairs.push(Pair {
-            name: slice,
-            image,
-            side,
-            masks: raters.into_iter().map(|(_, mask)| mask).collect(),
-        });
-    }
-    for slice in masks.keys() {
-        problems.push(format!("{slice}: masks without an image are not used"));
     }
     (pairs, problems)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Image,
-    Mask,
-}
-
-/// `z-103.5_rater2.png` → (`z-103.5`, Mask).
-fn split_name(name: &str) -> Option<(String, Role)> {
-    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
-    let (slice, role) = stem.rsplit_once('_')?;
-    let role = if role == "image" {
-        Role::Image
-    } else if role.starts_with("rater") || role.starts_with("mask") {
-        Role::Mask
-    } else {
-        return None;
-    };
-    Some((slice.to_string(), role))
-}
-
-enum Prepared {
-    Image(Vec<f32>),
-    Mask(Mask),
-}
-
-fn decode(name: &str, bytes: &[u8]) -> Result<Slice, String> {
-    imaging::decode(bytes, Some(name)).map_err(|error| format!("{name}: {error}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    #[test]
-    fn names_follow_the_lidc_layout() {
-        assert_eq!(
-            split_name("z-103.5_image.png"),
-            Some(("z-103.5".into(), Role::Image))
-        );
-        assert_eq!(
-            split_name("z-103.5_rater3.png"),
-            Some(("z-103.5".into(), Role::Mask))
-        );
-        assert_eq!(
-            split_name("case_mask1.png"),
-            Some(("case".into(), Role::Mask))
-        );
-        assert_eq!(split_name("slice.png"), None);
-        assert_eq!(split_name("a_b.png"), None);
-    }
 }
 
 #[cfg(test)]
@@ -155,5 +67,42 @@ mod contract_tests {
         let bits = contract.prepare_mask(&mask, centre).unwrap();
         assert_eq!(pairs[0].masks[0], Mask::from_bools(64, 64, &bits).unwrap());
         assert!(pairs[0].masks[0].foreground_count() > 0);
+    }
+
+    #[test]
+    fn a_dicom_image_and_its_readers_seg_files_make_one_pair() {
+        const CT: &[u8] = include_bytes!("../../../shared/fixtures/dicom/CT_small.dcm");
+        const READER1: &[u8] = include_bytes!("../../tests/e2e/data/CT_small_reader1_seg.dcm");
+        const READER2: &[u8] = include_bytes!("../../tests/e2e/data/CT_small_reader2_seg.dcm");
+        let contract = InputContract::lidc(64, 1.0);
+        let files = vec![
+            ("reader2.dcm".to_string(), READER2.to_vec()),
+            ("CT_small.dcm".to_string(), CT.to_vec()),
+            ("reader1.dcm".to_string(), READER1.to_vec()),
+        ];
+        let (pairs, problems) = pairs_from_files(files, &contract);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(pairs.len(), 1);
+        assert_eq!(pairs[0].name, "CT_small.dcm");
+        // Sorted by file name: reader 1's disc (r 6) before reader 2's (r 8.5).
+        let sizes: Vec<usize> = pairs[0].masks.iter().map(Mask::foreground_count).collect();
+        assert_eq!(sizes.len(), 2);
+        assert!(sizes[0] > 100 && sizes[0] < sizes[1], "{sizes:?}");
+        // The SEG frame goes through the same crop as the image.
+        let image = imaging::decode(CT, None).unwrap();
+        let frame = imaging::read_segmentation(READER1).unwrap().remove(0);
+        let bits = contract
+            .prepare_mask_bits(128, 128, &frame.bits, (64.0, 64.0))
+            .unwrap();
+        assert_eq!(pairs[0].masks[0], Mask::from_bools(64, 64, &bits).unwrap());
+        assert_eq!(
+            pairs[0].image,
+            contract.prepare(&image, (64.0, 64.0)).unwrap().data
+        );
+
+        let (pairs, problems) =
+            pairs_from_files(vec![("r.dcm".into(), READER1.to_vec())], &contract);
+        assert!(pairs.is_empty());
+        assert!(problems[0].contains("not dropped with it"), "{problems:?}");
     }
 }

@@ -4,6 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import {
   startStaticServer,
   launchBrowser,
@@ -15,6 +16,8 @@ import {
   screenshot,
   addLidcPairs,
   useModel,
+  fixturesDir,
+  repoRoot,
 } from "./harness.mjs";
 
 const STEPS = 6;
@@ -135,6 +138,31 @@ for (const { name, webgpu, query } of [
     }
   });
 }
+
+test("a DICOM image dropped with two readers' SEG files becomes one pair with two masks", async () => {
+  const browser = await launchBrowser({ webgpu: false });
+  try {
+    const { page, consoleErrors } = await openApp(browser, `${server.url}/`);
+    await waitForBackend(page);
+    await waitForModel(page);
+    // The SEG files (crates/imaging/tests/segmentation.rs builds them) name CT_small's SOP
+    // Instance UID; the file names say nothing about which image they belong to.
+    await page.setInputFiles("#tuning-files", [
+      join(fixturesDir, "dicom", "CT_small.dcm"),
+      join(repoRoot, "tests", "e2e", "data", "CT_small_reader1_seg.dcm"),
+      join(repoRoot, "tests", "e2e", "data", "CT_small_reader2_seg.dcm"),
+    ]);
+    await page.waitForFunction(() => document.querySelectorAll(".tuning-pair").length === 1);
+    assert.match(await page.locator(".tuning-pair").first().textContent(), /CT_small\.dcm · 2 mask\(s\)/);
+    assert.equal(await page.locator("#tuning .problems li").count(), 0);
+    // A SEG without its image is named as such, not silently dropped.
+    await page.setInputFiles("#tuning-files", [join(repoRoot, "tests", "e2e", "data", "CT_small_reader1_seg.dcm")]);
+    await page.waitForFunction(() => /not dropped with it/.test(document.querySelector("#tuning .problems")?.textContent ?? ""));
+    assert.deepEqual(consoleErrors, []);
+  } finally {
+    await browser.close();
+  }
+});
 
 test("masks drawn over the crop become a training pair", async () => {
   const browser = await launchBrowser({ webgpu: false });

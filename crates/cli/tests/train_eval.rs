@@ -720,3 +720,57 @@ fn the_hierarchical_model_trains_resumes_and_evaluates_on_lidc() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// DICOM through the CLI as in the page: a JPEG 2000 and a JPEG-LS CT sample with the LIDC
+/// model, and a folder holding a DICOM image with two readers' SEG files (no naming rule:
+/// the SEG frames name the image's UID) is evaluated as one slice with two raters.
+#[test]
+fn samples_compressed_dicom_and_evaluates_a_dicom_image_with_its_seg_files() {
+    let dir = out_dir("dicom");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let weights = root.join("public/model/probunet-lidc.bpk");
+    let fixtures = root.join("../shared/fixtures/dicom");
+    for file in ["CT1_J2KR.dcm", "CT1_JLSL.dcm"] {
+        let out = dir.join(file);
+        let text = ok(&[
+            "sample",
+            "--weights",
+            s(&weights),
+            "--image",
+            s(&fixtures.join(file)),
+            "--center",
+            "300,250",
+            "--n",
+            "2",
+            "--out",
+            s(&out),
+        ]);
+        assert!(text.contains("wrote 2 samples"), "{file}: {text}");
+    }
+
+    let folder = dir.join("readers");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::copy(fixtures.join("CT_small.dcm"), folder.join("CT_small.dcm")).unwrap();
+    for reader in [1, 2] {
+        let name = format!("CT_small_reader{reader}_seg.dcm");
+        std::fs::copy(root.join("tests/e2e/data").join(&name), folder.join(&name)).unwrap();
+    }
+    let report = dir.join("report.json");
+    let text = ok(&[
+        "eval",
+        "--weights",
+        s(&weights),
+        "--data",
+        s(&folder),
+        "--json",
+        s(&report),
+    ]);
+    assert!(text.contains("GED16"), "{text}");
+    let doc = read_json(&report);
+    let cases = doc["per_case"].as_array().unwrap();
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0]["name"], "CT_small.dcm");
+    assert_eq!(cases[0]["raters"], 2);
+    assert!(cases[0]["rater_foreground"].as_f64().unwrap() > 50.0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

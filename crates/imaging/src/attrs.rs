@@ -60,7 +60,7 @@ pub(crate) struct Attrs {
     pub modality: Option<String>,
 }
 
-fn element(ds: &InMemDicomObject, tag: Tag) -> Option<&InMemElement> {
+pub(crate) fn element(ds: &InMemDicomObject, tag: Tag) -> Option<&InMemElement> {
     ds.get(tag).filter(|e| !e.value().is_empty())
 }
 
@@ -69,7 +69,7 @@ pub(crate) fn string(ds: &InMemDicomObject, tag: Tag) -> Option<String> {
     Some(s.trim_matches(|c: char| c == ' ' || c == '\0').to_string())
 }
 
-fn u16_attr(ds: &InMemDicomObject, tag: Tag) -> Option<u16> {
+pub(crate) fn u16_attr(ds: &InMemDicomObject, tag: Tag) -> Option<u16> {
     element(ds, tag)?.uint16().ok()
 }
 
@@ -98,8 +98,16 @@ fn lookup(ds: &InMemDicomObject, frame: u32, macro_seq: Tag, tag: Tag) -> Option
     })
 }
 
+/// NumberOfFrames, 1 when absent.
+pub(crate) fn frame_count(ds: &InMemDicomObject) -> u32 {
+    element(ds, tags::NUMBER_OF_FRAMES)
+        .and_then(|e| e.to_int::<i64>().ok())
+        .map(|n| n.clamp(1, i64::from(u32::MAX)) as u32)
+        .unwrap_or(1)
+}
+
 /// Segmentation Storage: its "pixels" are masks (often 1 bit) of frames of another object.
-fn is_segmentation(ds: &InMemDicomObject) -> bool {
+pub(crate) fn is_segmentation(ds: &InMemDicomObject) -> bool {
     string(ds, tags::SOP_CLASS_UID).is_some_and(|uid| clean_uid(&uid) == uids::SEGMENTATION_STORAGE)
         || string(ds, tags::MODALITY).as_deref() == Some("SEG")
 }
@@ -140,10 +148,7 @@ impl Attrs {
             )));
         }
         let planar = u16_attr(ds, tags::PLANAR_CONFIGURATION) == Some(1);
-        let frames = element(ds, tags::NUMBER_OF_FRAMES)
-            .and_then(|e| e.to_int::<i64>().ok())
-            .map(|n| n.clamp(1, i64::from(u32::MAX)) as u32)
-            .unwrap_or(1);
+        let frames = frame_count(ds);
 
         let pvt = tags::PIXEL_VALUE_TRANSFORMATION_SEQUENCE;
         let slope = lookup(ds, frame, pvt, tags::RESCALE_SLOPE)
@@ -220,12 +225,13 @@ pub(crate) fn clean_uid(uid: &str) -> String {
     uid.trim_end_matches(['\0', ' ']).to_string()
 }
 
-/// Human name of a transfer syntax, "unknown transfer syntax" when not in the registry.
+/// Human name of a transfer syntax; for a UID not in the registry (private or newer than
+/// dicom-rs), words that read right in "unsupported transfer syntax … (UID)".
 pub(crate) fn ts_name(uid: &str) -> String {
     TransferSyntaxRegistry
         .get(uid)
         .map(|t| t.name().to_string())
-        .unwrap_or_else(|| "unknown transfer syntax".into())
+        .unwrap_or_else(|| "of a kind this app does not know".into())
 }
 
 /// The two-letter VRs of PS3.5 (used only to sniff explicit-VR data sets without meta).

@@ -1,7 +1,7 @@
 //! From the PixelData element to one frame of stored sample values.
 //!
 //! Native data is sliced by hand (so truncation is reported with byte counts); encapsulated
-//! frames go to RLE (ours), jpeg-decoder or openjp2 only after their headers have been
+//! frames go to RLE (ours), jpeg-decoder, hayro-jpeg2000 or pure_jpegls only after their headers have been
 //! checked against Rows/Columns/SamplesPerPixel, because a mismatch makes those decoders (or
 //! dicom-rs's adapters around them) write out of bounds.
 
@@ -23,6 +23,7 @@ enum Kind {
     Rle,
     Jpeg,
     Jpeg2000,
+    JpegLs,
     Unsupported,
 }
 
@@ -40,10 +41,15 @@ fn kind(uid: &str) -> Kind {
         | "1.2.840.10008.1.2.4.57"
         | "1.2.840.10008.1.2.4.70" => Kind::Jpeg,
         "1.2.840.10008.1.2.4.90" | "1.2.840.10008.1.2.4.91" => Kind::Jpeg2000,
-        // JPEG-LS (.80/.81): the only decoder dicom-rs offers is CharLS (C++), which does not
-        // build for wasm32-unknown-unknown. Everything else (JPEG XL, HTJ2K, video) likewise.
+        "1.2.840.10008.1.2.4.80" | "1.2.840.10008.1.2.4.81" => Kind::JpegLs,
+        // No pure-Rust decoder that builds for wasm32 (JPEG XL, HTJ2K, MPEG/HEVC video, ...).
         _ => Kind::Unsupported,
     }
+}
+
+/// Whether frames of this transfer syntax are stored as plain samples (no codec).
+pub(crate) fn is_native(uid: &str) -> bool {
+    matches!(kind(uid), Kind::Native)
 }
 
 fn decode_err(format: &'static str, reason: impl ToString) -> ImagingError {
@@ -86,16 +92,8 @@ pub(crate) fn frame_values(
                     Ok((to_grey(unpack(&bytes, width, &l), &l), l))
                 }
                 Kind::Jpeg => jpeg(&data, layout),
-                #[cfg(target_arch = "wasm32")]
-                Kind::Jpeg2000 => Err(ImagingError::UnsupportedTransferSyntax {
-                    name: format!(
-                        "{} (not available in the browser build yet)",
-                        parsed.ts_name
-                    ),
-                    uid: parsed.ts_uid.clone(),
-                }),
-                #[cfg(not(target_arch = "wasm32"))]
                 Kind::Jpeg2000 => jpeg2000(&data, layout),
+                Kind::JpegLs => jpeg_ls(&data, layout),
                 Kind::Unsupported => unreachable!("refused above"),
             }
         }
@@ -205,10 +203,41 @@ fn jpeg(data: &[u8], layout: &Layout) -> Result<(Vec<f32>, Layout), ImagingError
     Ok((to_grey(unpack(&out, width, &l), &l), l))
 }
 
-/// Image size and component count from the J2K SIZ marker (PS3.5 A.4.4 / T.800 A.5.1),
-/// found in a raw codestream or inside a JP2 wrapper.
-#[cfg(not(target_arch = "wasm32"))]
-fn j2k_size(data: &[u8]) -> Option<(u64, u64, u64, bool)> {
+/// JPEG-LS (lossless or near-lossless) through pure_jpegls, which decodes one grey component
+/// and itself checks the frame size against ours before allocating.
+fn jpeg_ls(data: &[u8], layout: &Layout) -> Result<(Vec<f32>, Layout), ImagingError> {
+    if layout.spp != 1 {
+        return Err(ImagingError::UnsupportedPixelFormat(
+            "colour JPEG-LS (only grey JPEG-LS images can be decoded)".into(),
+        ));
+    }
+    let (values, w, h) = jpegls::decode(data, layout.cols.into(), layout.rows.into())
+        .map_err(|e| decode_err("JPEG-LS", e))?;
+    if (w, h) != (layout.cols.into(), layout.rows.into()) || values.len() != layout.pixels() {
+        return Err(decode_err(
+            "JPEG-LS",
+            "decoded size does not match the header",
+        ));
+    }
+    let samples = values
+        .into_iter()
+        .map(|v| crate::pixels::reinterpret(i32::from(v), layout))
+        .collect();
+    Ok((samples, layout.clone()))
+}
+
+/// What the J2K SIZ marker (PS3.5 A.4.4 / T.800 A.5.1) says, found in a raw codestream or
+/// inside a JP2 wrapper: checked against the DICOM header before anything is decoded.
+struct J2kSize {
+    width: u64,
+    height: u64,
+    /// Per component: (signed, precision in bits).
+    components: Vec<(bool, u8)>,
+    /// No component is subsampled (DICOM's Rows/Columns hold for every plane).
+    unsampled: bool,
+}
+
+fn j2k_size(data: &[u8]) -> Option<J2kSize> {
     let at = data
         .windows(4)
         .position(|w| w == [0xFF, 0x4F, 0xFF, 0x51])?
@@ -216,47 +245,81 @@ fn j2k_size(data: &[u8]) -> Option<(u64, u64, u64, bool)> {
     let s = data.get(at..at + 38)?;
     let be32 = |i: usize| u64::from(u32::from_be_bytes([s[i], s[i + 1], s[i + 2], s[i + 3]]));
     let (x, y, xo, yo) = (be32(4), be32(8), be32(12), be32(16));
-    let comps = u64::from(u16::from_be_bytes([s[36], s[37]]));
-    let sub = data.get(at + 38..at + 38 + 3 * comps as usize)?;
-    let unsampled = sub.chunks_exact(3).all(|c| c[1] == 1 && c[2] == 1);
-    Some((x.checked_sub(xo)?, y.checked_sub(yo)?, comps, unsampled))
+    let comps = usize::from(u16::from_be_bytes([s[36], s[37]]));
+    let sub = data.get(at + 38..at + 38 + 3 * comps)?;
+    Some(J2kSize {
+        width: x.checked_sub(xo)?,
+        height: y.checked_sub(yo)?,
+        components: sub
+            .chunks_exact(3)
+            .map(|c| (c[0] & 0x80 != 0, (c[0] & 0x7F) + 1))
+            .collect(),
+        unsampled: sub.chunks_exact(3).all(|c| c[1] == 1 && c[2] == 1),
+    })
 }
 
-/// JPEG 2000 through openjp2 (pure Rust), after the SIZ marker is checked. Native only (see
-/// Cargo.toml): the browser build refuses the transfer syntax instead.
-#[cfg(not(target_arch = "wasm32"))]
+/// JPEG 2000 through hayro-jpeg2000 (pure Rust, both targets), after the SIZ marker is checked.
+///
+/// hayro returns each component as f32 at its own precision with the unsigned DC level shift
+/// always added (it ignores SIZ's sign bit), so signed components get the shift taken off here.
+/// Lossy (9/7) samples are rounded and clamped to the component's range, as OpenJPEG does.
 fn jpeg2000(data: &[u8], layout: &Layout) -> Result<(Vec<f32>, Layout), ImagingError> {
-    let (w, h, comps, unsampled) =
-        j2k_size(data).ok_or_else(|| decode_err("JPEG 2000", "no image size (SIZ) marker"))?;
-    if (w, h, comps) != (layout.cols.into(), layout.rows.into(), layout.spp.into()) || !unsampled {
-        return Err(size_mismatch("JPEG 2000", w, h, comps, layout));
-    }
-    let params = jpeg2k::DecodeParameters::new().strict(true);
-    let img =
-        jpeg2k::Image::from_bytes_with(data, params).map_err(|e| decode_err("JPEG 2000", e))?;
-    let components = img.components();
-    let n = layout.pixels();
-    let ok = components.len() == usize::from(layout.spp)
-        && components
-            .iter()
-            .all(|c| u64::from(c.width()) * u64::from(c.height()) == n as u64);
-    if !ok {
-        return Err(decode_err(
+    let err = |reason: &str| decode_err("JPEG 2000", reason);
+    let siz = j2k_size(data).ok_or_else(|| err("no image size (SIZ) marker"))?;
+    let comps = siz.components.len() as u64;
+    let header = (layout.cols.into(), layout.rows.into(), layout.spp.into());
+    if (siz.width, siz.height, comps) != header || !siz.unsampled {
+        return Err(size_mismatch(
             "JPEG 2000",
-            "decoded size does not match the header",
+            siz.width,
+            siz.height,
+            comps,
+            layout,
         ));
     }
-    let mut samples = Vec::with_capacity(n * components.len());
-    let planes: Vec<&[i32]> = components.iter().map(|c| c.data()).collect();
+    if siz.components.iter().any(|&(_, bits)| bits > 16) {
+        return Err(err("components deeper than 16 bits"));
+    }
+    let settings = hayro_jpeg2000::DecodeSettings {
+        resolve_palette_indices: false,
+        strict: false,
+        target_resolution: None,
+    };
+    let image =
+        hayro_jpeg2000::Image::new(data, &settings).map_err(|e| decode_err("JPEG 2000", e))?;
+    let mut context = hayro_jpeg2000::DecoderContext::default();
+    let decoded = image
+        .decode(&mut context)
+        .map_err(|e| decode_err("JPEG 2000", e))?;
+    let n = layout.pixels();
+    let planes: Vec<&[f32]> = decoded.components().iter().map(|c| c.samples()).collect();
+    if planes.len() != siz.components.len() || planes.iter().any(|p| p.len() != n) {
+        return Err(err("decoded size does not match the header"));
+    }
+    let ranges: Vec<(f32, f32, f32)> = siz
+        .components
+        .iter()
+        .map(|&(signed, bits)| {
+            let half = f32::from(1u16 << (bits - 1));
+            let top = 2.0 * half - 1.0;
+            if signed {
+                (half, -half, half - 1.0)
+            } else {
+                (0.0, 0.0, top)
+            }
+        })
+        .collect();
+    let mut samples = Vec::with_capacity(n * planes.len());
     for p in 0..n {
-        for plane in &planes {
-            samples.push(crate::pixels::reinterpret(plane[p], layout));
+        for (plane, &(shift, lo, hi)) in planes.iter().zip(&ranges) {
+            let value = (plane[p] - shift).round().clamp(lo, hi) as i32;
+            samples.push(crate::pixels::reinterpret(value, layout));
         }
     }
     let mut l = layout.clone();
     l.planar = false;
     if l.spp == 3 {
-        // openjp2 undoes the irreversible/reversible colour transform: planes are RGB.
+        // The decoder undoes the irreversible/reversible colour transform: planes are RGB.
         l.photometric = "RGB".into();
     }
     Ok((to_grey(samples, &l), l))

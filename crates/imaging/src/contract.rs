@@ -164,13 +164,45 @@ impl InputContract {
         mask: &Slice,
         center: (f32, f32),
     ) -> Result<MaskPixels, ImagingError> {
-        self.check()?;
-        let (width, height) = (mask.width as i64, mask.height as i64);
-        if mask.pixels.len() != (width * height) as usize {
+        if mask.pixels.len() != (mask.width as usize) * (mask.height as usize) {
             return Err(ImagingError::InvalidRequest(
                 "the mask's pixel count does not match its size".into(),
             ));
         }
+        let rule = self.masks;
+        self.crop_mask(mask.width, mask.height, center, |i| match rule {
+            MaskRule::NonZero => mask.pixels[i] != 0.0 && !mask.pixels[i].is_nan(),
+        })
+    }
+
+    /// [`InputContract::prepare_mask`] for a mask that is already foreground flags (a DICOM
+    /// SEG frame, [`crate::SegmentMask`]), `width * height` of them, row-major.
+    pub fn prepare_mask_bits(
+        &self,
+        width: u32,
+        height: u32,
+        bits: &[bool],
+        center: (f32, f32),
+    ) -> Result<MaskPixels, ImagingError> {
+        if bits.len() != (width as usize) * (height as usize) {
+            return Err(ImagingError::InvalidRequest(
+                "the mask's pixel count does not match its size".into(),
+            ));
+        }
+        self.crop_mask(width, height, center, |i| bits[i])
+    }
+
+    /// The model-side crop around `center` of a `width × height` mask whose pixel `i` is
+    /// `foreground(i)`; pixels outside it are background.
+    fn crop_mask(
+        &self,
+        width: u32,
+        height: u32,
+        center: (f32, f32),
+        foreground: impl Fn(usize) -> bool,
+    ) -> Result<MaskPixels, ImagingError> {
+        self.check()?;
+        let (width, height) = (i64::from(width), i64::from(height));
         let side = self.model_side as i64;
         let (x0, y0) = crop_origin(center, self.model_side);
         let mut out = Vec::with_capacity((side * side) as usize);
@@ -178,14 +210,7 @@ impl InputContract {
             for mx in 0..side {
                 let (x, y) = (x0 + mx, y0 + my);
                 let inside = x >= 0 && y >= 0 && x < width && y < height;
-                let v = if inside {
-                    mask.pixels[(y * width + x) as usize]
-                } else {
-                    0.0
-                };
-                out.push(match self.masks {
-                    MaskRule::NonZero => v != 0.0 && !v.is_nan(),
-                });
+                out.push(inside && foreground((y * width + x) as usize));
             }
         }
         Ok(out)

@@ -75,15 +75,26 @@ impl Obj {
     }
 }
 
-fn parse_with(bytes: &[u8], framing: Framing) -> Result<Parsed, String> {
+fn parse_with(bytes: &[u8], framing: Framing) -> Result<Parsed, ImagingError> {
     match framing {
         Framing::Preamble | Framing::MagicOnly => {
             let start = if framing == Framing::Preamble { 128 } else { 0 };
             let mut obj = OpenFileOptions::new()
                 .read_preamble(ReadPreamble::Never)
                 .from_reader(&bytes[start..])
-                .map_err(|e| attrs::error_chain(&e))?;
-            crate::unknown_vr::resolve(&mut obj)?;
+                .map_err(|e| match e {
+                    // A UID dicom-rs has never heard of (private, or newer than its registry)
+                    // is an encoding we cannot read, not a broken file: say which.
+                    dicom_object::ReadError::ReadUnrecognizedTransferSyntax { uid, .. } => {
+                        let uid = attrs::clean_uid(&uid);
+                        ImagingError::UnsupportedTransferSyntax {
+                            name: attrs::ts_name(&uid),
+                            uid,
+                        }
+                    }
+                    e => ImagingError::InvalidDicom(attrs::error_chain(&e)),
+                })?;
+            crate::unknown_vr::resolve(&mut obj).map_err(ImagingError::InvalidDicom)?;
             let ts_uid = attrs::clean_uid(&obj.meta().transfer_syntax);
             let ts_name = attrs::ts_name(&ts_uid);
             Ok(Parsed {
@@ -99,8 +110,8 @@ fn parse_with(bytes: &[u8], framing: Framing) -> Result<Parsed, String> {
                 entries::IMPLICIT_VR_LITTLE_ENDIAN.erased()
             };
             let mut obj = InMemDicomObject::read_dataset_with_ts(bytes, &ts)
-                .map_err(|e| attrs::error_chain(&e))?;
-            crate::unknown_vr::resolve(&mut obj)?;
+                .map_err(|e| ImagingError::InvalidDicom(attrs::error_chain(&e)))?;
+            crate::unknown_vr::resolve(&mut obj).map_err(ImagingError::InvalidDicom)?;
             Ok(Parsed {
                 obj: Obj::Bare(obj),
                 ts_uid: ts.uid().to_string(),
@@ -112,13 +123,13 @@ fn parse_with(bytes: &[u8], framing: Framing) -> Result<Parsed, String> {
 
 /// Parses the object after the bounds walk (see `prescan.rs`), so dicom-rs never sees a
 /// length that runs past the end of the bytes.
-fn parse(bytes: &[u8], framing: Framing) -> Result<Parsed, ImagingError> {
+pub(crate) fn parse(bytes: &[u8], framing: Framing) -> Result<Parsed, ImagingError> {
     match framing {
         Framing::Preamble => crate::prescan::check(bytes, 128, true, true)?,
         Framing::MagicOnly => crate::prescan::check(bytes, 0, true, true)?,
         Framing::Bare { explicit } => crate::prescan::check(bytes, 0, false, explicit)?,
     }
-    parse_with(bytes, framing).map_err(ImagingError::InvalidDicom)
+    parse_with(bytes, framing)
 }
 
 /// Decodes frame `opts.frame` of a DICOM object into a calibrated slice.
@@ -200,6 +211,9 @@ pub(crate) fn decode(
             bits_stored: a.layout.bits_stored,
             signed: a.layout.signed,
         },
+        sop_instance_uid: attrs::string(ds, tags::SOP_INSTANCE_UID)
+            .map(|uid| attrs::clean_uid(&uid))
+            .filter(|uid| !uid.is_empty()),
     };
     // A VOI window describes stored values; a palette's are colours already.
     let file_window = a.window.filter(|_| !palette);

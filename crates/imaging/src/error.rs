@@ -30,6 +30,9 @@ pub enum ImagingError {
          segment; open the image it outlines instead"
     )]
     Segmentation,
+    /// Masks were asked of a DICOM object that is not a Segmentation.
+    #[error("not a DICOM Segmentation (SEG): masks can only be read from a SEG object")]
+    NotASegmentation,
     /// The pixel data ends before all rows and columns were stored.
     #[error("truncated pixel data: expected {expected} bytes, found {found}")]
     Truncated {

@@ -13,6 +13,7 @@
 //! assert_eq!(input.data.len(), 128 * 128);
 //! ```
 
+mod annotated;
 mod attrs;
 mod codec;
 mod contract;
@@ -25,14 +26,17 @@ mod png;
 mod prepare;
 mod prescan;
 mod rle;
+mod segmentation;
 mod slice;
 mod unknown_vr;
 mod window;
 
+pub use annotated::{AnnotatedSlice, group_annotated};
 pub use contract::{InputContract, Intensity, MaskPixels, MaskRule, TrainingSettings};
 pub use error::ImagingError;
 pub use limits::{MAX_DECODED_BYTES, MAX_PIXELS_PER_FRAME};
 pub use prepare::{CropMap, PrepareSpec, Prepared, mask_to_image, prepare};
+pub use segmentation::{SegmentMask, read_segmentation};
 pub use slice::{Photometric, Slice, Source, Spacing, Units};
 pub use window::{Preset, Window};
 

@@ -44,10 +44,9 @@ pub(crate) fn unpack(bytes: &[u8], width: usize, layout: &Layout) -> Vec<f32> {
     }
 }
 
-/// Stored values from a codec that already produced integers (JPEG 2000): re-applied to the
+/// Stored values from a codec that already produced integers (JPEG 2000, JPEG-LS): re-applied to the
 /// DICOM BitsStored/PixelRepresentation so a codestream that disagrees on signedness still
 /// yields the values the header describes.
-#[cfg(not(target_arch = "wasm32"))] // only JPEG 2000 needs it, and that is native-only
 pub(crate) fn reinterpret(v: i32, layout: &Layout) -> f32 {
     sample(v as u32, layout.bits_stored, layout.signed)
 }

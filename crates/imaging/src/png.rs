@@ -98,6 +98,7 @@ fn to_slice(img: DynamicImage, source: Source) -> Slice {
         },
         frame: 0,
         frame_count: 1,
+        sop_instance_uid: None,
         padding_value: None,
         source,
     };

@@ -94,6 +94,9 @@ pub struct Slice {
     pub padding_value: Option<f32>,
     /// Container and codec.
     pub source: Source,
+    /// DICOM SOP Instance UID: how a Segmentation (SEG) dropped beside this image names it.
+    /// An identifier of the object, not of the patient; `None` for PNG/JPEG.
+    pub sop_instance_uid: Option<String>,
 }
 
 impl Slice {

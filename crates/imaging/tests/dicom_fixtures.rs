@@ -4,6 +4,7 @@
 mod common;
 
 use common::decode;
+use dicom_dictionary_std::tags;
 use imaging::{ImagingError, Photometric, Source, Units};
 
 struct Expect {
@@ -61,6 +62,7 @@ fn table() -> Vec<Expect> {
             "dicom/CT1_J2KR.dcm",
             "JPEG 2000 Image Compression (Lossless Only)",
         ),
+        ct1("dicom/CT1_JLSL.dcm", "JPEG-LS Lossless Image Compression"),
         Expect {
             stored: (-2315.0, 2409.0),
             ..ct1("dicom/CT1_J2KI.dcm", "JPEG 2000 Image Compression")
@@ -145,6 +147,7 @@ fn lossless_ct1_variants_decode_to_identical_hu() {
         "dicom/CT1_RLE.dcm",
         "dicom/CT1_JPLL.dcm",
         "dicom/CT1_J2KR.dcm",
+        "dicom/CT1_JLSL.dcm",
     ] {
         assert!(
             decode(f).unwrap().pixels == reference,
@@ -152,6 +155,9 @@ fn lossless_ct1_variants_decode_to_identical_hu() {
         );
     }
 }
+
+/// [`common::pixel_checksum`] of CT1_J2KI's decoded values.
+const J2KI_CHECKSUM: u64 = 9_392_483_558_052_456_487;
 
 #[test]
 fn lossy_j2ki_is_within_its_stated_tolerance() {
@@ -170,9 +176,12 @@ fn lossy_j2ki_is_within_its_stated_tolerance() {
         / reference.len() as f32;
     // MANIFEST: max |diff| vs CT1_UNC = 352 stored units (slope 1).
     assert!(max <= 352.0 && max > 0.0, "max |diff| {max}");
-    // Measured with openjp2: max 352, mean ≈ 26 HU (14 KB from 512 KB: heavy compression).
+    // Measured with openjp2 and hayro-jpeg2000 alike: max 352, mean ≈ 26 HU (14 KB from 512 KB:
+    // heavy compression).
     assert!(mean < 40.0, "mean |diff| {mean}");
     eprintln!("CT1_J2KI vs CT1_UNC: max |diff| {max}, mean |diff| {mean}");
+    // The browser build must give these very values (`tests/imaging_web.rs`).
+    assert_eq!(common::pixel_checksum(&lossy), J2KI_CHECKSUM);
 }
 
 #[test]
@@ -254,12 +263,52 @@ fn rtstruct_without_preamble_is_recognised_and_refused() {
     assert_eq!(err.to_string(), "not an image: RTSTRUCT has no pixel data");
 }
 
+/// CT1_JLSL relabelled: what only the header changes must still be refused by name.
+fn jlsl_with(edit: impl FnOnce(&mut dicom_object::DefaultDicomObject)) -> imaging::ImagingError {
+    let mut obj = common::open(&common::read("dicom/CT1_JLSL.dcm"));
+    edit(&mut obj);
+    let mut bytes = Vec::new();
+    obj.write_all(&mut bytes).unwrap();
+    imaging::decode(&bytes, None).unwrap_err()
+}
+
 #[test]
-fn jpeg_ls_is_refused_by_name() {
-    let err = decode("dicom/CT1_JLSL.dcm").unwrap_err();
+fn colour_jpeg_ls_is_refused_by_name() {
+    use dicom_core::{PrimitiveValue, VR};
+    use dicom_object::mem::InMemElement;
+    let error = jlsl_with(|obj| {
+        obj.put(InMemElement::new(
+            tags::SAMPLES_PER_PIXEL,
+            VR::US,
+            PrimitiveValue::from(3u16),
+        ));
+        obj.put(InMemElement::new(
+            tags::PHOTOMETRIC_INTERPRETATION,
+            VR::CS,
+            PrimitiveValue::from("RGB"),
+        ));
+    });
+    assert!(error.to_string().contains("colour JPEG-LS"), "{error}");
+}
+
+#[test]
+fn a_transfer_syntax_without_a_decoder_is_refused_by_name() {
+    // JPEG XL: no decoder here (nor in dicom-rs without C libraries).
+    let error = jlsl_with(|obj| obj.meta_mut().transfer_syntax = "1.2.840.10008.1.2.4.112".into());
+    let message = error.to_string();
+    assert!(
+        message.starts_with("unsupported transfer syntax JPEG XL"),
+        "{message}"
+    );
+    assert!(message.contains("1.2.840.10008.1.2.4.112"), "{message}");
+    // A private UID (dicom-rs will not write one: patch the bytes, same length).
+    let mut bytes = common::read("dicom/CT1_JLSL.dcm");
+    let (old, new) = (b"1.2.840.10008.1.2.4.80", b"1.2.840.99999.1.2.4.80");
+    let at = bytes.windows(old.len()).position(|w| w == old).unwrap();
+    bytes[at..at + old.len()].copy_from_slice(new);
     assert_eq!(
-        err.to_string(),
-        "unsupported transfer syntax JPEG-LS Lossless Image Compression (1.2.840.10008.1.2.4.80)"
+        imaging::decode(&bytes, None).unwrap_err().to_string(),
+        "unsupported transfer syntax of a kind this app does not know (1.2.840.99999.1.2.4.80)"
     );
 }
 

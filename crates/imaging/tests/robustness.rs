@@ -162,6 +162,7 @@ fn truncated_and_mutated_fixtures_never_panic() {
         "dicom/CT1_RLE.dcm",
         "dicom/CT1_JPLL.dcm",
         "dicom/CT1_J2KR.dcm",
+        "dicom/CT1_JLSL.dcm",
         "dicom/693_UNCI.dcm",
         "png/BrainProtonDensitySlice.png",
     ];
@@ -192,6 +193,31 @@ fn truncated_and_mutated_fixtures_never_panic() {
                 }
                 bounded(&m, f);
             }
+        }
+    }
+}
+
+/// The codecs added last (hayro-jpeg2000, pure_jpegls) see damaged *compressed data*, not only
+/// damaged headers: bytes flipped anywhere in the codestream decode or fail, never panic (this
+/// runs as a debug build, so an arithmetic overflow would panic too) and never hang.
+#[test]
+fn damaged_jpeg_2000_and_jpeg_ls_codestreams_never_panic() {
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    for f in [
+        "dicom/CT1_J2KR.dcm",
+        "dicom/CT1_J2KI.dcm",
+        "dicom/CT1_JLSL.dcm",
+    ] {
+        let b = common::read(f);
+        // The pixel data is the last element: damage its second half.
+        let start = b.len() / 2;
+        for _ in 0..12 {
+            let mut m = b.clone();
+            for _ in 0..1 + rng(&mut seed) % 8 {
+                let i = start + (rng(&mut seed) as usize) % (m.len() - start);
+                m[i] = rng(&mut seed) as u8;
+            }
+            bounded(&m, f);
         }
     }
 }

@@ -3,6 +3,10 @@
 // Each test binary uses its own subset of these helpers.
 #![allow(dead_code)]
 
+pub mod seg;
+
+include!("checksum.rs");
+
 use std::path::PathBuf;
 
 /// `shared/fixtures`, which CI places beside the clone (`../../../shared/fixtures`).
