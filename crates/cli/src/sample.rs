@@ -3,7 +3,7 @@
 //! The image (PNG, JPEG or DICOM) is decoded by the `imaging` crate and prepared by the
 //! weights' input contract around `--center` (default: the image centre), encoded once, and N prior latents go through fcomb in one batched
 //! call. Uncertainty is the binary entropy (bits) of each pixel's foreground frequency over the
-//! N samples, scaled to 0–255 (DESIGN.md §3).
+//! N samples, scaled to 0–255 (docs/CONVENTIONS.md, Metrics).
 
 use std::path::PathBuf;
 

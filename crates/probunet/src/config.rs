@@ -52,11 +52,11 @@ impl ProbUNetConfig {
     /// The model the web page ships: half the paper's width at every level, same depth and latent.
     ///
     /// Why: a 3×3 conv costs ∝ c_in·c_out, so halving every width cuts the U-Net and prior
-    /// FLOPs ~4× (the browser's CPU path runs ~4× slower than native, DESIGN.md §7) and the
-    /// parameters from 5.0 M to 1.25 M (2.5 MB of f16 weights to download instead of 10 MB).
-    /// Four levels and 3 convs per level keep the paper's receptive field (the lesion's context),
-    /// and the latent stays 6-D so the latent map and sample diversity behave like the paper's.
-    /// fcomb stays 32 wide: it is cheap. To be confirmed by measured speed and quality.
+    /// FLOPs and the parameters about 4× (the browser's CPU path runs several times slower than
+    /// native, and every parameter is downloaded). Four levels and 3 convs per level keep the
+    /// paper's receptive field (the lesion's context), and the latent stays 6-D so the latent
+    /// map and sample diversity behave like the paper's. fcomb stays 32 wide: it is cheap.
+    /// BENCHMARKS.md and the README's tables measure the choice.
     pub fn small() -> Self {
         Self::new(vec![16, 32, 64, 96])
     }

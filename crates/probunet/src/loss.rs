@@ -1,7 +1,7 @@
 //! The training objective: pixel cross-entropy + β · KL(q(z|x,y) ‖ p(z|x)).
 //!
 //! Reduction: the cross-entropy is **summed over pixels and averaged over the batch**
-//! (DESIGN.md §2, as in Kohl et al.), so one image's reconstruction term weighs H·W times more
+//! (as in Kohl et al.), so one image's reconstruction term weighs H·W times more
 //! than a per-pixel mean would and β = 1 is the ELBO. The PyTorch peers (`probunet.py`) use
 //! `F.cross_entropy`'s default *mean* over pixels instead, which is the same loss with the KL
 //! effectively up-weighted by H·W; [`ce_mean_over_pixels`] reproduces their number (the

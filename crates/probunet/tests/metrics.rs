@@ -1,4 +1,4 @@
-//! Metrics (DESIGN.md §3): hand-computed cases, invariances, and agreement with the independent
+//! Metrics (docs/CONVENTIONS.md, Metrics): hand-computed cases, invariances, and agreement with the independent
 //! numpy/scipy implementation in `scripts/metrics_reference.py` (its output is committed as
 //! `tests/data/metrics_vectors.json`).
 

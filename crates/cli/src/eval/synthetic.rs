@@ -3,7 +3,7 @@
 //! Per case: encode once, draw 100 prior samples in one batched fcomb call; the first 16 of
 //! them (independent draws) are the 16-sample set. Against the weighted hypotheses:
 //!
-//! * GED₁₆, GED₁₀₀: `ged_weighted` (GED², DESIGN.md §3).
+//! * GED₁₆, GED₁₀₀: `ged_weighted` (GED², docs/CONVENTIONS.md, Metrics).
 //! * HM-IoU₁₆: the hypotheses tiled by probability into 20 slots (every probability is a
 //!   multiple of 0.05, so slot counts are exact), 16 samples matched one-to-one to slots.
 //! * Diversity: E[d(ŷ,ŷ′)] of the 100 samples, next to the true distribution's E[d(y,y′)].

@@ -5,7 +5,7 @@
 //! GED² = 2·E[d(ŷ, y)] − E[d(ŷ, ŷ′)] − E[d(y, y′)]
 //!
 //! where ŷ, ŷ′ are independent draws from the n model samples and y, y′ from the m annotations.
-//! As pinned in DESIGN.md §3, every expectation is the mean over the FULL pairwise matrix (n×m,
+//! As pinned in docs/CONVENTIONS.md (Metrics), every expectation is the mean over the FULL pairwise matrix (n×m,
 //! n×n, m×m), diagonals included: this is the V-statistic the reference evaluations compute
 //! (and it is exactly 0 when the two sets are identical, which the U-statistic without the
 //! diagonals is not). The diagonal terms are zero, so E[d(ŷ, ŷ′)] = (n−1)/n × the off-diagonal

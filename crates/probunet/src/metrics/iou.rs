@@ -1,7 +1,7 @@
-//! Foreground IoU with the empty-mask conventions of DESIGN.md §3, and pairwise IoU matrices.
+//! Foreground IoU with the empty-mask conventions of docs/CONVENTIONS.md, Metrics, and pairwise IoU matrices.
 //!
 //! IoU = |A ∩ B| / |A ∪ B| on the foreground class, and d = 1 − IoU. Kohl et al. (2018) leave
-//! the empty-mask case implicit and later papers disagree; DESIGN.md §3 pins:
+//! the empty-mask case implicit and later papers disagree; docs/CONVENTIONS.md (Metrics) pins:
 //!
 //! * both masks empty → IoU = 1, d = 0 (two annotators agreeing that there is no lesion agree
 //!   perfectly; without this rule GED would punish a model for correctly predicting "nothing");

@@ -1,9 +1,9 @@
-//! Segmentation-distribution metrics (DESIGN.md §3), on host-side binary masks.
+//! Segmentation-distribution metrics (docs/CONVENTIONS.md, Metrics), on host-side binary masks.
 //!
 //! The model hands its samples over as [`Mask`]s (packed bitsets); nothing here touches burn
 //! tensors, so the metrics run the same natively, in the browser and in tests.
 //!
-//! Conventions (pinned in DESIGN.md §3, documented where implemented):
+//! Conventions (pinned in docs/CONVENTIONS.md, documented where implemented):
 //!
 //! * [`iou()`]: foreground IoU; both masks empty → 1 (d = 0), exactly one empty → 0 (d = 1);
 //!   d = 1 − IoU.

@@ -1,7 +1,7 @@
-//! Normalised cross-correlation of uncertainty maps (DESIGN.md §3).
+//! Normalised cross-correlation of uncertainty maps (docs/CONVENTIONS.md, Metrics).
 //!
 //! Following the idea of PHiSeg's S_NCC (Baumgartner et al., MICCAI 2019) — does the model put
-//! its uncertainty where the annotators disagree? — but on the maps DESIGN.md §3 pins: the
+//! its uncertainty where the annotators disagree? — but on the maps docs/CONVENTIONS.md (Metrics) pins: the
 //! per-pixel Bernoulli variance p(1 − p) of the samples against that of the annotations
 //! (annotation p optionally weighted by known probabilities). NCC is Pearson's correlation over
 //! pixels, in [−1, 1].

@@ -1,4 +1,4 @@
-//! Per-pixel uncertainty of a set of masks (DESIGN.md §3, "uncertainty overlay").
+//! Per-pixel uncertainty of a set of masks (docs/CONVENTIONS.md, Metrics: "uncertainty overlay").
 //!
 //! For each pixel, p is the foreground frequency over the masks (the model's samples, or the
 //! annotations, optionally weighted by their probabilities). Each pixel is then a Bernoulli(p)

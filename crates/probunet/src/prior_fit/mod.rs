@@ -9,7 +9,7 @@
 //! this fits the prior net itself, per image, to what its samples decode to.
 //!
 //! The objective, per image with n prior samples S and the K annotations Y of that image
-//! (d = 1 − IoU, DESIGN.md §3):
+//! (d = 1 − IoU, docs/CONVENTIONS.md, Metrics):
 //!
 //! ```text
 //! D = 2·mean d(S_i, Y_k) − mean_{i≠j} d(S_i, S_j)

@@ -23,7 +23,7 @@ pub struct Hypothesis {
 }
 
 impl Hypothesis {
-    /// A rare hypothesis in the sense of DESIGN.md §4: drawn by 10–20 % of raters.
+    /// A rare hypothesis in the sense of docs/CONVENTIONS.md: drawn by 10–20 % of raters.
     pub fn is_rare(&self) -> bool {
         (0.10 - 1e-9..=0.20 + 1e-9).contains(&self.probability)
     }

@@ -6,7 +6,7 @@
 //! floor far above zero by construction. Every kind is recognisable from the image (a faint
 //! ground-glass lesion, a halo, a vessel running through the lesion, a satellite), so a perfect
 //! model can reach zero error. Every probability is a multiple of 0.05 and at least 0.10, and
-//! the 10–20 % entries are the "rare" hypotheses of DESIGN.md §4.
+//! the 10–20 % entries are the "rare" hypotheses of docs/CONVENTIONS.md.
 
 use serde::{Deserialize, Serialize};
 

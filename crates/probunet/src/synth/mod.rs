@@ -1,4 +1,4 @@
-//! The synthetic ambiguity benchmark (DESIGN.md §4): lung-CT-like crops whose annotation
+//! The synthetic ambiguity benchmark (docs/CONVENTIONS.md): lung-CT-like crops whose annotation
 //! distribution is known exactly.
 //!
 //! LIDC-IDRI pixels cannot be had here, and even with them the "true" distribution behind four
