@@ -40,11 +40,11 @@ fn refuses_a_non_image_dicom_with_a_clear_message() {
     );
 }
 
-include!("../crates/imaging/tests/common/checksum.rs");
+include!("../crates/imaging/tests/common/lossy.rs");
 
 /// JPEG 2000 (hayro-jpeg2000) and JPEG-LS (pure_jpegls) run in the browser build too, with the
 /// values the native tests check: the lossless files equal the uncompressed CT1 exactly, and
-/// the lossy one has the checksum `crates/imaging/tests/dicom_fixtures.rs` asserts natively.
+/// the lossy one lies as far from it as `crates/imaging/tests/dicom_fixtures.rs` asserts natively.
 #[wasm_bindgen_test]
 fn jpeg_2000_and_jpeg_ls_decode_in_the_browser_as_natively() {
     const UNC: &[u8] = include_bytes!("../../shared/fixtures/dicom/CT1_UNC.dcm");
@@ -57,5 +57,6 @@ fn jpeg_2000_and_jpeg_ls_decode_in_the_browser_as_natively() {
         assert!(slice.pixels == reference, "{name} differs from CT1_UNC");
     }
     let lossy = decode(J2KI, Some("CT1_J2KI")).expect("CT1_J2KI decodes");
-    assert_eq!(pixel_checksum(&lossy.pixels), 9_392_483_558_052_456_487);
+    let (max, mean) = assert_j2ki_within_tolerance(&reference, &lossy.pixels);
+    console_log!("CT1_J2KI vs CT1_UNC in the browser: max |diff| {max}, mean |diff| {mean}");
 }

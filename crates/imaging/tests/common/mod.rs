@@ -5,7 +5,7 @@
 
 pub mod seg;
 
-include!("checksum.rs");
+include!("lossy.rs");
 
 use std::path::PathBuf;
 
