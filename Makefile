@@ -15,12 +15,13 @@ E2E_DIR := tests/e2e
 NATIVE := --workspace --exclude probseg-web
 export PATH := $(CARGO_BIN):$(PATH)
 
-.PHONY: help tools browser-deps build serve test lint test-native test-wasm test-e2e bench bench-peers bench-native bench-native-run bench-web bench-web-run clean-dist
+.PHONY: help tools browser-deps build dist serve test lint test-native test-wasm test-e2e bench bench-peers bench-native bench-native-run bench-web bench-web-run clean-dist
 
 help:
 	@echo "make serve   build the app (release) and serve it on http://127.0.0.1:8080"
 	@echo "make test    run every test: fmt, clippy (native + wasm32), native, wasm (Chromium), e2e"
 	@echo "make build   release build of the app into dist/"
+	@echo "make dist    the same, checked and ready for any static host (README: Hosting)"
 	@echo "make bench   every benchmark beside ../shared/peers in one run; rewrites BENCHMARKS.md"
 	@echo "make bench-native / bench-web   one of them (each runs the peers first)"
 
@@ -49,6 +50,14 @@ build: tools
 
 serve: tools
 	trunk serve --release
+
+## A static site anyone can host: dist/ is all of it. URLs are relative (Trunk.toml), the CSP is a
+## <meta> tag, and no threads are used (so no COOP/COEP headers): any static host that serves
+## .wasm as application/wasm works, at its root or under a sub-path.
+dist: build
+	@test -f dist/index.html && test -f dist/sw.js && test -f dist/public/model/probunet-lidc.bpk
+	@touch dist/.nojekyll
+	@echo "dist/ is the whole site ($$(du -sh dist | cut -f1)): serve it as static files"
 
 test: tools browser-deps lint test-native test-wasm test-e2e
 	@echo "make test: all suites passed"

@@ -20,6 +20,13 @@ async function enableOffline(appFiles) {
 }
 
 const tag = document.querySelector("script[data-wasm-js]");
+// Trunk writes the build's file names relative to the page (Trunk.toml `public_url = "./"`), so
+// the site works under any path (a GitHub Pages project, a sub-folder). Made absolute here,
+// once, for every reader: `import()` below resolves against this script, not the page, and the
+// fine-tuning worker reads the same attributes from its own folder.
+for (const key of ["wasmJs", "wasm", "weights"]) {
+  tag.dataset[key] = new URL(tag.dataset[key], document.baseURI).href;
+}
 // The shipped weights download beside the wasm instead of after it (the app takes this promise,
 // src/workbench/mod.rs): page ready is wasm compile + model load, not their sum with a fetch.
 window.probsegWeights = fetch(tag.dataset.weights).then((response) =>

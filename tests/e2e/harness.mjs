@@ -29,14 +29,20 @@ const mimeTypes = {
 /**
  * Serves `root` on 127.0.0.1 (a free port); counts every request it receives. `root` may be a
  * function, asked at each request: a test can deploy another build at the same origin.
+ * `prefix` (e.g. "/probseg") serves it under that path only, as a GitHub Pages project is.
  */
-export async function startStaticServer(root = distDir) {
+export async function startStaticServer(root = distDir, { prefix = "" } = {}) {
   const hits = [];
   const rootNow = typeof root === "function" ? root : () => root;
   const server = createServer(async (request, response) => {
     hits.push(request.url);
     const root = rootNow();
-    const path = decodeURIComponent(new URL(request.url, "http://x").pathname);
+    const full = decodeURIComponent(new URL(request.url, "http://x").pathname);
+    if (!full.startsWith(`${prefix}/`)) {
+      response.writeHead(404).end("not found");
+      return;
+    }
+    const path = full.slice(prefix.length);
     let file = normalize(join(root, path));
     if (!file.startsWith(root)) {
       response.writeHead(403).end();
