@@ -18,5 +18,5 @@ pub fn assert_j2ki_within_tolerance(reference: &[f32], lossy: &[f32]) -> (f32, f
     (max, mean)
 }
 
-/// Mean |CT1_J2KI − CT1_UNC| as hayro-jpeg2000 decodes it (openjp2 gave the same to 0.01).
-pub const J2KI_MEAN_ABS_DIFF: f32 = 26.0;
+/// Mean |CT1_J2KI − CT1_UNC| as hayro-jpeg2000 decodes it natively (x86-64).
+pub const J2KI_MEAN_ABS_DIFF: f32 = 25.92;
