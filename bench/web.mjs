@@ -4,8 +4,8 @@
 // - page ready: navigation start → the shipped model usable (`#model-status[data-ready-ms]`),
 //   a fresh browser context (no HTTP cache, no service worker) per run, on loopback;
 // - the model path the page runs (src/bench.rs, called as `probsegBench`): encode, 1 sample,
-//   16 samples, encode + 16, one fine-tuning step; for the shipped `small` preset and the
-//   paper preset, on the CPU backend (and WebGPU when BENCH_WEBGPU=1: only meaningful with a
+//   16 samples, encode + 16, one fine-tuning step; for the shipped `small` preset, the shipped
+//   hierarchical model (no fine-tuning in the page) and the paper preset, on the CPU backend (and WebGPU when BENCH_WEBGPU=1: only meaningful with a
 //   hardware adapter, which this machine lacks).
 // Medians over BENCH_RUNS (default 10) timed runs after BENCH_WARMUP (default 3) untimed ones.
 // Writes target/bench/web.json; bench/report.mjs turns it into BENCHMARKS.md's table.
@@ -21,10 +21,11 @@ const backends = process.env.BENCH_WEBGPU === "1" ? ["cpu", "webgpu"] : ["cpu"];
 // The model cases: the shipped preset at the page's crop and at the peers' 128², the paper
 // preset at 128² (ONNX Runtime Web's configuration). Training: the page's batch of 4 for the
 // shipped preset; batch 1 for the paper preset (as PyTorch's batch-1 step in the peers).
-// BENCH_ONLY=paper (or small) keeps one preset's cases.
+// BENCH_ONLY=paper (or small, hierarchical) keeps one preset's cases.
 const cases = [
   { preset: "small", side: 64, train_runs: RUNS, train_batch: 4 },
   { preset: "small", side: 128, train_runs: 0, train_batch: 4 },
+  { preset: "hierarchical", side: 64, train_runs: 0, train_batch: 1 },
   { preset: "paper", side: 128, train_runs: Number(process.env.BENCH_PAPER_TRAIN_RUNS ?? RUNS), train_batch: 1 },
 ].filter((c) => !process.env.BENCH_ONLY || c.preset === process.env.BENCH_ONLY);
 

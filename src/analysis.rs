@@ -10,7 +10,9 @@ use crate::demo::DemoCase;
 /// One draw from the prior and the mask it decodes to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
-    pub z: Vec<f32>,
+    /// The probabilistic U-Net's latent; `None` for the hierarchical model, whose latents are
+    /// maps at several scales rather than one short vector worth showing.
+    pub z: Option<Vec<f32>>,
     pub mask: Mask,
 }
 
@@ -19,16 +21,17 @@ pub struct Sample {
 pub struct Analysis {
     /// The model's input (intensities in \[0, 1\]) and where it sits in the slice.
     pub crop: Prepared,
-    pub prior: HostPrior,
+    /// The probabilistic U-Net's prior for this crop (`None` for the hierarchical model).
+    pub prior: Option<HostPrior>,
     pub samples: Vec<Sample>,
     /// The mask at the prior mean: the model's single most typical answer.
     pub mean: Mask,
     pub uncertainty: UncertaintyMap,
     /// Seed of the samples' latents.
     pub seed: u64,
-    /// U-Net + prior (once per crop; 0 when the encoding was reused).
+    /// Encoder (+ prior) once per crop; 0 when the encoding was reused.
     pub encode_ms: f64,
-    /// fcomb over all samples.
+    /// Every sample and the mean: fcomb, or the hierarchical model's decoder.
     pub sample_ms: f64,
 }
 
@@ -47,13 +50,7 @@ impl Analysis {
 
     /// Number of distinct masks among the samples.
     pub fn distinct_masks(&self) -> usize {
-        let mut seen: Vec<&Mask> = Vec::new();
-        for sample in &self.samples {
-            if !seen.contains(&&sample.mask) {
-                seen.push(&sample.mask);
-            }
-        }
-        seen.len()
+        distinct_count(self.samples.iter().map(|s| &s.mask))
     }
 
     /// Predicted share of each true hypothesis (samples assigned to the nearest by IoU), for a
@@ -64,6 +61,17 @@ impl Analysis {
         let probabilities: Vec<f64> = demo.hypotheses.iter().map(|h| h.probability).collect();
         hypothesis_frequencies(&samples, &masks, &probabilities).ok()
     }
+}
+
+/// Number of distinct masks in `masks`.
+pub fn distinct_count<'a>(masks: impl IntoIterator<Item = &'a Mask>) -> usize {
+    let mut seen: Vec<&Mask> = Vec::new();
+    for mask in masks {
+        if !seen.contains(&mask) {
+            seen.push(mask);
+        }
+    }
+    seen.len()
 }
 
 /// The latent map: masks decoded on a grid over two latent dimensions.
@@ -77,5 +85,17 @@ pub struct LatentMap {
     pub cells: usize,
     pub grid: Vec<GridCell>,
     pub masks: Vec<Mask>,
+    pub decode_ms: f64,
+}
+
+/// The hierarchical model's explorer: for each latent scale (coarsest first), masks with only
+/// that scale drawn and every other at its prior mean, showing which scale carries which
+/// ambiguity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleRows {
+    /// `rows[scale]`: that scale's masks.
+    pub rows: Vec<Vec<Mask>>,
+    /// Side of each scale's latent map in pixels at the model's input side, coarsest first.
+    pub latent_sides: Vec<usize>,
     pub decode_ms: f64,
 }

@@ -3,8 +3,9 @@
 //! harness's. Exposed to the page as `probsegBench(options)` (see `public/loader.js`); the
 //! Playwright driver `tests/e2e/bench-web.mjs` calls it and computes the medians.
 //!
-//! Weights: the shipped `small` preset uses the shipped file; the `paper` preset has no shipped
-//! weights, so a seeded He-normal model is built here (timings do not depend on the values).
+//! Weights: the shipped `small` preset uses the shipped file, `hierarchical` the shipped
+//! hierarchical model's; the `paper` preset has no shipped weights, so a seeded He-normal model
+//! is built here (timings do not depend on the values).
 //! Input: a synthetic lung-CT case of the asked side, the same generator the model trained on.
 
 use burn::tensor::Device;
@@ -21,7 +22,7 @@ use crate::workbench::{DECODE_CHUNK, ShippedModel};
 /// What to measure (JSON from the driver).
 #[derive(Debug, Deserialize)]
 struct Options {
-    /// `small` (the shipped weights) or `paper`.
+    /// `small` (the shipped weights), `hierarchical` (the shipped hierarchical model) or `paper`.
     preset: String,
     /// `cpu` or `webgpu`.
     backend: String,
@@ -79,8 +80,12 @@ async fn run(options: &Options) -> Result<Timings, String> {
     let started = now_ms();
     let engine = Engine::load(&bytes, active)?;
     timings.load_ms = now_ms() - started;
-    timings.parameters = engine.config().num_params();
+    timings.parameters = engine.num_params();
 
+    if engine.latent_scales() > 0 {
+        time_hierarchical(&engine, options, &mut timings).await?;
+        return Ok(timings);
+    }
     let side = options.side;
     let case = Case::generate(7, side, side);
     for run in 0..options.warmup + options.runs {
@@ -88,7 +93,10 @@ async fn run(options: &Options) -> Result<Timings, String> {
         let t0 = now_ms();
         let encoding = engine.encode_pixels(case.image.clone(), side, side).await?;
         let t1 = now_ms();
-        let zs = |n: usize| encoding.prior.draw(n, &mut SeededRng::new(run as u64));
+        let prior = encoding
+            .prior()
+            .ok_or("the page benchmark times the probabilistic U-Net")?;
+        let zs = |n: usize| prior.draw(n, &mut SeededRng::new(run as u64));
         engine.decode(&encoding, &zs(1)).await?;
         let t2 = now_ms();
         engine.decode(&encoding, &zs(16)).await?;
@@ -123,15 +131,57 @@ async fn run(options: &Options) -> Result<Timings, String> {
     Ok(timings)
 }
 
-/// The weights of `preset`: the shipped file, or a seeded paper-preset model.
+/// The hierarchical model's rows: encode, 1 and 16 samples (every scale drawn, the decoder below
+/// the first latent rerun per sample), 16 in the page's chunks, encode + 16.
+async fn time_hierarchical(
+    engine: &Engine,
+    options: &Options,
+    timings: &mut Timings,
+) -> Result<(), String> {
+    let side = options.side;
+    let case = Case::generate(7, side, side);
+    for run in 0..options.warmup + options.runs {
+        let rng = || SeededRng::new(run as u64);
+        let t0 = now_ms();
+        let encoding = engine.encode_pixels(case.image.clone(), side, side).await?;
+        let t1 = now_ms();
+        engine.sample(&encoding, 1, &mut rng()).await?;
+        let t2 = now_ms();
+        engine.sample(&encoding, 16, &mut rng()).await?;
+        let t3 = now_ms();
+        let mut page_rng = rng();
+        for _ in 0..16 / DECODE_CHUNK {
+            engine
+                .sample(&encoding, DECODE_CHUNK, &mut page_rng)
+                .await?;
+        }
+        let t4 = now_ms();
+        let again = engine.encode_pixels(case.image.clone(), side, side).await?;
+        engine.sample(&again, 16, &mut rng()).await?;
+        let t5 = now_ms();
+        if run >= options.warmup {
+            timings.encode.push(t1 - t0);
+            timings.sample1.push(t2 - t1);
+            timings.sample16.push(t3 - t2);
+            timings.sample16_page.push(t4 - t3);
+            timings.encode_plus16.push(t5 - t4);
+        }
+    }
+    Ok(())
+}
+
+/// The weights of `preset`: a shipped file, or a seeded paper-preset model.
 async fn weights(preset: &str) -> Result<Vec<u8>, String> {
     match preset {
         "small" => fetch_bytes(ShippedModel::Synthetic.path(), |_, _| {}).await,
+        "hierarchical" => fetch_bytes(ShippedModel::LidcHierarchical.path(), |_, _| {}).await,
         "paper" => {
             let model = ProbUNet::new_seeded(&ProbUNetConfig::paper(), 0, &Device::flex());
             probunet::save_weights(&model, Precision::Full).map_err(|e| e.to_string())
         }
-        other => Err(format!("unknown preset {other:?} (small or paper)")),
+        other => Err(format!(
+            "unknown preset {other:?} (small, hierarchical or paper)"
+        )),
     }
 }
 

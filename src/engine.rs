@@ -1,58 +1,116 @@
 //! The model on the chosen device, and the one image it has encoded.
 //!
-//! [`Engine::encode`] runs the U-Net and the prior once per crop; [`Engine::decode`] then
-//! turns any batch of latents into masks with fcomb only. That split is the paper's: it is what
-//! makes 64 samples, resampling and the latent map cheap after the first pass.
+//! Both models split the work the same way: [`Engine::encode`] runs the encoder (and, for the
+//! probabilistic U-Net, its prior net) once per crop; every sample afterwards reruns only what
+//! depends on the latent — fcomb for the probabilistic U-Net, the decoder below the first
+//! latent for the hierarchical one. That split is what makes 64 samples, resampling and the
+//! latent views cheap after the first pass.
 
 use imaging::{InputContract, Prepared};
+use probunet::hierarchical::explore::{mean_mask, sample_masks, vary_one_scale};
+use probunet::hierarchical::{HierarchicalProbUNet, HpuEncoded};
 use probunet::metrics::Mask;
-use probunet::{Encoded, HostPrior, ProbUNet, ProbUNetConfig, decode_masks, most_telling_dims};
+use probunet::weights::{ModelKind, load_stored, stored_kind};
+use probunet::{Encoded, HostPrior, ProbUNet, SeededRng, decode_masks, most_telling_dims};
 
 use burn::tensor::{Tensor, TensorData};
 
+use crate::analysis::Sample;
 use crate::backend::ActiveBackend;
 
 /// The loaded model and the backend it runs on.
 pub struct Engine {
-    model: ProbUNet,
+    model: Model,
     pub backend: ActiveBackend,
 }
 
-/// One encoded crop: the U-Net features on the device and the prior on the host.
-pub struct Encoding {
-    encoded: Encoded,
-    pub prior: HostPrior,
+enum Model {
+    Probabilistic(ProbUNet),
+    Hierarchical(HierarchicalProbUNet),
 }
 
+/// One encoded crop, on the device (and, for the probabilistic U-Net, its prior on the host).
+pub enum Encoding {
+    Probabilistic {
+        // Boxed: burn's tensor handles make it ~1.5 kB, the other variant a few words.
+        encoded: Box<Encoded>,
+        prior: HostPrior,
+    },
+    Hierarchical(HpuEncoded),
+}
+
+impl Encoding {
+    /// The prior p(z|x) of the probabilistic U-Net; the hierarchical model has no single one.
+    pub fn prior(&self) -> Option<&HostPrior> {
+        match self {
+            Encoding::Probabilistic { prior, .. } => Some(prior),
+            Encoding::Hierarchical(_) => None,
+        }
+    }
+}
+
+const NO_GLOBAL_LATENT: &str =
+    "the hierarchical model has no single latent space: vary one scale at a time instead";
+
 impl Engine {
-    /// Builds the model from shipped or fine-tuned weights (burnpack bytes with their config).
+    /// Builds the model a weights file holds (burnpack bytes with their config), whichever of
+    /// the two it is.
     pub fn load(bytes: &[u8], backend: ActiveBackend) -> Result<Self, String> {
-        let model = probunet::load_weights(bytes, &backend.device)
-            .map_err(|error| format!("the model's weights could not be loaded: {error}"))?;
+        let device = &backend.device;
+        let model = stored_kind(bytes).and_then(|kind| match kind {
+            ModelKind::Probabilistic => load_stored(bytes, device).map(Model::Probabilistic),
+            ModelKind::Hierarchical => load_stored(bytes, device).map(Model::Hierarchical),
+        });
+        let model =
+            model.map_err(|error| format!("the model's weights could not be loaded: {error}"))?;
         Ok(Self { model, backend })
     }
 
-    pub fn config(&self) -> &ProbUNetConfig {
-        self.model.config()
+    pub fn kind(&self) -> ModelKind {
+        match self.model {
+            Model::Probabilistic(_) => ModelKind::Probabilistic,
+            Model::Hierarchical(_) => ModelKind::Hierarchical,
+        }
+    }
+
+    pub fn num_params(&self) -> usize {
+        match &self.model {
+            Model::Probabilistic(m) => m.config().num_params(),
+            Model::Hierarchical(m) => m.config().num_params(),
+        }
     }
 
     /// How this model's inputs are prepared (stored in its weights).
     pub fn contract(&self) -> InputContract {
-        self.model.config().contract()
+        match &self.model {
+            Model::Probabilistic(m) => m.config().contract(),
+            Model::Hierarchical(m) => m.config().contract(),
+        }
     }
 
     /// Side of a crop the model accepts: a multiple of its pooling factor.
     pub fn size_divisor(&self) -> usize {
-        self.model.config().size_divisor()
+        match &self.model {
+            Model::Probabilistic(m) => m.config().size_divisor(),
+            Model::Hierarchical(m) => m.config().size_divisor(),
+        }
     }
 
-    /// Runs the U-Net and the prior on a prepared crop.
+    /// Latent scales the hierarchical model samples (coarsest first); 0 for the other.
+    pub fn latent_scales(&self) -> usize {
+        match &self.model {
+            Model::Probabilistic(_) => 0,
+            Model::Hierarchical(m) => m.config().latent_levels(),
+        }
+    }
+
+    /// Runs the encoder (and prior) on a prepared crop.
     pub async fn encode(&self, crop: &Prepared) -> Result<Encoding, String> {
         let (w, h) = (crop.width as usize, crop.height as usize);
         self.encode_pixels(crop.data.clone(), w, h).await
     }
 
-    /// Runs the U-Net and the prior on `w`×`h` model intensities (row-major, in [0, 1]).
+    /// Runs the encoder (and prior) on `w`×`h` model intensities (row-major, in [0, 1]).
     pub async fn encode_pixels(
         &self,
         pixels: Vec<f32>,
@@ -66,11 +124,85 @@ impl Engine {
             ));
         }
         let x = Tensor::<4>::from_data(TensorData::new(pixels, [1, 1, h, w]), &self.backend.device);
-        let encoded = self.model.encode(x);
-        let prior = HostPrior::read(&encoded, 0)
-            .await
-            .map_err(|error| error.to_string())?;
-        Ok(Encoding { encoded, prior })
+        match &self.model {
+            Model::Probabilistic(model) => {
+                let encoded = model.encode(x);
+                let prior = HostPrior::read(&encoded, 0)
+                    .await
+                    .map_err(|error| error.to_string())?;
+                Ok(Encoding::Probabilistic {
+                    encoded: Box::new(encoded),
+                    prior,
+                })
+            }
+            Model::Hierarchical(model) => Ok(Encoding::Hierarchical(model.encode(x))),
+        }
+    }
+
+    /// `n` samples from the model's prior, noise drawn from `rng`. A front end sampling in
+    /// chunks from one `rng` gets the same samples for a seed as long as its chunk size is fixed.
+    pub async fn sample(
+        &self,
+        encoding: &Encoding,
+        n: usize,
+        rng: &mut SeededRng,
+    ) -> Result<Vec<Sample>, String> {
+        match (&self.model, encoding) {
+            (Model::Probabilistic(_), Encoding::Probabilistic { prior, .. }) => {
+                let zs = prior.draw(n, rng);
+                let masks = self.decode(encoding, &zs).await?;
+                Ok(zs
+                    .into_iter()
+                    .zip(masks)
+                    .map(|(z, mask)| Sample { z: Some(z), mask })
+                    .collect())
+            }
+            (Model::Hierarchical(model), Encoding::Hierarchical(encoded)) => {
+                let masks = sample_masks(model, encoded, n, rng)
+                    .await
+                    .map_err(|error| error.to_string())?;
+                Ok(masks
+                    .into_iter()
+                    .map(|mask| Sample { z: None, mask })
+                    .collect())
+            }
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// The mask at the prior's mean: the model's single most typical answer.
+    pub async fn mean(&self, encoding: &Encoding) -> Result<Mask, String> {
+        match (&self.model, encoding) {
+            (Model::Hierarchical(model), Encoding::Hierarchical(encoded)) => {
+                mean_mask(model, encoded).await.map_err(|e| e.to_string())
+            }
+            (_, Encoding::Probabilistic { prior, .. }) => {
+                let mut masks = self
+                    .decode(encoding, std::slice::from_ref(&prior.mu))
+                    .await?;
+                masks.pop().ok_or_else(|| "no mask was decoded".to_string())
+            }
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// `n` masks of the hierarchical model with only latent scale `scale` drawn (the others at
+    /// their means).
+    pub async fn vary_scale(
+        &self,
+        encoding: &Encoding,
+        scale: usize,
+        n: usize,
+        rng: &mut SeededRng,
+    ) -> Result<Vec<Mask>, String> {
+        match (&self.model, encoding) {
+            (Model::Hierarchical(model), Encoding::Hierarchical(encoded)) => {
+                vary_one_scale(model, encoded, scale, n, rng)
+                    .await
+                    .map_err(|error| error.to_string())
+            }
+            _ => Err("only the hierarchical model has latent scales".into()),
+        }
     }
 
     /// The two latent dimensions along which this crop's mask changes most within ±`extent` σ
@@ -81,17 +213,28 @@ impl Engine {
         encoding: &Encoding,
         extent: f32,
     ) -> Result<(usize, usize), String> {
-        let mut zs = vec![encoding.prior.mu.clone()];
-        zs.extend(encoding.prior.sweep(extent));
+        let prior = encoding.prior().ok_or(NO_GLOBAL_LATENT)?;
+        let mut zs = vec![prior.mu.clone()];
+        zs.extend(prior.sweep(extent));
         let masks = self.decode(encoding, &zs).await?;
         let (mean, swept) = masks.split_first().ok_or("no mask was decoded")?;
         Ok(most_telling_dims(swept, mean))
     }
 
-    /// Masks for latents `zs`, in one batched fcomb call.
+    /// Masks of the probabilistic U-Net for latents `zs`, in one batched fcomb call.
     pub async fn decode(&self, encoding: &Encoding, zs: &[Vec<f32>]) -> Result<Vec<Mask>, String> {
-        decode_masks(&self.model, &encoding.encoded, zs)
-            .await
-            .map_err(|error| error.to_string())
+        match (&self.model, encoding) {
+            (Model::Probabilistic(model), Encoding::Probabilistic { encoded, .. }) => {
+                decode_masks(model, encoded, zs)
+                    .await
+                    .map_err(|error| error.to_string())
+            }
+            _ => Err(NO_GLOBAL_LATENT.into()),
+        }
     }
+}
+
+/// An encoding used with another model than the one that made it (a switch mid-job).
+fn mismatch() -> String {
+    "the model changed while this crop was being sampled; run it again".into()
 }

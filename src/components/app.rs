@@ -11,7 +11,7 @@ use super::gallery::Gallery;
 use super::header::Header;
 use super::image_info::{ImageInfo, WindowControls};
 use super::input::{DropTarget, InputBar};
-use super::latent_map::LatentExplorer;
+use super::latent_map::Explorer;
 use super::model_choice::ModelMenu;
 use super::status::{BusyLine, MessageBanner, ModelStatusLine, Timings};
 use super::teaching::Teaching;
@@ -68,7 +68,7 @@ pub fn App() -> impl IntoView {
                     </div>
                     <Teaching />
                     <Gallery />
-                    <LatentExplorer />
+                    <Explorer />
                 </Show>
                 <TuningPanel />
                 <BackendPanel preference report=wb.backend />

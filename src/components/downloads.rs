@@ -56,9 +56,9 @@ fn save(analysis: &Analysis, what: &str) -> Result<(), String> {
             let rows: Vec<String> = analysis
                 .samples
                 .iter()
-                .map(|s| {
-                    let values: Vec<String> = s.z.iter().map(|v| v.to_string()).collect();
-                    values.join(",")
+                .filter_map(|s| {
+                    let values: Vec<String> = s.z.as_ref()?.iter().map(|v| v.to_string()).collect();
+                    Some(values.join(","))
                 })
                 .collect();
             let csv = rows.join("\n");
@@ -76,11 +76,17 @@ fn save(analysis: &Analysis, what: &str) -> Result<(), String> {
 pub fn Downloads() -> impl IntoView {
     let wb = expect_context::<Workbench>();
     let button = move |what: &'static str, label: &'static str| {
+        // The hierarchical model's samples carry no latent vector to write.
+        let unavailable = move || {
+            wb.analysis
+                .get()
+                .is_none_or(|a| what == "latents" && a.prior.is_none())
+        };
         view! {
             <button
                 class="download"
                 data-download=what
-                disabled=move || wb.analysis.get().is_none()
+                disabled=unavailable
                 on:click=move |_| {
                     if let Some(analysis) = wb.analysis.get_untracked()
                         && let Err(error) = save(&analysis, what)

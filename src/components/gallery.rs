@@ -12,9 +12,15 @@ use crate::workbench::{Selection, Workbench};
 /// Sample counts offered (the paper evaluates 16 and 100; 64 keeps the page quick).
 const COUNTS: [usize; 5] = [4, 8, 16, 32, 64];
 
-fn format_z(z: &[f32]) -> String {
-    let parts: Vec<String> = z.iter().map(|v| format!("{v:+.2}")).collect();
-    format!("z = ({})", parts.join(", "))
+/// A latent for the readout; the hierarchical model's latents are maps, not shown.
+fn format_z(z: Option<&[f32]>) -> String {
+    match z {
+        Some(z) => {
+            let parts: Vec<String> = z.iter().map(|v| format!("{v:+.2}")).collect();
+            format!("z = ({})", parts.join(", "))
+        }
+        None => "every latent scale drawn from the prior".into(),
+    }
 }
 
 #[component]
@@ -60,14 +66,14 @@ fn Tiles(analysis: std::sync::Arc<Analysis>, hovered: RwSignal<Option<String>>) 
     let wb = expect_context::<Workbench>();
     let (w, h) = (analysis.crop.width as usize, analysis.crop.height as usize);
     let mean_rgba = tile_rgba(&analysis.crop.data, &analysis.mean, SELECTED_COLOUR);
-    let mean_z = format_z(&analysis.prior.mu);
+    let mean_z = format_z(analysis.prior.as_ref().map(|p| p.mu.as_slice()));
     let tiles = analysis
         .samples
         .iter()
         .enumerate()
         .map(|(i, sample)| {
             let rgba = tile_rgba(&analysis.crop.data, &sample.mask, MASK_COLOUR);
-            let z = format!("sample {}: {}", i + 1, format_z(&sample.z));
+            let z = format!("sample {}: {}", i + 1, format_z(sample.z.as_deref()));
             let selected = move || wb.selection.get() == Selection::Sample(i);
             view! {
                 <button

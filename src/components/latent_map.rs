@@ -6,14 +6,39 @@ use leptos::ev::Event;
 use leptos::prelude::*;
 
 use super::canvas::RgbaCanvas;
+use super::scale_rows::ScaleExplorer;
 use crate::analysis::LatentMap;
 use crate::render::{MASK_COLOUR, tile_rgba};
 use crate::workbench::{Selection, Workbench};
 
+/// What there is to explore besides the samples: the latent map of the probabilistic U-Net, or
+/// the hierarchical model's one-scale-at-a-time rows (it has no single latent to map).
 #[component]
-pub fn LatentExplorer() -> impl IntoView {
+pub fn Explorer() -> impl IntoView {
     let wb = expect_context::<Workbench>();
-    let dims = move || wb.analysis.get().map_or(0, |a| a.prior.dims());
+    let hierarchical = Memo::new(move |_| {
+        wb.analysis
+            .get()
+            .is_some_and(|analysis| analysis.prior.is_none())
+    });
+    move || {
+        if hierarchical.get() {
+            view! { <ScaleExplorer /> }.into_any()
+        } else {
+            view! { <LatentExplorer /> }.into_any()
+        }
+    }
+}
+
+#[component]
+fn LatentExplorer() -> impl IntoView {
+    let wb = expect_context::<Workbench>();
+    let dims = move || {
+        wb.analysis
+            .get()
+            .and_then(|a| a.prior.as_ref().map(|p| p.dims()))
+            .unwrap_or(0)
+    };
     // The person's choice, else the axes the map on screen was drawn over.
     let shown = move || {
         wb.map_dims

@@ -14,6 +14,7 @@ mod loss_chart;
 mod mask_editor;
 mod model_choice;
 mod overlay;
+mod scale_rows;
 mod status;
 mod teaching;
 mod tuning_panel;

@@ -9,13 +9,14 @@ use crate::render::{SELECTED_COLOUR, heat_rgba, mask_rgba, offscreen};
 use crate::viewport::Viewport;
 use crate::workbench::{OverlayMode, Selection, Workbench};
 
-/// The mask drawn on the slice: the mean, a sample or a latent-map cell.
+/// The mask drawn on the slice: the mean, a sample, a latent-map cell or a one-scale sample.
 pub fn selected_mask(wb: Workbench) -> Option<Mask> {
     let analysis = wb.analysis.get()?;
     match wb.selection.get() {
         Selection::Mean => Some(analysis.mean.clone()),
         Selection::Sample(i) => analysis.samples.get(i).map(|s| s.mask.clone()),
         Selection::Cell(i) => wb.latent_map.get()?.masks.get(i).cloned(),
+        Selection::ScaleSample(scale, i) => wb.scale_rows.get()?.rows.get(scale)?.get(i).cloned(),
     }
 }
 

@@ -101,7 +101,7 @@ pub fn Timings() -> impl IntoView {
         {move || {
             wb.analysis.get().map(|analysis| {
                 let encode = if analysis.encode_ms > 0.0 {
-                    format!("encode (U-Net + prior) {:.0} ms · ", analysis.encode_ms)
+                    format!("encode {:.0} ms · ", analysis.encode_ms)
                 } else {
                     "encoding reused · ".to_string()
                 };
@@ -109,6 +109,10 @@ pub fn Timings() -> impl IntoView {
                     .latent_map
                     .get()
                     .map(|map| format!(" · latent map {:.0} ms", map.decode_ms))
+                    .or_else(|| {
+                        let rows = wb.scale_rows.get()?;
+                        Some(format!(" · scale rows {:.0} ms", rows.decode_ms))
+                    })
                     .unwrap_or_default();
                 view! {
                     <p

@@ -21,6 +21,7 @@ use burn::tensor::Device;
 use imaging::InputContract;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use probunet::weights::ModelKind;
 use probunet::{FineTuneConfig, LossValues, Pair};
 
 pub use pairs::pairs_from_files;
@@ -210,11 +211,20 @@ impl Tuning {
         if self.state.get_untracked().is_busy() {
             return;
         }
-        let Some(contract) = wb.engine().map(|e| e.contract()) else {
+        let Some(engine) = wb.engine() else {
             self.state
                 .set(RunState::Stopped("the model has not loaded yet".into()));
             return;
         };
+        if engine.kind() != ModelKind::Probabilistic {
+            self.state.set(RunState::Stopped(
+                "fine-tuning in the page works on the probabilistic U-Net: choose a \
+                 probabilistic U-Net model first"
+                    .into(),
+            ));
+            return;
+        }
+        let contract = engine.contract();
         if self
             .prepared_for
             .with_value(|c| c.as_ref().is_some_and(|c| c != &contract))

@@ -1,5 +1,5 @@
 //! The model work behind the workbench's actions: encode the crop, sample in chunks, decode
-//! the latent map. Each step yields to the browser and checks its job number, so the page
+//! the latent map (or the hierarchical model's rows of one-scale samples). Each step yields to the browser and checks its job number, so the page
 //! stays responsive and a newer request cancels an older one.
 
 use std::rc::Rc;
@@ -11,7 +11,7 @@ use probunet::SeededRng;
 use probunet::metrics::UncertaintyMap;
 
 use super::{LoadedImage, Selection, Step, Workbench};
-use crate::analysis::{Analysis, LatentMap, Sample};
+use crate::analysis::{Analysis, LatentMap, ScaleRows};
 use crate::browser::{now_ms, yield_now};
 use crate::engine::{Encoding, Engine};
 
@@ -21,6 +21,9 @@ pub(crate) const DECODE_CHUNK: usize = 8;
 /// Cells per side of the latent map, and its half-width in σ (one cell per σ).
 const MAP_CELLS: usize = 7;
 const MAP_EXTENT: f32 = 3.0;
+
+/// Masks per row of the hierarchical model's scale explorer.
+const SCALE_ROW_SAMPLES: usize = 6;
 
 impl Workbench {
     /// Encodes the current crop, samples, and builds the latent map.
@@ -41,7 +44,7 @@ impl Workbench {
     }
 
     async fn encode_and_sample(self, job: u64, engine: &Engine, image: &LoadedImage) -> Step {
-        self.progress("Encoding the crop (U-Net + prior)…", None);
+        self.progress("Encoding the crop…", None);
         yield_now().await;
         self.check(job)?;
         // The model's own recipe: crop, intensity normalisation, side (its input contract).
@@ -62,7 +65,7 @@ impl Workbench {
         self.encoding.set_value(Some(encoding.clone()));
         let result = self.sample(job, engine, &encoding, crop, encode_ms).await?;
         if result.is_ok() {
-            return self.build_latent_map(job).await;
+            return self.build_explorer(job).await;
         }
         Ok(result)
     }
@@ -81,14 +84,19 @@ impl Workbench {
         };
         let job = self.next_job();
         spawn_local(async move {
-            let outcome = self
+            let mut outcome = self
                 .sample(job, &engine, &encoding, previous.crop.clone(), 0.0)
                 .await;
+            // The scale rows are drawn from the seed too (the latent map is not: it is a grid).
+            if matches!(outcome, Ok(Ok(()))) && engine.latent_scales() > 0 {
+                outcome = self.build_scale_rows(job).await;
+            }
             self.conclude(job, outcome);
         });
     }
 
-    /// Draws `sample_count` latents and decodes them in chunks, yielding between chunks.
+    /// Draws `sample_count` samples in chunks of [`DECODE_CHUNK`] (fixed, so a seed always gives
+    /// the same samples), yielding between chunks.
     async fn sample(
         self,
         job: u64,
@@ -99,32 +107,24 @@ impl Workbench {
     ) -> Step {
         let n = self.sample_count.get_untracked();
         let seed = self.seed.get_value();
-        let zs = encoding.prior.draw(n, &mut SeededRng::new(seed));
+        let mut rng = SeededRng::new(seed);
         let started = now_ms();
         let mut samples = Vec::with_capacity(n);
-        for chunk in zs.chunks(DECODE_CHUNK) {
+        while samples.len() < n {
             self.progress(
                 &format!("Sampling: {} of {n} masks", samples.len()),
                 Some(samples.len() as f64 / n as f64),
             );
             yield_now().await;
             self.check(job)?;
-            let masks = match engine.decode(encoding, chunk).await {
-                Ok(masks) => masks,
+            let chunk = DECODE_CHUNK.min(n - samples.len());
+            match engine.sample(encoding, chunk, &mut rng).await {
+                Ok(drawn) => samples.extend(drawn),
                 Err(error) => return Ok(Err(error)),
-            };
-            samples.extend(
-                chunk
-                    .iter()
-                    .zip(masks)
-                    .map(|(z, mask)| Sample { z: z.clone(), mask }),
-            );
+            }
         }
-        let mean = match engine
-            .decode(encoding, std::slice::from_ref(&encoding.prior.mu))
-            .await
-        {
-            Ok(mut masks) => masks.remove(0),
+        let mean = match engine.mean(encoding).await {
+            Ok(mask) => mask,
             Err(error) => return Ok(Err(error)),
         };
         let sample_ms = now_ms() - started;
@@ -136,7 +136,7 @@ impl Workbench {
         };
         self.analysis.set(Some(Arc::new(Analysis {
             crop,
-            prior: encoding.prior.clone(),
+            prior: encoding.prior().cloned(),
             samples,
             mean,
             uncertainty,
@@ -145,6 +145,54 @@ impl Workbench {
             sample_ms,
         })));
         self.selection.set(Selection::Mean);
+        Ok(Ok(()))
+    }
+
+    /// What the model in use offers to explore: the latent map, or the hierarchical model's
+    /// scale rows.
+    async fn build_explorer(self, job: u64) -> Step {
+        match self.engine.get_value() {
+            Some(engine) if engine.latent_scales() > 0 => self.build_scale_rows(job).await,
+            _ => self.build_latent_map(job).await,
+        }
+    }
+
+    /// For each latent scale of the hierarchical model, [`SCALE_ROW_SAMPLES`] masks with only
+    /// that scale drawn (seeded like the samples).
+    async fn build_scale_rows(self, job: u64) -> Step {
+        let (Some(engine), Some(encoding)) = (self.engine.get_value(), self.encoding.get_value())
+        else {
+            return Ok(Ok(()));
+        };
+        let started = now_ms();
+        let scales = engine.latent_scales();
+        let mut rows = Vec::with_capacity(scales);
+        for scale in 0..scales {
+            self.progress(
+                &format!("Sampling one scale at a time: {} of {scales}", scale + 1),
+                Some(scale as f64 / scales as f64),
+            );
+            yield_now().await;
+            self.check(job)?;
+            let mut rng = SeededRng::new(self.seed.get_value());
+            match engine
+                .vary_scale(&encoding, scale, SCALE_ROW_SAMPLES, &mut rng)
+                .await
+            {
+                Ok(masks) => rows.push(masks),
+                Err(error) => return Ok(Err(error)),
+            }
+        }
+        let side = crate::workbench::CROP_SIDE as usize;
+        let coarsest = side / engine.size_divisor();
+        self.scale_rows.set(Some(Arc::new(ScaleRows {
+            rows,
+            latent_sides: (0..scales).map(|l| coarsest << l).collect(),
+            decode_ms: now_ms() - started,
+        })));
+        if matches!(self.selection.get_untracked(), Selection::ScaleSample(..)) {
+            self.selection.set(Selection::Mean);
+        }
         Ok(Ok(()))
     }
 
@@ -165,7 +213,10 @@ impl Workbench {
             },
         };
         self.check(job)?;
-        let Some(grid) = encoding.prior.grid(x_dim, y_dim, MAP_EXTENT, MAP_CELLS) else {
+        let Some(prior) = encoding.prior() else {
+            return Ok(Ok(()));
+        };
+        let Some(grid) = prior.grid(x_dim, y_dim, MAP_EXTENT, MAP_CELLS) else {
             return Ok(Err(format!(
                 "latent dimensions {x_dim} and {y_dim} cannot span a map"
             )));

@@ -1,5 +1,5 @@
 //! The page's state and the actions that change it: open a file or a demo case, choose the
-//! crop, sample, resample, explore the latent space.
+//! crop, sample, resample, explore the latent space (or, for the hierarchical model, its scales).
 //!
 //! Components read the signals and call the actions; the model work happens here, in small
 //! steps with [`yield_now`](crate::browser::yield_now) between them so the page keeps painting, and every long action
@@ -12,7 +12,7 @@ use imaging::{Slice, Window};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::analysis::{Analysis, LatentMap};
+use crate::analysis::{Analysis, LatentMap, ScaleRows};
 use crate::demo::{self, DemoCase, DemoEntry};
 use crate::engine::{Encoding, Engine};
 use crate::smoke_test::BackendReport;
@@ -64,6 +64,8 @@ pub enum Selection {
     Mean,
     Sample(usize),
     Cell(usize),
+    /// The hierarchical model's scale explorer: (scale, mask) in [`ScaleRows::rows`].
+    ScaleSample(usize, usize),
 }
 
 /// What the uncertainty overlay shows.
@@ -108,6 +110,8 @@ pub struct Workbench {
     pub sample_count: RwSignal<usize>,
     pub analysis: RwSignal<Option<Arc<Analysis>>>,
     pub latent_map: RwSignal<Option<Arc<LatentMap>>>,
+    /// The hierarchical model's explorer (instead of the latent map).
+    pub scale_rows: RwSignal<Option<Arc<ScaleRows>>>,
     /// The latent map's axes as the person chose them; `None`: the crop's most telling pair.
     pub map_dims: RwSignal<Option<(usize, usize)>>,
     pub selection: RwSignal<Selection>,
@@ -147,6 +151,7 @@ impl Workbench {
             sample_count: RwSignal::new(16),
             analysis: RwSignal::new(None),
             latent_map: RwSignal::new(None),
+            scale_rows: RwSignal::new(None),
             map_dims: RwSignal::new(None),
             selection: RwSignal::new(Selection::Mean),
             overlay: RwSignal::new(Overlay {
@@ -241,7 +246,7 @@ impl Workbench {
             if self
                 .model_in_use
                 .get_untracked()
-                .is_some_and(|m| m != model)
+                .is_some_and(|m| !m.same_data(model))
             {
                 self.use_model(model).await;
             }
@@ -258,6 +263,7 @@ impl Workbench {
         // The old samples and map belong to the old image.
         self.analysis.set(None);
         self.latent_map.set(None);
+        self.scale_rows.set(None);
         self.encoding.set_value(None);
         let slice = &image.slice;
         self.display_window.set(slice.window);

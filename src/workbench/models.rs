@@ -1,6 +1,6 @@
-//! Which model the page runs: the two shipped ones (real CT from LIDC-IDRI, and the synthetic
-//! ambiguity benchmark's), or weights the person loaded or fine-tuned; downloading, switching
-//! and installing them.
+//! Which model the page runs: the shipped ones (real CT from LIDC-IDRI, with the probabilistic
+//! U-Net or the hierarchical one, and the synthetic ambiguity benchmark's), or weights the
+//! person loaded or fine-tuned; downloading, switching and installing them.
 //!
 //! Each weights file carries its input contract, and the page prepares every crop through the
 //! contract of the model in use: switching models changes how the same click is cropped and
@@ -12,6 +12,7 @@ use std::sync::Arc;
 use imaging::{InputContract, Intensity};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use probunet::weights::ModelKind;
 
 use super::{CROP_SIDE, ModelStatus, Workbench};
 use crate::browser::{fetch_bytes, now_ms, take_prefetched};
@@ -26,17 +27,24 @@ const PREFETCHED_WEIGHTS: &str = "probsegWeights";
 pub enum ShippedModel {
     /// Trained on real chest CT: LIDC-IDRI nodule crops with four radiologists' outlines.
     Lidc,
+    /// The hierarchical probabilistic U-Net (Kohl et al. 2019) on the same LIDC data.
+    LidcHierarchical,
     /// Trained on the synthetic ambiguity benchmark, whose true distributions are known.
     Synthetic,
 }
 
 impl ShippedModel {
-    pub const ALL: [ShippedModel; 2] = [ShippedModel::Lidc, ShippedModel::Synthetic];
+    pub const ALL: [ShippedModel; 3] = [
+        ShippedModel::Lidc,
+        ShippedModel::LidcHierarchical,
+        ShippedModel::Synthetic,
+    ];
 
     /// The weights file, relative to the page.
     pub fn path(self) -> &'static str {
         match self {
             ShippedModel::Lidc => "public/model/probunet-lidc.bpk",
+            ShippedModel::LidcHierarchical => "public/model/hpunet-lidc.bpk",
             ShippedModel::Synthetic => "public/model/probunet-small.bpk",
         }
     }
@@ -45,6 +53,7 @@ impl ShippedModel {
     pub fn id(self) -> &'static str {
         match self {
             ShippedModel::Lidc => "lidc",
+            ShippedModel::LidcHierarchical => "lidc-hierarchical",
             ShippedModel::Synthetic => "synthetic",
         }
     }
@@ -57,16 +66,31 @@ impl ShippedModel {
     pub fn label(self) -> &'static str {
         match self {
             ShippedModel::Lidc => "Lung nodules, real CT (LIDC-IDRI)",
+            ShippedModel::LidcHierarchical => "Lung nodules, real CT, hierarchical model",
             ShippedModel::Synthetic => "Synthetic ambiguity benchmark",
         }
     }
 
-    /// The shipped model whose data a contract describes (what "reset" goes back to).
-    pub fn for_contract(contract: &InputContract) -> Self {
-        match contract.intensity {
-            Intensity::CropMinMax => ShippedModel::Lidc,
-            Intensity::CtWindow { .. } => ShippedModel::Synthetic,
+    /// The shipped model of `kind` whose data a contract describes (what "reset" goes back to).
+    pub fn for_contract(contract: &InputContract, kind: ModelKind) -> Self {
+        match (contract.intensity, kind) {
+            (Intensity::CropMinMax, ModelKind::Hierarchical) => ShippedModel::LidcHierarchical,
+            (Intensity::CropMinMax, ModelKind::Probabilistic) => ShippedModel::Lidc,
+            (Intensity::CtWindow { .. }, _) => ShippedModel::Synthetic,
         }
+    }
+
+    /// Whether both models were trained on the same kind of image (a teaching case of one's
+    /// data needs no switch from the other).
+    pub fn same_data(self, other: ShippedModel) -> bool {
+        let real = |m| m != ShippedModel::Synthetic;
+        real(self) == real(other)
+    }
+
+    /// Downloaded in the background after the first model, for instant switching and offline
+    /// use. The hierarchical model (twice the others' size) loads when it is chosen.
+    fn prefetched(self) -> bool {
+        self != ShippedModel::LidcHierarchical
     }
 }
 
@@ -85,7 +109,7 @@ impl Workbench {
     /// Back to the shipped model the weights in use started from.
     pub fn load_shipped(self) {
         let model = self.engine().map_or(ShippedModel::Lidc, |e| {
-            ShippedModel::for_contract(&e.contract())
+            ShippedModel::for_contract(&e.contract(), e.kind())
         });
         self.choose_model(model);
     }
@@ -128,7 +152,7 @@ impl Workbench {
     /// Downloads the shipped models not yet here (so switching is instant, and the service
     /// worker keeps them for offline use) without changing the model in use.
     pub(super) async fn prefetch_models(self) {
-        for model in ShippedModel::ALL {
+        for model in ShippedModel::ALL.into_iter().filter(|m| m.prefetched()) {
             let have = self
                 .shipped
                 .with_value(|all| all.iter().any(|(m, _)| *m == model));
@@ -195,9 +219,12 @@ impl Workbench {
                 contract.model_side
             ));
         }
-        let parameters = engine.config().num_params();
+        let parameters = engine.num_params();
         // Other weights use their latent dimensions differently: back to their telling pair.
         self.map_dims.set(None);
+        // The other model's explorer does not describe this one's samples.
+        self.latent_map.set(None);
+        self.scale_rows.set(None);
         self.engine.set_value(Some(Rc::new(engine)));
         self.weights.set_value(Some(Arc::new(bytes)));
         self.model_in_use.set(shipped);

@@ -16,6 +16,7 @@ import {
   foreignRequests,
   screenshot,
   addLidcPairs,
+  openDemo,
 } from "./harness.mjs";
 
 let server;
@@ -42,15 +43,6 @@ async function viewerPixels(page) {
     };
   });
   return page.evaluate(() => window.viewerChecksum());
-}
-
-async function openDemo(page, kind) {
-  const findOption = (kind) =>
-    [...document.querySelectorAll("#demo-picker option")].find((o) => o.textContent.includes(kind))?.value ?? null;
-  await page.waitForFunction(findOption, kind, { timeout: 60_000 }).catch(() => {});
-  const value = await page.evaluate(findOption, kind);
-  assert.ok(value, `a teaching case of kind ${kind}`);
-  await page.selectOption("#demo-picker", value);
 }
 
 /** The shipped model in use (`lidc`, `synthetic`) or `own`. */

@@ -4,6 +4,7 @@ import { createServer } from "node:http";
 import { readFile, readdir, stat, mkdir } from "node:fs/promises";
 import { extname, join, normalize, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -169,13 +170,23 @@ export async function waitForModel(page, timeout = 180_000) {
   await page.waitForSelector('#model-status[data-state="ready"]', { timeout });
 }
 
+/** Opens the first built-in teaching case whose menu entry names `kind`. */
+export async function openDemo(page, kind) {
+  const findOption = (kind) =>
+    [...document.querySelectorAll("#demo-picker option")].find((o) => o.textContent.includes(kind))?.value ?? null;
+  await page.waitForFunction(findOption, kind, { timeout: 60_000 }).catch(() => {});
+  const value = await page.evaluate(findOption, kind);
+  assert.ok(value, `a teaching case of kind ${kind}`);
+  await page.selectOption("#demo-picker", value);
+}
+
 /**
- * Waits until the model has sampled the image on screen and drawn the latent map, then reads
- * what the page shows.
+ * Waits until the model has sampled the image on screen and drawn its explorer (the latent
+ * map, or the hierarchical model's scale rows), then reads what the page shows.
  */
 export async function waitForAnalysis(page, timeout = 180_000) {
   await page.waitForSelector("#gallery[data-count]", { timeout });
-  await page.waitForSelector("#latent-map[data-cells]", { timeout });
+  await page.waitForSelector("#latent-map[data-cells], #scale-rows[data-rows]", { timeout });
   await page.waitForSelector('#work-status[data-state="idle"]', { timeout });
   return page.evaluate(() => {
     const gallery = document.querySelector("#gallery");
@@ -190,6 +201,10 @@ export async function waitForAnalysis(page, timeout = 180_000) {
       empty: Number(gallery.dataset.empty),
       uncertainPixels: Number(stats.dataset.uncertainPixels),
       latentCells: document.querySelectorAll("#latent-map .latent-cell canvas").length,
+      scaleRows: [...document.querySelectorAll("#scale-rows .scale-row")].map((row) => ({
+        masks: row.querySelectorAll("canvas").length,
+        distinct: Number(row.dataset.distinct),
+      })),
       message: document.querySelector("#message")?.textContent ?? null,
     };
   });

@@ -38,7 +38,7 @@ pub fn complete_now<F: std::future::Future>(future: F) -> Option<F::Output> {
     }
 }
 
-async fn read_f32(tensor: Tensor<2>) -> Result<Vec<f32>, ReadError> {
+pub(crate) async fn read_f32(tensor: Tensor<2>) -> Result<Vec<f32>, ReadError> {
     let data = tensor
         .into_data_async()
         .await
@@ -202,8 +202,13 @@ pub async fn decode_masks(
     let device = encoded.projection.device();
     let z = Tensor::<2>::from_data(TensorData::new(flat, [n, m]), &device);
     let projection = encoded.projection.clone().narrow(0, 0, 1);
-    let [_, _, h, w] = projection.dims();
     let logits = model.fcomb.forward_projected(projection, z);
+    read_masks(logits).await
+}
+
+/// Reads the arg-max foreground masks of two-class logits `[N, 2, H, W]` back to the host.
+pub(crate) async fn read_masks(logits: Tensor<4>) -> Result<Vec<Mask>, ReadError> {
+    let [n, _, h, w] = logits.dims();
     // Foreground where logit₁ > logit₀: the arg-max of two classes, ties to the background.
     let margin = logits.clone().narrow(1, 1, 1) - logits.narrow(1, 0, 1);
     let values = read_f32(margin.reshape([n, h * w])).await?;

@@ -3,10 +3,11 @@
 //!
 //! Reading order: [`config`] → [`res_block`] → [`encoder`] → [`latent_decoder`] (the latent
 //! scales, shared by prior and posterior) → [`stitching`] → [`model`] → [`geco`] (the
-//! objective) → [`train`].
+//! objective) → [`train`]; [`explore`] samples for interactive front ends.
 
 pub mod config;
 pub mod encoder;
+pub mod explore;
 pub mod geco;
 pub mod latent_decoder;
 pub mod model;
