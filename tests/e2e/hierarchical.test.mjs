@@ -31,15 +31,18 @@ for (const { name, webgpu, query } of [
 ]) {
   test(`the hierarchical model samples a LIDC case and shows its scales (${name})`, async () => {
     const browser = await launchBrowser({ webgpu });
+    // The server serves both runs: count only this run's requests for the weights.
+    const firstHit = server.hits.length;
+    const weightsFetched = () => server.hits.slice(firstHit).includes("/public/model/hpunet-lidc.bpk");
     try {
       const { page, requests, consoleErrors } = await openApp(browser, `${server.url}/${query}`);
       assert.equal((await waitForBackend(page)).backend, name);
       await waitForModel(page);
+      // The background prefetch (other models, then the teaching cases) leaves this one out.
+      await page.waitForSelector('#demo-picker[data-all-cached="true"]', { timeout: 120_000 });
+      assert.ok(!weightsFetched(), "not fetched before it is chosen");
       await useModel(page, "lidc-hierarchical");
-      assert.ok(
-        server.hits.includes("/public/model/hpunet-lidc.bpk"),
-        "its weights are fetched when it is chosen",
-      );
+      assert.ok(weightsFetched(), "its weights are fetched when it is chosen");
 
       // A LIDC case needs no switch: the hierarchical model was trained on the same data.
       await openDemo(page, "lidc-0450");
@@ -62,9 +65,24 @@ for (const { name, webgpu, query } of [
       await screenshot(page, `hierarchical-${name}`);
 
       // Resampling redraws the samples and the rows from the new seed.
+      const drawn = () =>
+        page.evaluate(() =>
+          [...document.querySelectorAll("#gallery .sample-tile canvas, #scale-rows canvas")]
+            .map((c) => c.toDataURL())
+            .join(),
+        );
+      const before = await drawn();
       await page.click("#resample");
-      await page.waitForSelector('#work-status[data-state="busy"]', { timeout: 30_000 }).catch(() => {});
+      await page.waitForFunction(
+        (before) =>
+          [...document.querySelectorAll("#gallery .sample-tile canvas, #scale-rows canvas")]
+            .map((c) => c.toDataURL())
+            .join() !== before,
+        before,
+        { timeout: 120_000, polling: 250 },
+      );
       assert.equal((await waitForAnalysis(page)).scaleRows.length, 4);
+      assert.notEqual(await drawn(), before);
 
       // Fine-tuning runs on the probabilistic U-Net only, and says so.
       await page.click("#tuning-start");
