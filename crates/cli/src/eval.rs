@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Context, Result, ensure};
 use clap::Args;
 use probunet::SeededRng;
 use probunet::synth::{Benchmark, MIN_SIZE, Split};
@@ -111,12 +111,6 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             )
         }
         None => {
-            let Segmenter::Probabilistic(model) = &model else {
-                bail!(
-                    "the synthetic benchmark's evaluation (its posterior-mixture ceiling) is written for \
-                     the probabilistic U-Net only so far; evaluate the hierarchical model with --data"
-                );
-            };
             ensure!(
                 size >= MIN_SIZE,
                 "synthetic cases need a size of at least {MIN_SIZE}"
@@ -127,7 +121,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
             let mut results = Vec::new();
             for i in 0..args.cases {
                 let case = bench.case(args.seed_offset + i);
-                let r = synthetic::evaluate_case(model, &case, &mut rng, &mut floor_rng)
+                let r = synthetic::evaluate_case(&model, &case, &mut rng, &mut floor_rng)
                     .with_context(|| format!("evaluating case seed {}", case.seed))?;
                 rows.push((r.kind.clone(), r.row()));
                 results.push(r);

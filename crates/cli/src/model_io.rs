@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, ensure};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use imaging::InputContract;
+use probunet::ProbUNet;
 use probunet::metrics::Mask;
-use probunet::{ProbUNet, SeededRng};
 use serde::{Deserialize, Serialize};
 
 use crate::train::step::ignores_latent;
@@ -115,13 +115,28 @@ pub fn load_model(weights: &Path, device: &Device) -> Result<(ProbUNet, Option<R
 /// The input size to use: the flag if given, else the weights' input contract's, else the
 /// sidecar's, else 128 (the paper's).
 pub fn resolve_size(flag: Option<usize>, model: &ProbUNet, meta: Option<&RunMeta>) -> usize {
-    let stored = model.config().input.as_ref().map(|c| c.model_side as usize);
-    flag.or(stored).or(meta.map(|m| m.size)).unwrap_or(128)
+    resolve_side(flag, model.config().input.as_ref(), meta)
+}
+
+/// The input side of either model: `flag`, else the stored contract's, else the sidecar's,
+/// else 128.
+pub fn resolve_side(
+    flag: Option<usize>,
+    stored: Option<&InputContract>,
+    meta: Option<&RunMeta>,
+) -> usize {
+    flag.or(stored.map(|c| c.model_side as usize))
+        .or(meta.map(|m| m.size))
+        .unwrap_or(128)
 }
 
 /// The model's input contract, at side `size` (a `--size` flag may ask for another).
 pub fn contract_at(model: &ProbUNet, size: usize) -> InputContract {
-    let mut contract = model.config().contract();
+    at_side(model.config().contract(), size)
+}
+
+/// `contract` run at side `size`: the crop is at least as large as the model's input.
+pub fn at_side(mut contract: InputContract, size: usize) -> InputContract {
     contract.model_side = size as u32;
     contract.crop_side = contract.crop_side.max(contract.model_side);
     contract
@@ -196,22 +211,4 @@ pub fn to_vec<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
         .convert::<f32>()
         .try_to_vec::<f32>()
         .map_err(|e| anyhow::anyhow!("reading a tensor back: {e:?}"))
-}
-
-/// Encodes one image and draws `n` prior samples (one batched fcomb call), plus the mask at
-/// the prior mean.
-pub fn sample_image(
-    model: &ProbUNet,
-    image: &[f32],
-    size: usize,
-    n: usize,
-    rng: &mut SeededRng,
-) -> Result<(Vec<Mask>, Mask)> {
-    let device = model.device();
-    let encoded = model.encode(images_tensor(&[image], size, &device));
-    let samples = masks_from_logits(model.sample_n(&encoded, n, rng).logits)?;
-    let mean = masks_from_logits(model.mean(&encoded))?
-        .pop()
-        .context("the mean mask")?;
-    Ok((samples, mean))
 }

@@ -1,8 +1,10 @@
-//! `probunet sample`: one image → N sample masks, the uncertainty map and the mean-latent mask.
+//! `probunet sample`: one image → N sample masks, the uncertainty map and the mean-latent mask,
+//! with either model (the weights file says which).
 //!
 //! The image (PNG, JPEG or DICOM) is decoded by the `imaging` crate and prepared by the
-//! weights' input contract around `--center` (default: the image centre), encoded once, and N prior latents go through fcomb in one batched
-//! call. Uncertainty is the binary entropy (bits) of each pixel's foreground frequency over the
+//! weights' input contract around `--center` (default: the image centre) and encoded once; the
+//! first model then decodes N prior latents through fcomb in one batched call, the hierarchical
+//! one reruns its decoder for each sample. Uncertainty is the binary entropy (bits) of each pixel's foreground frequency over the
 //! N samples, scaled to 0–255 (docs/CONVENTIONS.md, Metrics).
 
 use std::path::PathBuf;
@@ -12,13 +14,13 @@ use clap::Args;
 use probunet::SeededRng;
 use probunet::metrics::UncertaintyMap;
 
-use crate::model_io;
 use crate::png::{write_grey, write_mask};
+use crate::segmenter::Segmenter;
 
 /// Options of `probunet sample`.
 #[derive(Debug, Args)]
 pub struct SampleArgs {
-    /// Weights file (`probunet train` output or an exported f16 file).
+    /// Weights file of either model (`probunet train` output or an exported f16 file).
     #[arg(long, value_name = "FILE")]
     pub weights: PathBuf,
 
@@ -51,7 +53,8 @@ pub struct SampleArgs {
 /// Runs `probunet sample`.
 pub fn run(args: &SampleArgs) -> Result<()> {
     ensure!(args.n > 0, "--n must be at least 1");
-    let (model, _, size) = model_io::load_model_sized(&args.weights, args.size)?;
+    let (model, meta) = Segmenter::load(&args.weights)?;
+    let size = model.size(args.size, meta.as_ref())?;
     let bytes =
         std::fs::read(&args.image).with_context(|| format!("reading {}", args.image.display()))?;
     let name = args.image.display().to_string();
@@ -59,13 +62,14 @@ pub fn run(args: &SampleArgs) -> Result<()> {
     let center = args
         .center
         .unwrap_or((slice.width as f32 / 2.0, slice.height as f32 / 2.0));
-    let image = model_io::contract_at(&model, size)
+    let image = model
+        .contract_at(size)
         .prepare(&slice, center)
         .with_context(|| format!("preparing {name}"))?
         .data;
     let grey = image.iter().map(|&v| (v * 255.0).round() as u8).collect();
     let (samples, mean) =
-        model_io::sample_image(&model, &image, size, args.n, &mut SeededRng::new(args.seed))?;
+        model.sample_image(&image, size, args.n, &mut SeededRng::new(args.seed))?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     write_grey(&args.out.join("input.png"), size, size, grey)?;

@@ -1,5 +1,5 @@
 //! Either of the two models behind one interface, for the subcommands that only sample and
-//! reconstruct (`eval --data`): which one a weights file holds is read from its metadata.
+//! reconstruct (`eval`, `export`): which one a weights file holds is read from its metadata.
 
 use std::path::Path;
 
@@ -11,7 +11,7 @@ use probunet::weights::{ModelKind, load_stored, stored_kind};
 use probunet::{Precision, ProbUNet, SeededRng, save_weights};
 
 use crate::model_io::{
-    RunMeta, images_tensor, masks_from_logits, masks_tensor, read_meta, sample_image,
+    RunMeta, at_side, images_tensor, masks_from_logits, masks_tensor, read_meta, resolve_side,
 };
 
 /// A loaded model of either kind (one per process, so the size difference costs nothing).
@@ -65,13 +65,13 @@ impl Segmenter {
 
     /// The model-input contract at side `size`.
     pub fn contract_at(&self, size: usize) -> InputContract {
-        let mut contract = match self {
-            Self::Probabilistic(m) => m.config().contract(),
-            Self::Hierarchical(m) => m.config().contract(),
-        };
-        contract.model_side = size as u32;
-        contract.crop_side = contract.crop_side.max(contract.model_side);
-        contract
+        at_side(
+            match self {
+                Self::Probabilistic(m) => m.config().contract(),
+                Self::Hierarchical(m) => m.config().contract(),
+            },
+            size,
+        )
     }
 
     /// The input side: `flag`, else the contract's, else the sidecar's; checked divisible.
@@ -80,10 +80,7 @@ impl Segmenter {
             Self::Probabilistic(m) => (m.config().input.as_ref(), m.config().size_divisor()),
             Self::Hierarchical(m) => (m.config().input.as_ref(), m.config().size_divisor()),
         };
-        let size = flag
-            .or(stored.map(|c| c.model_side as usize))
-            .or(meta.map(|m| m.size))
-            .unwrap_or(128);
+        let size = resolve_side(flag, stored, meta);
         ensure!(
             size.is_multiple_of(divisor),
             "--size {size} is not divisible by {divisor}"
@@ -114,17 +111,54 @@ impl Segmenter {
         n: usize,
         rng: &mut SeededRng,
     ) -> Result<(Vec<Mask>, Mask)> {
-        match self {
-            Self::Probabilistic(m) => sample_image(m, image, size, n, rng),
+        let (samples, mean) = match self {
+            Self::Probabilistic(m) => {
+                let encoded = m.encode(images_tensor(&[image], size, &m.device()));
+                (m.sample_n(&encoded, n, rng).logits, m.mean(&encoded))
+            }
             Self::Hierarchical(m) => {
                 let encoded = m.encode(images_tensor(&[image], size, &m.device()));
-                let samples = masks_from_logits(m.sample_n(&encoded, n, &[], rng))?;
-                let mean = masks_from_logits(m.mean(&encoded))?
-                    .pop()
-                    .context("the mean mask")?;
-                Ok((samples, mean))
+                (m.sample_n(&encoded, n, &[], rng), m.mean(&encoded))
             }
-        }
+        };
+        let mean = masks_from_logits(mean)?.pop().context("the mean mask")?;
+        Ok((masks_from_logits(samples)?, mean))
+    }
+
+    /// `n` masks of `image` decoded from latents of the mixture of its posteriors given each
+    /// of `masks`, with exact shares `weights` (the synthetic eval's decoder ceiling).
+    pub fn posterior_mixture(
+        &self,
+        image: &[f32],
+        size: usize,
+        masks: &[Mask],
+        weights: &[f64],
+        n: usize,
+        rng: &mut SeededRng,
+    ) -> Result<Vec<Mask>> {
+        let logits = match self {
+            Self::Probabilistic(m) => {
+                let device = m.device();
+                let x = images_tensor(&[image], size, &device);
+                let posteriors = m.posterior(
+                    x.clone().repeat_dim(0, masks.len()),
+                    masks_tensor(masks, &device),
+                );
+                let z = posteriors.draw_mixture(weights, n, rng);
+                m.sample(&m.encode(x), z)
+            }
+            Self::Hierarchical(m) => {
+                let device = m.device();
+                m.posterior_mixture(
+                    images_tensor(&[image], size, &device),
+                    masks_tensor(masks, &device),
+                    weights,
+                    n,
+                    rng,
+                )
+            }
+        };
+        masks_from_logits(logits)
     }
 
     /// The posterior-mean reconstruction of each of `masks` (annotations of one image).

@@ -709,11 +709,49 @@ fn the_hierarchical_model_trains_resumes_and_evaluates_on_lidc() {
         assert!((0.0..=1.0).contains(&recon), "{slice}");
     }
     assert_all_finite(&doc["means"], "means");
+    // The synthetic benchmark, decoder ceiling included (posterior chains of each hypothesis).
+    let synthetic = run.join("synthetic.json");
+    ok(&[
+        "eval",
+        "--weights",
+        s(&weights),
+        "--cases",
+        "2",
+        "--json",
+        s(&synthetic),
+    ]);
+    let doc = read_json(&synthetic);
+    assert_eq!(doc["mode"], "synthetic");
+    for case in doc["per_case"].as_array().unwrap() {
+        let shares: f64 = case["shares"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .sum();
+        assert!((shares - 1.0).abs() < 1e-9, "{case}");
+        for key in ["freq_error", "freq_error_ceiling", "ged100_ceiling"] {
+            let v = case[key].as_f64().unwrap();
+            assert!(v.is_finite() && v >= 0.0, "{key}: {case}");
+        }
+    }
+    // `sample` takes either model: a DICOM slice, cropped by the weights' contract.
+    let dicom =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/dicom/CT_small.dcm");
+    let sampled = ok(&[
+        "sample",
+        "--weights",
+        s(&weights),
+        "--image",
+        s(&dicom),
+        "--n",
+        "3",
+        "--out",
+        s(&run.join("samples")),
+    ]);
+    assert!(sampled.contains("wrote 3 samples"), "{sampled}");
+    assert!(run.join("samples/sample-02.png").exists() && run.join("samples/mean.png").exists());
     // What it cannot do yet is refused, saying so.
-    assert_refused(
-        &["eval", "--weights", s(&weights), "--cases", "1"],
-        "probabilistic U-Net only so far",
-    );
     assert_refused(
         &[&common[..], &["--steps", "2", "--deterministic"]].concat(),
         "no hierarchical form",

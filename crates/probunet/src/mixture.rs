@@ -41,8 +41,9 @@ impl DiagonalGaussian {
 }
 
 /// Splits `n` draws in proportion to `weights` (summing to `total`): floors first, then one
-/// more each to the components with the largest remainders (ties to the lower index).
-fn largest_remainder_counts(weights: &[f64], total: f64, n: usize) -> Vec<usize> {
+/// more each to the components with the largest remainders (ties to the lower index). Exact
+/// shares instead of random picks, so a mixture's draws carry no sampling error in the weights.
+pub fn largest_remainder_counts(weights: &[f64], total: f64, n: usize) -> Vec<usize> {
     let quotas: Vec<f64> = weights.iter().map(|w| w / total * n as f64).collect();
     let mut counts: Vec<usize> = quotas.iter().map(|q| q.floor() as usize).collect();
     let remainder = |k: usize| quotas[k] - quotas[k].floor();

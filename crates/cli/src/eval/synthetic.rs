@@ -1,7 +1,8 @@
 //! Evaluation on held-out synthetic cases against their EXACT annotation distribution.
 //!
-//! Per case: encode once, draw 100 prior samples in one batched fcomb call; the first 16 of
-//! them (independent draws) are the 16-sample set. Against the weighted hypotheses:
+//! Per case: encode once, draw 100 prior samples (the first model reruns only fcomb, the
+//! hierarchical one its decoder); the first 16 of them (independent draws) are the 16-sample
+//! set. Against the weighted hypotheses:
 //!
 //! * GED₁₆, GED₁₀₀: `ged_weighted` (GED², docs/CONVENTIONS.md, Metrics).
 //! * HM-IoU₁₆: the hypotheses tiled by probability into 20 slots (every probability is a
@@ -16,19 +17,20 @@
 //!   perfect model would score with the same sample counts.
 //! * Decoder ceiling: GED₁₀₀ and frequency error of 100 latents drawn from the mixture of the
 //!   case's posteriors, Σ_k p_k q(z|x,y_k), with exact shares — what the model would score if its
-//!   prior were perfect. The gap between the prior's row and this one is the prior's fault;
+//!   prior were perfect (for the hierarchical model, each draw runs one hypothesis' posterior
+//!   chain down the prior's decoder). The gap between the prior's row and this one is the prior's fault;
 //!   the gap between this one and the floor is the decoder's (U-Net + fcomb cannot draw some
 //!   hypothesis from its own posterior's z).
 
 use anyhow::Result;
+use probunet::SeededRng;
 use probunet::metrics::{Mask, ged_weighted, hm_iou, hypothesis_frequencies, iou};
 use probunet::synth::{Case, draw_rater_indices};
-use probunet::{Encoded, ProbUNet, SeededRng};
 use serde::Serialize;
 
 use super::SAMPLES;
 use super::summary::Row;
-use crate::model_io::{images_tensor, masks_from_logits, masks_tensor};
+use crate::segmenter::Segmenter;
 
 /// Slots the hypotheses are tiled into for HM-IoU (probabilities are multiples of 1/20).
 const SLOTS: usize = 20;
@@ -109,9 +111,10 @@ pub const COLUMNS: [(&str, &str); 13] = [
     ("freq_error_ceiling", "ceil fe"),
 ];
 
-/// Evaluates `model` on `case` (samples drawn with `rng`, floor draws with `floor_rng`).
+/// Evaluates `model` (either kind) on `case` (samples drawn with `rng`, floor draws with
+/// `floor_rng`).
 pub fn evaluate_case(
-    model: &ProbUNet,
+    model: &Segmenter,
     case: &Case,
     rng: &mut SeededRng,
     floor_rng: &mut SeededRng,
@@ -119,10 +122,10 @@ pub fn evaluate_case(
     let size = case.width;
     let hyps = case.masks();
     let probs = case.probabilities();
-    let x = images_tensor(&[&case.image], size, &model.device());
-    let encoded = model.encode(x.clone());
-    let samples = masks_from_logits(model.sample_n(&encoded, SAMPLES, rng).logits)?;
-    let ceiling = posterior_mixture_samples(model, &encoded, x, &hyps, &probs, case.seed)?;
+    let (samples, _) = model.sample_image(&case.image, size, SAMPLES, rng)?;
+    let mut ceiling_rng = SeededRng::new(CEILING_SEED ^ case.seed);
+    let ceiling =
+        model.posterior_mixture(&case.image, size, &hyps, &probs, SAMPLES, &mut ceiling_rng)?;
     let ceiling_ged = ged_weighted(&ceiling, &hyps, &probs)?;
     let ceiling_freq = hypothesis_frequencies(&ceiling, &hyps, &probs)?;
     let tiled = tile_by_probability(&hyps, &probs);
@@ -171,24 +174,6 @@ pub fn evaluate_case(
             .count(),
         empty_share: samples.iter().filter(|m| m.is_empty()).count() as f64 / samples.len() as f64,
     })
-}
-
-/// [`SAMPLES`] masks decoded from latents of the exact mixture of the case's posteriors
-/// (see [`probunet::DiagonalGaussian::draw_mixture`]).
-fn posterior_mixture_samples(
-    model: &ProbUNet,
-    encoded: &Encoded,
-    x: burn::tensor::Tensor<4>,
-    hyps: &[Mask],
-    probs: &[f64],
-    seed: u64,
-) -> Result<Vec<Mask>> {
-    let posteriors = model.posterior(
-        x.repeat_dim(0, hyps.len()),
-        masks_tensor(hyps, &model.device()),
-    );
-    let z = posteriors.draw_mixture(probs, SAMPLES, &mut SeededRng::new(CEILING_SEED ^ seed));
-    masks_from_logits(model.sample(encoded, z))
 }
 
 /// Each hypothesis repeated round(p · 20) times (at least once).

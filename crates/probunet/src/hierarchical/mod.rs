@@ -3,13 +3,15 @@
 //!
 //! Reading order: [`config`] → [`res_block`] → [`encoder`] → [`latent_decoder`] (the latent
 //! scales, shared by prior and posterior) → [`stitching`] → [`model`] → [`geco`] (the
-//! objective) → [`train`]; [`explore`] samples for interactive front ends.
+//! objective) → [`train`]; [`explore`] samples for interactive front ends, [`mixture`] decodes
+//! the mixture of an image's posteriors (the evaluation's decoder ceiling).
 
 pub mod config;
 pub mod encoder;
 pub mod explore;
 pub mod geco;
 pub mod latent_decoder;
+pub mod mixture;
 pub mod model;
 pub mod res_block;
 pub mod stitching;
