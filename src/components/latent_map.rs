@@ -5,7 +5,7 @@
 use leptos::ev::Event;
 use leptos::prelude::*;
 
-use super::canvas::RgbaCanvas;
+use super::canvas::MaskCell;
 use super::scale_rows::ScaleExplorer;
 use crate::analysis::LatentMap;
 use crate::render::{MASK_COLOUR, tile_rgba};
@@ -106,14 +106,7 @@ fn Grid(map: std::sync::Arc<LatentMap>) -> impl IntoView {
             let rgba = tile_rgba(&analysis.crop.data, mask, MASK_COLOUR);
             let title = format!("({:+.0}σ, {:+.0}σ)", cell.offset.0, cell.offset.1);
             view! {
-                <button
-                    class="latent-cell"
-                    class:selected=move || wb.selection.get() == Selection::Cell(i)
-                    title=title.clone()
-                    on:click=move |_| wb.selection.set(Selection::Cell(i))
-                >
-                    <RgbaCanvas width=w height=h rgba label=title.clone() />
-                </button>
+                <MaskCell width=w height=h rgba label=title this=Selection::Cell(i) selection=wb.selection />
             }
         })
         .collect_view();

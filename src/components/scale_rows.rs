@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use super::canvas::RgbaCanvas;
+use super::canvas::MaskCell;
 use crate::analysis::{ScaleRows, distinct_count};
 use crate::render::{MASK_COLOUR, tile_rgba};
 use crate::workbench::{Selection, Workbench};
@@ -50,14 +50,7 @@ fn Rows(rows: std::sync::Arc<ScaleRows>) -> impl IntoView {
                     let label = format!("scale {} sample {}", scale + 1, i + 1);
                     let this = Selection::ScaleSample(scale, i);
                     view! {
-                        <button
-                            class="latent-cell"
-                            class:selected=move || wb.selection.get() == this
-                            title=label.clone()
-                            on:click=move |_| wb.selection.set(this)
-                        >
-                            <RgbaCanvas width=w height=h rgba label=label.clone() />
-                        </button>
+                        <MaskCell width=w height=h rgba label this selection=wb.selection />
                     }
                 })
                 .collect_view();
