@@ -15,11 +15,11 @@ E2E_DIR := tests/e2e
 NATIVE := --workspace --exclude probseg-web
 export PATH := $(CARGO_BIN):$(PATH)
 
-.PHONY: help tools browser-deps build dist serve test lint test-native test-wasm test-e2e bench bench-peers bench-native bench-native-run bench-web bench-web-run clean-dist
+.PHONY: help tools browser-deps build dist serve test lint test-native test-fuzz test-wasm test-e2e bench bench-peers bench-native bench-native-run bench-web bench-web-run clean-dist
 
 help:
 	@echo "make serve   build the app (release) and serve it on http://127.0.0.1:8080"
-	@echo "make test    run every test: fmt, clippy (native + wasm32), native, wasm (Chromium), e2e"
+	@echo "make test    run every test: fmt, clippy (native + wasm32), native, fuzz (short), wasm (Chromium), e2e"
 	@echo "make build   release build of the app into dist/"
 	@echo "make dist    the same, checked and ready for any static host (README: Hosting)"
 	@echo "make bench   every benchmark beside ../shared/peers in one run; rewrites BENCHMARKS.md"
@@ -59,7 +59,7 @@ dist: build
 	@touch dist/.nojekyll
 	@echo "dist/ is the whole site ($$(du -sh dist | cut -f1)): serve it as static files"
 
-test: tools browser-deps lint test-native test-wasm test-e2e
+test: tools browser-deps lint test-native test-fuzz test-wasm test-e2e
 	@echo "make test: all suites passed"
 
 lint:
@@ -71,6 +71,14 @@ lint:
 
 test-native:
 	cargo test $(NATIVE) -q
+
+# A short libFuzzer run of each imaging entry point (scripts/fuzz.sh; the long runs' figures are in
+# the README), so a decoder change that panics on odd bytes fails here. The instrumented build
+# lives beside cargo's other outputs.
+FUZZ_SECONDS ?= 40
+test-fuzz:
+	FUZZ_TARGET_DIR=$${CARGO_TARGET_DIR:-$(CURDIR)/target}/fuzz scripts/fuzz.sh decode $(FUZZ_SECONDS)
+	FUZZ_TARGET_DIR=$${CARGO_TARGET_DIR:-$(CURDIR)/target}/fuzz scripts/fuzz.sh segmentation $$(( $(FUZZ_SECONDS) / 2 ))
 
 # --release shares the compiled dependencies with Trunk's release build (burn compiles slowly).
 # No -q: cargo would hand --quiet to wasm-bindgen-test-runner, which rejects it.

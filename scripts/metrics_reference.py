@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent reference for the probunet metrics (DESIGN.md §3) -> test vectors.
 
-Writes crates/probunet/tests/data/metrics_vectors.json, which
+Writes crates/metrics/tests/data/metrics_vectors.json, which
 crates/probunet/tests/metrics.rs reads and matches to 1e-9. Both this script and its output are
 committed; rerun it only when a convention changes:
 
@@ -34,7 +34,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 SEED = 20261126
-OUT = pathlib.Path(__file__).resolve().parent.parent / "crates/probunet/tests/data/metrics_vectors.json"
+OUT = pathlib.Path(__file__).resolve().parent.parent / "crates/metrics/tests/data/metrics_vectors.json"
 
 
 def iou_matrix(a, b):

@@ -2,7 +2,7 @@
 //! latents, maps, timings), so components can draw them without touching a tensor.
 
 use imaging::Prepared;
-use probunet::metrics::{HypothesisFrequencies, Mask, UncertaintyMap, hypothesis_frequencies};
+use metrics::{HypothesisFrequencies, Mask, UncertaintyMap, hypothesis_frequencies};
 use probunet::{GridCell, HostPrior};
 
 use crate::demo::DemoCase;

@@ -9,9 +9,9 @@
 //! Input: a synthetic lung-CT case of the asked side, the same generator the model trained on.
 
 use burn::tensor::Device;
-use probunet::synth::Case;
 use probunet::{FineTuneConfig, FineTuner, Pair, Precision, ProbUNet, ProbUNetConfig, SeededRng};
 use serde::{Deserialize, Serialize};
+use synth::Case;
 use wasm_bindgen::prelude::*;
 
 use crate::backend::{self, ActiveBackend, Preference};

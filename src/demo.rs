@@ -10,9 +10,9 @@
 use std::sync::Arc;
 
 use imaging::Slice;
-use probunet::metrics::Mask;
-use probunet::synth::AmbiguityKind;
+use metrics::Mask;
 use serde::Deserialize;
+use synth::AmbiguityKind;
 
 use crate::browser::fetch_bytes;
 use crate::workbench::ShippedModel;

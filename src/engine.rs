@@ -7,9 +7,9 @@
 //! latent views cheap after the first pass.
 
 use imaging::{InputContract, Prepared};
+use metrics::Mask;
 use probunet::hierarchical::explore::{mean_mask, sample_masks, vary_one_scale};
 use probunet::hierarchical::{HierarchicalProbUNet, HpuEncoded};
-use probunet::metrics::Mask;
 use probunet::weights::{ModelKind, load_stored, stored_kind};
 use probunet::{Encoded, HostPrior, ProbUNet, SeededRng, decode_masks, most_telling_dims};
 

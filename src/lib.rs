@@ -8,10 +8,12 @@
 pub mod analysis;
 pub mod backend;
 pub mod bench;
+pub mod broken;
 pub mod browser;
 mod components;
 pub mod demo;
 pub mod engine;
+pub mod probe;
 pub mod render;
 pub mod smoke_test;
 pub mod storage;

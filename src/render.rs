@@ -4,7 +4,7 @@
 //! [`png_data_url`] to get them onto a canvas or into a file. Images are drawn at their own
 //! resolution and scaled by the canvas with smoothing off, so zoom stays crisp.
 
-use probunet::metrics::Mask;
+use metrics::Mask;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 

@@ -1,10 +1,9 @@
 //! Choosing the backend and proving it computes: the glue between the page and the model's
 //! smoke test. Kept out of the components so they only display what comes back.
 
-use probunet::probe::ProbeOutput;
-
 use crate::backend::{self, ActiveBackend, Preference};
 use crate::browser::now_ms;
+use crate::probe::{ProbeOutput, run_probe};
 
 /// The outcome of choosing a backend and running the smoke test on it.
 #[derive(Clone)]
@@ -27,10 +26,10 @@ pub async fn start(preference: Preference) -> BackendReport {
     let active = backend::select(preference).await;
     let init_ms = now_ms() - started;
     let cold_start = now_ms();
-    let first = probunet::probe::run_probe(&active.device, PROBE_SIZE).await;
+    let first = run_probe(&active.device, PROBE_SIZE).await;
     let cold_ms = now_ms() - cold_start;
     let warm_start = now_ms();
-    let second = probunet::probe::run_probe(&active.device, PROBE_SIZE).await;
+    let second = run_probe(&active.device, PROBE_SIZE).await;
     let warm_ms = now_ms() - warm_start;
     let probe = match (first, second) {
         (Ok(_), Ok(output)) => Ok(output),

@@ -39,10 +39,10 @@ async fn webgpu_and_cpu_agree_on_the_smoke_test() {
         gpu.reason
     );
     let cpu = backend::select(Preference::Cpu).await;
-    let on_gpu = probunet::probe::run_probe(&gpu.device, 32)
+    let on_gpu = probseg_web::probe::run_probe(&gpu.device, 32)
         .await
         .expect("WebGPU probe");
-    let on_cpu = probunet::probe::run_probe(&cpu.device, 32)
+    let on_cpu = probseg_web::probe::run_probe(&cpu.device, 32)
         .await
         .expect("CPU probe");
     assert!(
@@ -110,4 +110,30 @@ fn preference_parses_the_query() {
     assert_eq!(Preference::from_query(Some("cpu")), Preference::Cpu);
     assert_eq!(Preference::from_query(Some("bogus")), Preference::Auto);
     assert_eq!(Preference::from_query(None), Preference::Auto);
+}
+
+#[wasm_bindgen_test]
+fn a_panic_banner_says_what_happened_and_offers_a_reload_once() {
+    use probseg_web::broken::{BANNER_ID, show_banner};
+    let document = web_sys::window().unwrap().document().unwrap();
+    show_banner("panicked at src/example.rs:1:1: boom");
+    show_banner("a second panic");
+    let banner = document.get_element_by_id(BANNER_ID).unwrap();
+    let text = banner.text_content().unwrap();
+    assert!(
+        text.contains("Something broke") && text.contains("reload"),
+        "{text}"
+    );
+    assert!(
+        text.contains("boom") && !text.contains("a second panic"),
+        "{text}"
+    );
+    let link = banner.query_selector("a").unwrap().unwrap();
+    let href = web_sys::window().unwrap().location().href().unwrap();
+    assert_eq!(link.get_attribute("href").as_deref(), Some(href.as_str()));
+    banner.remove();
+    assert!(
+        document.get_element_by_id(BANNER_ID).is_none(),
+        "one banner, however many panics"
+    );
 }

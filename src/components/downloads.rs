@@ -1,7 +1,7 @@
 //! Saving results, generated in the page: the samples as a stack, the overlay, the mean mask.
 
 use leptos::prelude::*;
-use probunet::metrics::Mask;
+use metrics::Mask;
 
 use crate::analysis::Analysis;
 use crate::browser::save_url;

@@ -4,8 +4,8 @@
 use leptos::ev::MouseEvent;
 use leptos::html::Canvas;
 use leptos::prelude::*;
+use metrics::Mask;
 use probunet::Pair;
-use probunet::metrics::Mask;
 
 use crate::render::{SELECTED_COLOUR, blit, tile_rgba};
 use crate::tuning::Tuning;

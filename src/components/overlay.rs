@@ -2,7 +2,7 @@
 //! outline and the crop box, all placed through the crop's [`imaging::CropMap`].
 
 use leptos::prelude::*;
-use probunet::metrics::Mask;
+use metrics::Mask;
 use web_sys::CanvasRenderingContext2d;
 
 use crate::render::{SELECTED_COLOUR, heat_rgba, mask_rgba, offscreen};

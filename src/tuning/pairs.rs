@@ -1,8 +1,8 @@
 //! The person's annotated files → training pairs (read in the page, never uploaded).
 
 use imaging::InputContract;
+use metrics::Mask;
 use probunet::Pair;
-use probunet::metrics::Mask;
 
 /// The person's files → training pairs ([`imaging::group_annotated`]: the LIDC file-name layout,
 /// or DICOM images with their SEG files), each prepared by the model's input `contract`

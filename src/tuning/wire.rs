@@ -1,7 +1,7 @@
 //! What the page and the fine-tuning worker say to each other (JSON in `postMessage`; the
 //! weights travel beside it as bytes, transferred rather than copied).
 
-use probunet::metrics::Mask;
+use metrics::Mask;
 use probunet::{FineTuneConfig, LossValues, Pair};
 use serde::{Deserialize, Serialize};
 

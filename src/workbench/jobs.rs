@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use metrics::UncertaintyMap;
 use probunet::SeededRng;
-use probunet::metrics::UncertaintyMap;
 
 use super::{LoadedImage, Selection, Step, Workbench};
 use crate::analysis::{Analysis, LatentMap, ScaleRows};

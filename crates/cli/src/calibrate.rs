@@ -10,9 +10,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, ensure};
 use clap::{Args, ValueEnum};
-use probunet::metrics::{ged_weighted, hypothesis_frequencies};
-use probunet::synth::{Benchmark, Case, MIN_SIZE, Split};
+use metrics::{ged_weighted, hypothesis_frequencies};
 use probunet::{Encoded, Precision, ProbUNet, SeededRng, save_weights};
+use synth::{Benchmark, Case, MIN_SIZE, Split};
 
 use crate::eval::SAMPLES;
 use crate::model_io::{self, RunMeta, images_tensor, masks_from_logits};

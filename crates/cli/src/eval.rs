@@ -12,8 +12,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, ensure};
 use clap::Args;
 use probunet::SeededRng;
-use probunet::synth::{Benchmark, MIN_SIZE, Split};
 use serde_json::json;
+use synth::{Benchmark, MIN_SIZE, Split};
 
 use crate::dataset::{self, PatientSplit};
 use crate::segmenter::Segmenter;

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, ensure};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use imaging::InputContract;
+use metrics::Mask;
 use probunet::ProbUNet;
-use probunet::metrics::Mask;
 use serde::{Deserialize, Serialize};
 
 use crate::train::step::ignores_latent;

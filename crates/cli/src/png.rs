@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use image::{GrayImage, RgbImage};
-use probunet::metrics::Mask;
+use metrics::Mask;
 
 /// Writes row-major 8-bit grey levels as a PNG.
 pub fn write_grey(path: &Path, width: usize, height: usize, pixels: Vec<u8>) -> Result<()> {

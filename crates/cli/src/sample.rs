@@ -11,8 +11,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, ensure};
 use clap::Args;
+use metrics::UncertaintyMap;
 use probunet::SeededRng;
-use probunet::metrics::UncertaintyMap;
 
 use crate::png::{write_grey, write_mask};
 use crate::segmenter::Segmenter;

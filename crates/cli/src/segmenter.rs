@@ -5,8 +5,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
 use imaging::InputContract;
+use metrics::Mask;
 use probunet::hierarchical::HierarchicalProbUNet;
-use probunet::metrics::Mask;
 use probunet::weights::{ModelKind, load_stored, stored_kind};
 use probunet::{Precision, ProbUNet, SeededRng, save_weights};
 

@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, ensure};
 use clap::{Args, ValueEnum};
-use probunet::synth::{
+use serde::Serialize;
+use synth::{
     AmbiguityKind, Case, EVAL_SEED_BASE, LUNG_WINDOW, MIN_SIZE, Split, draw_rater_indices,
 };
-use serde::Serialize;
 
 use crate::png::{write_grey, write_mask};
 

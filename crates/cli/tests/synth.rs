@@ -49,7 +49,7 @@ fn writes_cases_raters_index_and_sheet() {
     for i in 0..3 {
         let name = format!("case-{i:04}");
         let doc = read_json(dir.join(format!("{name}.json")));
-        let case = probunet::synth::Case::generate(5 + i, 64, 64);
+        let case = synth::Case::generate(5 + i, 64, 64);
         assert_eq!(doc["seed"], 5 + i);
         assert_eq!(doc["kind"], case.kind.name());
         let image = dir.join(format!("{name}_image.png"));
@@ -67,7 +67,7 @@ fn writes_cases_raters_index_and_sheet() {
             assert_eq!(hyps[k]["label"], h.label.as_str());
             let png = dir.join(format!("{name}_hyp-{k}.png"));
             let bytes = image::open(&png).unwrap().into_luma8().into_raw();
-            let mask = probunet::metrics::Mask::from_u8(64, 64, &bytes, 127).unwrap();
+            let mask = metrics::Mask::from_u8(64, 64, &bytes, 127).unwrap();
             assert_eq!(mask, h.mask);
         }
         // The LIDC fixture layout: <stem>_image.png + <stem>_rater<R>.png.
@@ -94,7 +94,7 @@ fn eval_split_uses_held_out_seeds() {
         .unwrap();
     assert!(status.success());
     let doc = read_json(dir.join("case-0000.json"));
-    assert_eq!(doc["seed"], probunet::synth::EVAL_SEED_BASE);
+    assert_eq!(doc["seed"], synth::EVAL_SEED_BASE);
     assert_eq!(doc["split"], "eval");
     assert!(!dir.join("case-0000_rater0.png").exists());
     std::fs::remove_dir_all(&dir).unwrap();

@@ -3,9 +3,16 @@
 //! dicom-rs reserves and zero-fills every declared value length before reading it, so one
 //! flipped length byte costs gigabytes and tens of seconds (found by the robustness test),
 //! and deep sequence nesting recurses. Walking the headers first lets us refuse any element
-//! that claims more bytes than the file holds, with a message naming it.
+//! that claims more bytes than the file holds, with a message naming it. The walk must also
+//! step exactly as dicom-rs does: dicom-rs reads a binary-number element of odd size as whole
+//! values and leaves the rest unread, so every later element shifts and one flipped byte (found
+//! by fuzzing) again reads as a gigabyte length. Such elements are refused too.
 
 use std::io::Read;
+
+use dicom_core::Tag;
+use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
+use dicom_dictionary_std::StandardDataDictionary;
 
 use crate::ImagingError;
 
@@ -147,6 +154,18 @@ impl Walker<'_> {
                 pos = self.walk(start, end, inner, depth + 1, false)?;
                 continue;
             }
+            let value_vr = if enc.explicit {
+                Some(vr)
+            } else {
+                dictionary_vr(group, elem)
+            };
+            if let Some(size) = value_vr.and_then(value_size)
+                && len % size != 0
+            {
+                return Err(damaged(format!(
+                    "element ({group:04X},{elem:04X}) holds {len} bytes, not a whole number of {size}-byte values: the file is damaged"
+                )));
+            }
             let stop = self.fits(start, len, end, group, elem)?;
             let is_seq = (enc.explicit && &vr == b"SQ")
                 || (!enc.explicit
@@ -186,6 +205,26 @@ impl Walker<'_> {
         Err(damaged(format!(
             "element ({group:04X},{elem:04X}) declares {len} bytes but only {remaining} remain: the file is truncated or damaged"
         )))
+    }
+}
+
+/// Bytes per value of the VRs dicom-rs reads as arrays of binary numbers (PS3.5 §6.2).
+fn value_size(vr: [u8; 2]) -> Option<u32> {
+    match &vr {
+        b"US" | b"SS" | b"OW" => Some(2),
+        b"AT" | b"FL" | b"OF" | b"SL" | b"UL" | b"OL" => Some(4),
+        b"FD" | b"OD" | b"SV" | b"UV" | b"OV" => Some(8),
+        _ => None,
+    }
+}
+
+/// The VR dicom-rs reads an implicit-VR element with: the standard dictionary's (US for the
+/// pixel-representation-dependent "US or SS"); none for private or context-dependent tags.
+fn dictionary_vr(group: u16, elem: u16) -> Option<[u8; 2]> {
+    match StandardDataDictionary.by_tag(Tag(group, elem))?.vr() {
+        VirtualVr::Exact(vr) => Some(vr.to_bytes()),
+        VirtualVr::Xs => Some(*b"US"),
+        _ => None,
     }
 }
 

@@ -221,3 +221,38 @@ fn damaged_jpeg_2000_and_jpeg_ls_codestreams_never_panic() {
         }
     }
 }
+
+/// dicom-rs reads an odd-sized binary-number element as whole values and leaves a byte
+/// unread, shifting every later element (a fuzzer input made a 14 kB file claim 1.1 GB that
+/// way). Such a file is refused at once, naming the element, in either VR encoding.
+#[test]
+fn binary_numbers_of_odd_size_are_refused_naming_the_element() {
+    // Explicit VR: CT_small's Rows (0028,0010) US, its length made 3 (the value keeps 2 bytes
+    // and the next element's first byte joins it).
+    let mut b = common::read("dicom/CT_small.dcm");
+    let rows = b
+        .windows(6)
+        .position(|w| w == [0x28, 0x00, 0x10, 0x00, b'U', b'S'])
+        .unwrap();
+    b[rows + 6..rows + 8].copy_from_slice(&3u16.to_le_bytes());
+    let t = std::time::Instant::now();
+    let e = imaging::decode(&b, None).unwrap_err();
+    assert!(t.elapsed().as_secs_f32() < 1.0);
+    assert!(
+        e.to_string()
+            .contains("element (0028,0010) holds 3 bytes, not a whole number of 2-byte values"),
+        "{e}"
+    );
+    // Implicit VR: the dictionary says Columns is US.
+    let mut b = common::read("dicom/MR_small_implicit.dcm");
+    let columns = b
+        .windows(8)
+        .position(|w| w == [0x28, 0x00, 0x11, 0x00, 2, 0, 0, 0])
+        .unwrap();
+    b[columns + 4..columns + 8].copy_from_slice(&5u32.to_le_bytes());
+    let e = imaging::decode(&b, None).unwrap_err();
+    assert!(
+        e.to_string().contains("element (0028,0011) holds 5 bytes"),
+        "{e}"
+    );
+}

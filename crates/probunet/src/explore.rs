@@ -13,8 +13,8 @@
 use burn::tensor::{Tensor, TensorData};
 
 use crate::init::SeededRng;
-use crate::metrics::Mask;
 use crate::model::{Encoded, ProbUNet};
+use metrics::Mask;
 
 /// Reading a tensor back from the device failed.
 #[derive(Debug, thiserror::Error)]

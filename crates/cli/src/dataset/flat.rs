@@ -10,7 +10,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use imaging::InputContract;
-use probunet::metrics::Mask;
+use metrics::Mask;
 
 use super::MultiRaterSlice;
 

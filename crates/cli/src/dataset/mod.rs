@@ -20,7 +20,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use imaging::InputContract;
-use probunet::metrics::Mask;
+use metrics::Mask;
 
 pub use split::PatientSplit;
 

@@ -8,8 +8,8 @@
 //! seed paper's model is known to sample empty masks although every expert drew one.
 
 use anyhow::Result;
+use metrics::{Mask, ged, hm_iou, iou};
 use probunet::SeededRng;
-use probunet::metrics::{Mask, ged, hm_iou, iou};
 use serde::Serialize;
 
 use super::SAMPLES;

@@ -23,10 +23,10 @@
 //!   hypothesis from its own posterior's z).
 
 use anyhow::Result;
+use metrics::{Mask, ged_weighted, hm_iou, hypothesis_frequencies, iou};
 use probunet::SeededRng;
-use probunet::metrics::{Mask, ged_weighted, hm_iou, hypothesis_frequencies, iou};
-use probunet::synth::{Case, draw_rater_indices};
 use serde::Serialize;
+use synth::{Case, draw_rater_indices};
 
 use super::SAMPLES;
 use super::summary::Row;

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use anyhow::Result;
-use probunet::metrics::Mask;
-use probunet::synth::Case;
+use metrics::Mask;
+use synth::Case;
 
 use crate::png::write_rgb;
 

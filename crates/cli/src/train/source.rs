@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
 
 use anyhow::{Result, ensure};
+use metrics::Mask;
 use probunet::SeededRng;
-use probunet::metrics::Mask;
-use probunet::synth::{Case, EVAL_SEED_BASE, MIN_SIZE, Split, draw_rater_indices};
+use synth::{Case, EVAL_SEED_BASE, MIN_SIZE, Split, draw_rater_indices};
 
 use imaging::InputContract;
 

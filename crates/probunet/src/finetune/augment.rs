@@ -2,7 +2,7 @@
 //! small rotation and intensity jitter, applied on the host to an image and its mask together.
 
 use crate::init::SeededRng;
-use crate::metrics::Mask;
+use metrics::Mask;
 
 /// How strongly to augment.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -16,9 +16,9 @@ pub use augment::Augmentation;
 use crate::explore::{HostPrior, ReadError, decode_masks};
 use crate::init::SeededRng;
 use crate::loss::{LossConfig, LossValues};
-use crate::metrics::{Mask, ged};
 use crate::model::ProbUNet;
 use crate::train::{Batch, Trainer, TrainerConfig};
+use metrics::{Mask, ged};
 
 /// One training image (`side × side`, intensities in \[0, 1\]) and its raters' masks.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,7 +9,7 @@
 use super::model::{HierarchicalProbUNet, HpuEncoded, ScaleMode};
 use crate::explore::{ReadError, read_masks};
 use crate::init::SeededRng;
-use crate::metrics::Mask;
+use metrics::Mask;
 
 /// `n` masks for image 0 of `encoded`, every scale drawn from the prior given the coarser ones.
 /// Noise is drawn scale by scale for the whole call, so a front end that samples in chunks from

@@ -1,6 +1,6 @@
 //! The host-side exploration path (what the web page uses) agrees with the tensor path.
 
-use probunet::metrics::Mask;
+use metrics::Mask;
 use probunet::{HostPrior, ProbUNet, ProbUNetConfig, SeededRng, argmax_masks, decode_masks};
 
 use crate::common::{block_on, device, image};

@@ -1,7 +1,7 @@
 //! The fine-tuning loop the web page runs, natively on the real 4-rater LIDC fixture.
 
 use imaging::PrepareSpec;
-use probunet::metrics::Mask;
+use metrics::Mask;
 use probunet::{
     FineTuneConfig, FineTuneError, FineTuner, Pair, ProbUNet, ProbUNetConfig, held_out_ged,
 };

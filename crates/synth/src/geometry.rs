@@ -3,7 +3,7 @@
 //! Everything here is `+ − × ÷ √` only, so results are bit-identical on every platform (see
 //! [`super::seeds`]).
 
-use crate::init::SeededRng;
+use crate::rng::SeededRng;
 
 /// A point in pixel coordinates; pixel `(x, y)` has its centre at `(x + 0.5, y + 0.5)`.
 pub(crate) type Point = (f64, f64);

@@ -4,8 +4,8 @@ use super::hypotheses;
 use super::kind::AmbiguityKind;
 use super::scene::Scene;
 use super::seeds::{Split, Stream, stream};
-use crate::init::SeededRng;
-use crate::metrics::Mask;
+use crate::rng::SeededRng;
+use metrics::Mask;
 
 /// The smallest crop side the generator accepts: below it, nodules and vessels shrink to a
 /// pixel or two and the hypotheses stop being meaningful.

@@ -10,8 +10,8 @@ use super::geometry::{
     Point, cubic_bezier, norm, pixel_box, segment_distance, smoothstep, uniform, uniform_int,
     unit_vector,
 };
-use crate::init::SeededRng;
-use crate::metrics::Mask;
+use crate::rng::SeededRng;
+use metrics::Mask;
 
 /// Points per vessel curve: a few pixels apart on a 128-pixel crop.
 const CURVE_POINTS: usize = 32;

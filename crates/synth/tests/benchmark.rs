@@ -8,9 +8,9 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use probunet::SeededRng;
-use probunet::metrics::{Mask, ged_weighted, iou};
-use probunet::synth::{
+use metrics::{Mask, ged_weighted, iou};
+use synth::SeededRng;
+use synth::{
     AmbiguityKind, Benchmark, Case, EVAL_SEED_BASE, Split, draw_rater_indices, draw_raters,
     generate,
 };

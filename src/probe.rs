@@ -1,5 +1,5 @@
-//! A backend smoke test: a small, deterministic conv net whose output must not depend on the
-//! device it runs on.
+//! The page's backend smoke test: a small, deterministic conv net whose output must not depend
+//! on the device it runs on.
 //!
 //! The web app runs it right after choosing a backend, so a person (and the browser tests) can
 //! see that the chosen device really computes, how fast, and that WebGPU and the CPU agree. The
@@ -10,7 +10,7 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, ExecutionError, Tensor, TensorData, activation};
 
-use crate::init::SeededRng;
+use probunet::SeededRng;
 
 /// Channels of the probe's four 3×3 convolutions (input → … → 2 logits).
 const CHANNELS: [usize; 5] = [1, 16, 16, 16, 2];
@@ -84,17 +84,15 @@ fn first_value(data: &TensorData) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
     use super::*;
 
-    fn block_on<F: std::future::Future>(future: F) -> F::Output {
-        crate::complete_now(future).expect("flex completes reads at once")
-    }
-
-    #[test]
-    fn probe_is_deterministic_and_non_trivial() {
+    #[wasm_bindgen_test]
+    async fn probe_is_deterministic_and_non_trivial() {
         let device = Device::flex();
-        let first = block_on(run_probe(&device, 32)).expect("probe runs on flex");
-        let second = block_on(run_probe(&device, 32)).expect("probe runs on flex");
+        let first = run_probe(&device, 32).await.expect("probe runs on flex");
+        let second = run_probe(&device, 32).await.expect("probe runs on flex");
         assert_eq!(first, second);
         assert!(first.mean_foreground > 0.0 && first.mean_foreground < 1.0);
         assert!(first.abs_logit_sum > 1.0, "{first:?}");

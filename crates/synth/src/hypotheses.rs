@@ -10,7 +10,7 @@ use super::Hypothesis;
 use super::kind::{AmbiguityKind, Outline};
 use super::scene::Scene;
 use super::vessels::Vessel;
-use crate::metrics::{Mask, iou};
+use metrics::{Mask, iou};
 
 /// The largest IoU allowed between a mask and the same mask plus the vessel segment.
 const MAX_VESSEL_IOU: f64 = 0.8;

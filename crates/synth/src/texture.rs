@@ -7,7 +7,7 @@
 
 use super::anatomy::LUNG_HU;
 use super::geometry::{in_unit_disk, smoothstep, uniform};
-use crate::init::SeededRng;
+use crate::rng::SeededRng;
 
 /// The parenchyma in Hounsfield units, row-major `width × height`; `scale` is the pixel size
 /// relative to a 128-pixel crop (texture features keep their anatomical size).

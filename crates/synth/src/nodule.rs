@@ -10,8 +10,8 @@
 //! image shows.
 
 use super::geometry::{Point, in_unit_disk, pixel_box, smoothstep};
-use crate::init::SeededRng;
-use crate::metrics::Mask;
+use crate::rng::SeededRng;
+use metrics::Mask;
 
 /// A lobulated outline.
 #[derive(Clone, Debug)]

@@ -5,7 +5,7 @@
 //! (and a model trained on real crops) sees in a lung window.
 
 use super::geometry::{Point, smoothstep, uniform, uniform_int};
-use crate::init::SeededRng;
+use crate::rng::SeededRng;
 
 /// Aerated lung parenchyma.
 pub(crate) const LUNG_HU: f64 = -890.0;

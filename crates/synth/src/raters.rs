@@ -6,8 +6,8 @@
 //! probability), while evaluation uses the exact distribution itself.
 
 use super::case::Case;
-use crate::init::SeededRng;
-use crate::metrics::Mask;
+use crate::rng::SeededRng;
+use metrics::Mask;
 
 /// Indices into `case.hypotheses` of `n` independent rater draws.
 pub fn draw_rater_indices(case: &Case, n: usize, rng: &mut SeededRng) -> Vec<usize> {

@@ -24,7 +24,7 @@
 //! platform, wasm included: see [`seeds`] for how.
 //!
 //! ```
-//! use probunet::synth::{Benchmark, Split, draw_raters};
+//! use synth::{Benchmark, Split, draw_raters};
 //! let bench = Benchmark::new(Split::Train, 64);
 //! let case = bench.case(3);
 //! let total: f64 = case.hypotheses.iter().map(|h| h.probability).sum();
@@ -40,6 +40,7 @@ mod hypotheses;
 mod kind;
 mod nodule;
 mod raters;
+pub mod rng;
 mod scene;
 pub mod seeds;
 mod texture;
@@ -49,6 +50,7 @@ pub use anatomy::{LUNG_WINDOW, window};
 pub use case::{Case, Hypothesis, MIN_SIZE};
 pub use kind::{AmbiguityKind, Outline, Variant};
 pub use raters::{draw_rater_indices, draw_raters};
+pub use rng::SeededRng;
 pub use seeds::{EVAL_SEED_BASE, Split};
 
 /// The cases of one split at one size, generated on demand (a training loop can stream

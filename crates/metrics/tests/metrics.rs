@@ -2,7 +2,7 @@
 //! numpy/scipy implementation in `scripts/metrics_reference.py` (its output is committed as
 //! `tests/data/metrics_vectors.json`).
 
-use probunet::metrics::{
+use metrics::{
     IouMatrix, Mask, UncertaintyMap, binary_entropy, diversity, evaluate, ged, ged_weighted,
     hm_iou, hypothesis_frequencies, iou, iou_distance, ncc, variance_ncc,
 };

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::init::SeededRng;
+use crate::rng::SeededRng;
 
 /// First seed of the held-out evaluation split. Training seeds are `0..EVAL_SEED_BASE`, so the
 /// two splits can never share a case, however many training cases are drawn.
