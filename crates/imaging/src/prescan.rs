@@ -43,6 +43,13 @@ fn damaged(msg: String) -> ImagingError {
     ImagingError::InvalidDicom(msg)
 }
 
+/// Where the walk goes after one element.
+enum Step {
+    Next(usize),
+    /// An item or sequence delimiter (or a header cut short): the enclosing level ends here.
+    Stop(usize),
+}
+
 struct Walker<'a> {
     b: &'a [u8],
     ts: Option<String>,
@@ -67,15 +74,13 @@ impl Walker<'_> {
         }
     }
 
-    /// Walks elements in `pos..end`; returns where it stopped (after a delimiter, at `end`,
-    /// or at the first non-meta element when `meta_only`).
+    /// Walks elements in `pos..end`; returns where it stopped (after a delimiter or at `end`).
     fn walk(
         &mut self,
         mut pos: usize,
         end: usize,
         enc: Enc,
         depth: u32,
-        meta_only: bool,
     ) -> Result<usize, ImagingError> {
         if depth > MAX_DEPTH {
             return Err(damaged(format!(
@@ -83,28 +88,35 @@ impl Walker<'_> {
             )));
         }
         while pos + 8 <= end {
-            let group = self.u16(pos, enc.big);
-            let elem = self.u16(pos + 2, enc.big);
-            if meta_only && group != 0x0002 {
-                return Ok(pos);
+            match self.step(pos, end, enc, depth)? {
+                Step::Next(next) => pos = next,
+                Step::Stop(at) => return Ok(at),
             }
+        }
+        Ok(pos)
+    }
+
+    /// Checks the element at `pos` (and what it nests) and says where the next one starts.
+    fn step(&mut self, pos: usize, end: usize, enc: Enc, depth: u32) -> Result<Step, ImagingError> {
+        let group = self.u16(pos, enc.big);
+        let elem = self.u16(pos + 2, enc.big);
+        {
             if group == 0xFFFE {
                 let len = self.u32(pos + 4, enc.big);
-                pos += 8;
-                match elem {
+                let pos = pos + 8;
+                return Ok(match elem {
                     // A stray delimiter at top level must not end the walk early.
-                    0xE00D | 0xE0DD if depth > 0 => return Ok(pos),
-                    0xE00D | 0xE0DD => {}
-                    _ if len == UNDEFINED => pos = self.walk(pos, end, enc, depth + 1, false)?,
+                    0xE00D | 0xE0DD if depth > 0 => Step::Stop(pos),
+                    0xE00D | 0xE0DD => Step::Next(pos),
+                    _ if len == UNDEFINED => Step::Next(self.walk(pos, end, enc, depth + 1)?),
                     _ => {
                         let stop = self.fits(pos, len, end, group, elem)?;
                         if !enc.fragments {
-                            self.walk(pos, stop, enc, depth + 1, false)?;
+                            self.walk(pos, stop, enc, depth + 1)?;
                         }
-                        pos = stop;
+                        Step::Next(stop)
                     }
-                }
-                continue;
+                });
             }
             let vr = [self.b[pos + 4], self.b[pos + 5]];
             // dicom-rs reads an unknown VR as UN with a 4-byte length: refuse it instead.
@@ -134,7 +146,7 @@ impl Walker<'_> {
                 (8, self.u32(pos + 4, enc.big))
             } else if long {
                 if pos + 12 > end {
-                    break;
+                    return Ok(Step::Stop(pos));
                 }
                 (12, self.u32(pos + 8, enc.big))
             } else {
@@ -151,8 +163,7 @@ impl Walker<'_> {
                         ..enc
                     }
                 };
-                pos = self.walk(start, end, inner, depth + 1, false)?;
-                continue;
+                return Ok(Step::Next(self.walk(start, end, inner, depth + 1)?));
             }
             let value_vr = if enc.explicit {
                 Some(vr)
@@ -171,15 +182,38 @@ impl Walker<'_> {
                 || (!enc.explicit
                     && self.b.get(start..start + 4) == Some(&[0xFE, 0xFF, 0x00, 0xE0][..]));
             if is_seq {
-                self.walk(start, stop, enc, depth + 1, false)?;
+                self.walk(start, stop, enc, depth + 1)?;
             }
             if (group, elem) == (0x0002, 0x0010) {
                 let uid = String::from_utf8_lossy(&self.b[start..stop]);
                 self.ts = Some(uid.trim_end_matches(['\0', ' ']).to_string());
             }
-            pos = stop;
+            Ok(Step::Next(stop))
         }
-        Ok(pos)
+    }
+
+    /// Walks the file meta group at `pos` as dicom-rs reads it: its group length (0002,0000)
+    /// first, then whole elements until that many bytes are read, whatever their group.
+    /// Returns where the data set starts.
+    fn meta(&mut self, pos: usize) -> Result<usize, ImagingError> {
+        let header = self.b.get(pos..pos + 12);
+        let Some(&[2, 0, 0, 0, b'U', b'L', 4, 0, a, b, c, d]) = header else {
+            return Err(damaged(
+                "the file meta information does not start with its group length (0002,0000)".into(),
+            ));
+        };
+        let end = pos + 12;
+        let length = u32::from_le_bytes([a, b, c, d]) as usize;
+        let target = end.saturating_add(length);
+        let le = Enc::new(true, false);
+        let mut at = end;
+        while at < target && at + 8 <= self.b.len() {
+            match self.step(at, self.b.len(), le, 0)? {
+                Step::Next(next) => at = next,
+                Step::Stop(stop) => return Ok(stop),
+            }
+        }
+        Ok(at)
     }
 
     /// Checks that `len` bytes from `start` lie before `end`; pixel data gets the
@@ -240,14 +274,14 @@ pub(crate) fn check(
     let mut w = Walker { b: bytes, ts: None };
     let le = Enc::new(true, false);
     if !meta {
-        w.walk(start, bytes.len(), Enc::new(explicit, false), 0, false)?;
+        w.walk(start, bytes.len(), Enc::new(explicit, false), 0)?;
         return Ok(());
     }
-    let body = w.walk(start + 4, bytes.len(), le, 0, true)?;
+    let body = w.meta(start + 4)?;
     let ts = w.ts.clone().unwrap_or_default();
     match ts.as_str() {
-        "1.2.840.10008.1.2" => w.walk(body, bytes.len(), Enc::new(false, false), 0, false)?,
-        "1.2.840.10008.1.2.2" => w.walk(body, bytes.len(), Enc::new(true, true), 0, false)?,
+        "1.2.840.10008.1.2" => w.walk(body, bytes.len(), Enc::new(false, false), 0)?,
+        "1.2.840.10008.1.2.2" => w.walk(body, bytes.len(), Enc::new(true, true), 0)?,
         "1.2.840.10008.1.2.1.99" => {
             let mut inflated = Vec::new();
             flate2::read::DeflateDecoder::new(&bytes[body..])
@@ -263,9 +297,9 @@ pub(crate) fn check(
                 b: &inflated,
                 ts: None,
             };
-            inner.walk(0, inflated.len(), le, 0, false)?
+            inner.walk(0, inflated.len(), le, 0)?
         }
-        _ => w.walk(body, bytes.len(), le, 0, false)?,
+        _ => w.walk(body, bytes.len(), le, 0)?,
     };
     Ok(())
 }

@@ -256,3 +256,51 @@ fn binary_numbers_of_odd_size_are_refused_naming_the_element() {
         "{e}"
     );
 }
+
+/// Inputs the fuzzer (scripts/fuzz.sh) found that made a 14 kB file cost seconds and a
+/// gigabyte: the prescan stepped differently from dicom-rs (an odd-sized SS element; a meta
+/// group whose end dicom-rs takes from its group length, not from the group numbers). Each is
+/// now refused at once, naming what is wrong.
+#[test]
+fn fuzzer_findings_are_refused_at_once() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz-regressions");
+    let cases = [
+        ("odd-length-ss.dcm", "element (0019,104B) holds 595 bytes"),
+        (
+            "meta-group-by-length-1.dcm",
+            "element (4D4D,4D4D) has no valid value representation",
+        ),
+        (
+            "meta-group-by-length-2.dcm",
+            "element (3438,2E30) has no valid value representation",
+        ),
+    ];
+    for (name, message) in cases {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        let t = std::time::Instant::now();
+        let e = imaging::decode(&bytes, None).unwrap_err();
+        assert!(t.elapsed().as_secs_f32() < 1.0, "{name}: {:?}", t.elapsed());
+        assert!(e.to_string().contains(message), "{name}: {e}");
+    }
+}
+
+/// dicom-rs reads the meta group by its group length, so an element of another group inside
+/// that length is part of the meta group; the walk agrees and the image still decodes.
+#[test]
+fn the_meta_group_ends_where_its_group_length_says() {
+    let original = common::read("dicom/image_dfl.dcm");
+    let mut b = original.clone();
+    let at = b
+        .windows(6)
+        .position(|w| w == [0x02, 0x00, 0x12, 0x00, b'U', b'I'])
+        .unwrap();
+    b[at] = 0x03;
+    let (a, b) = (
+        imaging::decode(&original, None).unwrap(),
+        imaging::decode(&b, None).unwrap(),
+    );
+    assert_eq!(
+        (a.width, a.height, a.pixels.len()),
+        (b.width, b.height, b.pixels.len())
+    );
+}
