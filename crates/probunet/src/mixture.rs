@@ -9,6 +9,7 @@
 
 use burn::tensor::{Tensor, TensorData};
 
+use crate::init::NormalTensor;
 use crate::{DiagonalGaussian, SeededRng};
 
 impl DiagonalGaussian {
