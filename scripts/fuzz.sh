@@ -7,6 +7,8 @@
 #
 #   scripts/fuzz.sh TARGET SECONDS [libFuzzer options…]     TARGET: decode | segmentation
 #
+# SECONDS bounds the run; `-runs=N -seed=S` makes it a fixed set of inputs (make test-fuzz).
+#
 # The corpus starts from the fixtures (small files whole; large ones cut at -max_len, so
 # their headers still seed every transfer syntax) and grows in crates/imaging/fuzz/corpus/,
 # which later runs reuse. Prints libFuzzer's final line with the execution count.
@@ -53,4 +55,5 @@ if [ "$status" -ne 0 ]; then
     exit "$status"
 fi
 runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-echo "fuzz $target: $runs executions in ${seconds} s, no crash, hang or over-allocation; corpus $(ls "$corpus" | wc -l) inputs"
+time=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log")
+echo "fuzz $target: $runs executions in ${time:-$seconds} s, no crash, hang or over-allocation; corpus $(ls "$corpus" | wc -l) inputs"

@@ -104,6 +104,12 @@ impl Walker<'_> {
             if group == 0xFFFE {
                 let len = self.u32(pos + 4, enc.big);
                 let pos = pos + 8;
+                // dicom-rs reads a delimiter's length as a value to allocate and fill.
+                if matches!(elem, 0xE00D | 0xE0DD) && len != 0 {
+                    return Err(damaged(format!(
+                        "a delimiter ({group:04X},{elem:04X}) declares {len} bytes where it has none: the file is damaged"
+                    )));
+                }
                 return Ok(match elem {
                     // A stray delimiter at top level must not end the walk early.
                     0xE00D | 0xE0DD if depth > 0 => Step::Stop(pos),

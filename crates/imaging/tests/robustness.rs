@@ -257,28 +257,42 @@ fn binary_numbers_of_odd_size_are_refused_naming_the_element() {
     );
 }
 
-/// Inputs the fuzzer (scripts/fuzz.sh) found that made a 14 kB file cost seconds and a
-/// gigabyte: the prescan stepped differently from dicom-rs (an odd-sized SS element; a meta
-/// group whose end dicom-rs takes from its group length, not from the group numbers). Each is
-/// now refused at once, naming what is wrong.
+/// Inputs the fuzzer (scripts/fuzz.sh) found that made a file of a few kB cost seconds and
+/// gigabytes: the prescan stepped differently from dicom-rs (an odd-sized SS element; a meta
+/// group whose end dicom-rs takes from its group length, not from the group numbers; a
+/// sequence delimiter with a length, which dicom-rs allocates). Each is now refused at once,
+/// naming what is wrong.
 #[test]
 fn fuzzer_findings_are_refused_at_once() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz-regressions");
-    let cases = [
-        ("odd-length-ss.dcm", "element (0019,104B) holds 595 bytes"),
+    let decode = |b: &[u8]| imaging::decode(b, None).map(|_| ());
+    let segmentation = |b: &[u8]| imaging::read_segmentation(b).map(|_| ());
+    let cases: [(&str, &str, &dyn Fn(&[u8]) -> Result<(), ImagingError>); 4] = [
+        (
+            "odd-length-ss.dcm",
+            "element (0019,104B) holds 595 bytes",
+            &decode,
+        ),
         (
             "meta-group-by-length-1.dcm",
             "element (4D4D,4D4D) has no valid value representation",
+            &decode,
         ),
         (
             "meta-group-by-length-2.dcm",
             "element (3438,2E30) has no valid value representation",
+            &decode,
+        ),
+        (
+            "delimiter-with-length-seg.dcm",
+            "a delimiter (FFFE,E0DD) declares 4278190080 bytes",
+            &segmentation,
         ),
     ];
-    for (name, message) in cases {
+    for (name, message, read) in cases {
         let bytes = std::fs::read(dir.join(name)).unwrap();
         let t = std::time::Instant::now();
-        let e = imaging::decode(&bytes, None).unwrap_err();
+        let e = read(&bytes).unwrap_err();
         assert!(t.elapsed().as_secs_f32() < 1.0, "{name}: {:?}", t.elapsed());
         assert!(e.to_string().contains(message), "{name}: {e}");
     }
