@@ -267,7 +267,8 @@ fn fuzzer_findings_are_refused_at_once() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz-regressions");
     let decode = |b: &[u8]| imaging::decode(b, None).map(|_| ());
     let segmentation = |b: &[u8]| imaging::read_segmentation(b).map(|_| ());
-    let cases: [(&str, &str, &dyn Fn(&[u8]) -> Result<(), ImagingError>); 4] = [
+    type Reader<'a> = &'a dyn Fn(&[u8]) -> Result<(), ImagingError>;
+    let cases: [(&str, &str, Reader); 4] = [
         (
             "odd-length-ss.dcm",
             "element (0019,104B) holds 595 bytes",
