@@ -14,6 +14,7 @@
 //!   free bits (a per-dimension KL floor below which the KL is not pushed down).
 //! * Lesions drowned by background: an optional foreground weight on the cross-entropy.
 
+use crate::explore::{ReadError, read_f32};
 use burn::config::Config;
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Int, Tensor};
@@ -73,25 +74,26 @@ impl LossParts {
         }
     }
 
-    /// Reads the values without blocking (needed on WebGPU in the browser).
-    pub async fn values_async(&self) -> LossValues {
-        let data = Tensor::cat(
+    /// Reads the values without blocking (needed on WebGPU in the browser); a failed read (a
+    /// lost device) is an error for the caller to report, not a panic.
+    pub async fn values_async(&self) -> Result<LossValues, ReadError> {
+        let parts = Tensor::cat(
             vec![self.total.clone(), self.ce.clone(), self.kl.clone()],
             0,
-        )
-        .into_data_async()
-        .await
-        .expect("reading the loss back from the device");
-        let v: Vec<f32> = data
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .expect("three f32 values");
-        LossValues {
-            total: v[0],
-            ce: v[1],
-            kl: v[2],
+        );
+        let v = read_f32(parts.reshape([1, 3])).await?;
+        let [total, ce, kl] = v[..] else {
+            return Err(ReadError::new(format!(
+                "three loss values, got {}",
+                v.len()
+            )));
+        };
+        Ok(LossValues {
+            total,
+            ce,
+            kl,
             beta: self.beta,
-        }
+        })
     }
 }
 

@@ -167,7 +167,7 @@ impl FineTuner {
     pub async fn step(&mut self) -> Result<LossValues, FineTuneError> {
         let batch = self.batch();
         let parts = self.trainer.step(&batch);
-        let values = parts.values_async().await;
+        let values = parts.values_async().await?;
         let finite = values.total.is_finite() && values.ce.is_finite() && values.kl.is_finite();
         if !finite {
             let config = self.trainer_config();
