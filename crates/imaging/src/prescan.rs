@@ -11,7 +11,7 @@
 use std::io::Read;
 
 use dicom_core::Tag;
-use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
+use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
 use dicom_dictionary_std::StandardDataDictionary;
 
 use crate::ImagingError;
@@ -258,14 +258,15 @@ fn value_size(vr: [u8; 2]) -> Option<u32> {
     }
 }
 
-/// The VR dicom-rs reads an implicit-VR element with: the standard dictionary's (US for the
-/// pixel-representation-dependent "US or SS"); none for private or context-dependent tags.
+/// The VR dicom-rs reads an implicit-VR element with: OW for pixel and overlay data, else the
+/// standard dictionary's, context-dependent ones relaxed as dicom-rs does ("US or SS" → US,
+/// "OB or OW" → OW); none for tags the dictionary does not know (read as UN bytes).
 fn dictionary_vr(group: u16, elem: u16) -> Option<[u8; 2]> {
-    match StandardDataDictionary.by_tag(Tag(group, elem))?.vr() {
-        VirtualVr::Exact(vr) => Some(vr.to_bytes()),
-        VirtualVr::Xs => Some(*b"US"),
-        _ => None,
+    if (group, elem) == (0x7FE0, 0x0010) || (group >> 8 == 0x60 && elem == 0x3000) {
+        return Some(*b"OW");
     }
+    let entry = StandardDataDictionary.by_tag(Tag(group, elem))?;
+    Some(entry.vr().relaxed().to_bytes())
 }
 
 /// Walks a whole file or bare data set starting at `start` (after the preamble).
