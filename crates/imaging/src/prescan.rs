@@ -104,6 +104,13 @@ impl Walker<'_> {
             if group == 0xFFFE {
                 let len = self.u32(pos + 4, enc.big);
                 let pos = pos + 8;
+                // An item belongs in a sequence; dicom-rs reads a stray one unpredictably.
+                if elem == 0xE000 && depth == 0 {
+                    return Err(damaged(
+                        "an item (FFFE,E000) stands outside any sequence: the file is damaged"
+                            .into(),
+                    ));
+                }
                 // dicom-rs reads a delimiter's length as a value to allocate and fill.
                 if matches!(elem, 0xE00D | 0xE0DD) && len != 0 {
                     return Err(damaged(format!(
