@@ -104,6 +104,12 @@ impl Walker<'_> {
             if group == 0xFFFE {
                 let len = self.u32(pos + 4, enc.big);
                 let pos = pos + 8;
+                // Group FFFE holds only items and their delimiters.
+                if !matches!(elem, 0xE000 | 0xE00D | 0xE0DD) {
+                    return Err(damaged(format!(
+                        "element (FFFE,{elem:04X}) is neither an item nor a delimiter: the file is damaged"
+                    )));
+                }
                 // An item belongs in a sequence; dicom-rs reads a stray one unpredictably.
                 if elem == 0xE000 && depth == 0 {
                     return Err(damaged(
