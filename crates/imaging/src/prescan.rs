@@ -172,7 +172,20 @@ impl Walker<'_> {
                 (8, u32::from(self.u16(pos + 6, enc.big)))
             };
             let start = pos + header;
+            let value_vr = if enc.explicit {
+                Some(vr)
+            } else {
+                dictionary_vr(group, elem)
+            };
             if len == UNDEFINED {
+                // Only a sequence, encapsulated pixel data or UN may leave its length open;
+                // dicom-rs reads any other as a value of 4 GB.
+                if let Some(v) = value_vr.filter(|v| !matches!(v, b"SQ" | b"UN" | b"OB" | b"OW")) {
+                    return Err(damaged(format!(
+                        "element ({group:04X},{elem:04X}) of VR {} has an undefined length: the file is damaged",
+                        String::from_utf8_lossy(&v)
+                    )));
+                }
                 // SQ, encapsulated pixel data, or UN holding implicit VR LE.
                 let inner = if enc.explicit && &vr == b"UN" {
                     Enc::new(false, false)
@@ -184,11 +197,6 @@ impl Walker<'_> {
                 };
                 return Ok(Step::Next(self.walk(start, end, inner, depth + 1)?));
             }
-            let value_vr = if enc.explicit {
-                Some(vr)
-            } else {
-                dictionary_vr(group, elem)
-            };
             if let Some(size) = value_vr.and_then(value_size)
                 && len % size != 0
             {
