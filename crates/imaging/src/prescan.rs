@@ -93,6 +93,14 @@ impl Walker<'_> {
                 Step::Stop(at) => return Ok(at),
             }
         }
+        // Inside an item of known length, dicom-rs reads a header that starts before its end
+        // across it; a few bytes too short for a header are damage there, not padding.
+        if depth > 0 && pos < end && !enc.fragments {
+            return Err(damaged(format!(
+                "an item ends {} bytes into an element header: the file is damaged",
+                end - pos
+            )));
+        }
         Ok(pos)
     }
 

@@ -259,7 +259,8 @@ fn binary_numbers_of_odd_size_are_refused_naming_the_element() {
 
 /// Inputs the fuzzer (scripts/fuzz.sh) found that made a file of a few kB cost seconds and
 /// gigabytes: the prescan stepped differently from dicom-rs (odd-sized SS and OW elements; an item outside a sequence, or a group-FFFE tag that is no
-/// item at all; an undefined length on a plain value; a meta
+/// item at all; an undefined length on a plain value; an item too short for
+/// the header it starts; a meta
 /// group whose end dicom-rs takes from its group length, not from the group numbers; a
 /// sequence delimiter with a length, which dicom-rs allocates). Each is now refused at once,
 /// naming what is wrong.
@@ -269,7 +270,7 @@ fn fuzzer_findings_are_refused_at_once() {
     let decode = |b: &[u8]| imaging::decode(b, None).map(|_| ());
     let segmentation = |b: &[u8]| imaging::read_segmentation(b).map(|_| ());
     type Reader<'a> = &'a dyn Fn(&[u8]) -> Result<(), ImagingError>;
-    let cases: [(&str, &str, Reader); 8] = [
+    let cases: [(&str, &str, Reader); 9] = [
         (
             "odd-length-ss.dcm",
             "element (0019,104B) holds 595 bytes",
@@ -309,6 +310,11 @@ fn fuzzer_findings_are_refused_at_once() {
         (
             "undefined-length-ul.dcm",
             "element (0004,0000) of VR UL has an undefined length",
+            &segmentation,
+        ),
+        (
+            "item-shorter-than-a-header.dcm",
+            "an item ends 4 bytes into an element header",
             &segmentation,
         ),
     ];
