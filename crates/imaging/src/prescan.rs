@@ -220,8 +220,11 @@ impl Walker<'_> {
                 self.walk(start, stop, enc, depth + 1)?;
             }
             if (group, elem) == (0x0002, 0x0010) {
+                // Trimmed as dicom-rs trims it (any whitespace, not only spaces): a UID that
+                // ends in a tab is still big endian to dicom-rs, and must be to the walk.
                 let uid = String::from_utf8_lossy(&self.b[start..stop]);
-                self.ts = Some(uid.trim_end_matches(['\0', ' ']).to_string());
+                let uid = uid.trim_end_matches(|c: char| c.is_whitespace() || c == '\0');
+                self.ts = Some(uid.to_string());
             }
             Ok(Step::Next(stop))
         }

@@ -270,7 +270,7 @@ fn fuzzer_findings_are_refused_at_once() {
     let decode = |b: &[u8]| imaging::decode(b, None).map(|_| ());
     let segmentation = |b: &[u8]| imaging::read_segmentation(b).map(|_| ());
     type Reader<'a> = &'a dyn Fn(&[u8]) -> Result<(), ImagingError>;
-    let cases: [(&str, &str, Reader); 9] = [
+    let cases: [(&str, &str, Reader); 10] = [
         (
             "odd-length-ss.dcm",
             "element (0019,104B) holds 595 bytes",
@@ -315,6 +315,12 @@ fn fuzzer_findings_are_refused_at_once() {
         (
             "item-shorter-than-a-header.dcm",
             "an item ends 4 bytes into an element header",
+            &segmentation,
+        ),
+        // Its transfer syntax UID ends in a tab, which dicom-rs trims: big endian.
+        (
+            "ts-uid-with-tab.dcm",
+            "element (0000,0000) has no valid value representation",
             &segmentation,
         ),
     ];
