@@ -1,5 +1,5 @@
 // The fine-tuning worker: runs the training loop off the page's thread, in a second
-// instance of the app's own wasm, started without its UI (src/tuning/worker.rs). The page's
+// instance of the app's own wasm, started without its UI (src/tuning/worker/inside.rs). The page's
 // first message names the wasm's files and carries the run; control messages (pause, cancel)
 // follow once the worker has said it started.
 self.onmessage = async (event) => {

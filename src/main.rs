@@ -3,7 +3,7 @@
 fn main() {
     // A bug's panic shows a banner (src/broken.rs), not a page that stops answering.
     probseg_web::broken::install();
-    // The fine-tuning worker starts this same wasm (src/tuning/worker.rs): no page, no UI.
+    // The fine-tuning worker starts this same wasm (src/tuning/worker/inside.rs): no page, no UI.
     if web_sys::window().is_some() {
         leptos::mount::mount_to_body(probseg_web::App);
     }

@@ -1,5 +1,6 @@
-//! Keeping fine-tuned weights in this browser (Cache Storage of the page's origin), so a reload
-//! starts from them. Nothing leaves the machine; "Forget" deletes them.
+//! Keeping things in this browser (Cache Storage of the page's origin): fine-tuned weights, so a
+//! reload starts from them, and a running fine-tuning's checkpoint, so a closed tab or a dead
+//! worker loses no more than a few steps. Nothing leaves the machine; "Forget" deletes them.
 //!
 //! Reached through `js_sys::Reflect` rather than web-sys bindings: the Cache API is three calls,
 //! and new web-sys features would rebuild burn's whole wasm graph.
@@ -10,7 +11,9 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::browser::js_error;
 
-/// The cache (not the service worker's, which it may replace on update) and the entry's key.
+/// The cache (not the service worker's, which it may replace on update) and the kept
+/// weights' key. Fine-tuning's checkpoints live in the same cache under their own keys
+/// (`tuning::resume`).
 const CACHE: &str = "probseg-user-weights";
 const KEY: &str = "/probseg-user-weights.bpk";
 
@@ -37,19 +40,19 @@ async fn cache() -> Result<JsValue, String> {
     call(&caches, "open", &[CACHE.into()]).await
 }
 
-/// Stores `bytes`, replacing what was kept before.
-pub async fn keep_weights(bytes: &[u8]) -> Result<(), String> {
+/// Stores `bytes` under `key`, replacing what was kept there before.
+pub async fn put(key: &str, bytes: &[u8]) -> Result<(), String> {
     let cache = cache().await?;
     let mut copy = bytes.to_vec();
     let response = web_sys::Response::new_with_opt_u8_array(Some(&mut copy)).map_err(js_error)?;
-    call(&cache, "put", &[KEY.into(), response.into()]).await?;
+    call(&cache, "put", &[key.into(), response.into()]).await?;
     Ok(())
 }
 
-/// The kept weights, if any.
-pub async fn kept_weights() -> Result<Option<Vec<u8>>, String> {
+/// What is kept under `key`, if anything.
+pub async fn get(key: &str) -> Result<Option<Vec<u8>>, String> {
     let cache = cache().await?;
-    let found = call(&cache, "match", &[KEY.into()]).await?;
+    let found = call(&cache, "match", &[key.into()]).await?;
     if found.is_undefined() || found.is_null() {
         return Ok(None);
     }
@@ -57,9 +60,24 @@ pub async fn kept_weights() -> Result<Option<Vec<u8>>, String> {
     Ok(Some(Uint8Array::new(&buffer).to_vec()))
 }
 
+/// Deletes what is kept under `key` (nothing if nothing is).
+pub async fn delete(key: &str) -> Result<(), String> {
+    let cache = cache().await?;
+    call(&cache, "delete", &[key.into()]).await?;
+    Ok(())
+}
+
+/// Keeps `bytes` as the weights the page starts from.
+pub async fn keep_weights(bytes: &[u8]) -> Result<(), String> {
+    put(KEY, bytes).await
+}
+
+/// The weights the person kept, if any.
+pub async fn kept_weights() -> Result<Option<Vec<u8>>, String> {
+    get(KEY).await
+}
+
 /// Deletes the kept weights.
 pub async fn forget_weights() -> Result<(), String> {
-    let cache = cache().await?;
-    call(&cache, "delete", &[KEY.into()]).await?;
-    Ok(())
+    delete(KEY).await
 }

@@ -13,7 +13,7 @@ use super::weights_files::WeightsFiles;
 use crate::browser::read_file;
 use crate::render::{MASK_COLOUR, tile_rgba};
 use crate::tuning::{RunState, Thread, Tuning};
-use crate::workbench::Workbench;
+use crate::workbench::{ModelStatus, Workbench};
 
 /// Reads every file chosen in an `<input type=file multiple>`.
 fn read_all(event: &Event, then: impl FnOnce(Vec<(String, Vec<u8>)>) + 'static) {
@@ -44,6 +44,7 @@ pub fn TuningPanel() -> impl IntoView {
     let wb = expect_context::<Workbench>();
     let tuning = Tuning::new();
     provide_context(tuning);
+    tuning.look_for_interrupted();
     let on_files = move |event: Event| {
         read_all(&event, move |files| match wb.engine() {
             Some(engine) => tuning.add_files(files, &engine.contract()),
@@ -104,6 +105,7 @@ pub fn TuningPanel() -> impl IntoView {
                 </button>
                 <button id="tuning-cancel" disabled=move || !controllable() on:click=move |_| tuning.cancel()>"Cancel"</button>
             </div>
+            <InterruptedRun />
             <RunStatus />
             <LossChart />
             <WeightsFiles />
@@ -142,6 +144,33 @@ fn PairList() -> impl IntoView {
     }
 }
 
+/// A run that a closed tab or a dead worker interrupted: resume it from its checkpoint, or
+/// discard it. Resuming waits for the first model, which would otherwise replace the
+/// checkpoint's weights when it arrives.
+#[component]
+fn InterruptedRun() -> impl IntoView {
+    let wb = expect_context::<Workbench>();
+    let tuning = expect_context::<Tuning>();
+    let model_ready = move || matches!(wb.model.get(), ModelStatus::Ready { .. });
+    move || {
+        tuning.interrupted_summary().map(|summary| {
+            view! {
+                <div id="interrupted-run" class="notice">
+                    <p>
+                        {format!(
+                            "A fine-tuning run stopped after {summary} (the tab was closed or its \
+                             worker stopped). Its weights, pairs and settings are kept in this browser."
+                        )}
+                    </p>
+                    <button id="resume-run" disabled=move || !model_ready() || tuning.state.get().is_busy()
+                        on:click=move |_| tuning.resume(wb)>"Resume"</button>
+                    <button id="discard-run" on:click=move |_| tuning.discard_interrupted()>"Discard"</button>
+                </div>
+            }
+        })
+    }
+}
+
 /// State, progress with steps/s and ETA, and GED on the held-out pair.
 #[component]
 fn RunStatus() -> impl IntoView {
@@ -172,6 +201,11 @@ fn RunStatus() -> impl IntoView {
             })}
             {move || match tuning.state.get() {
                 RunState::Stopped(reason) => Some(view! { <p class="error" id="tuning-stopped">{reason}</p> }.into_any()),
+                RunState::Running | RunState::Paused => tuning.kept_step.get().map(|step| view! {
+                    <p id="tuning-kept" class="muted" data-step=step.to_string()>
+                        {format!("Checkpoint after step {step} kept in this browser.")}
+                    </p>
+                }.into_any()),
                 RunState::Finishing => Some(view! {
                     <p id="tuning-finishing">"Measuring GED on the held-out slice and saving the weights…"</p>
                 }.into_any()),

@@ -10,27 +10,27 @@
 //! thread, yielding between steps. Losses are read asynchronously, as WebGPU requires.
 
 pub mod drawing;
+mod launch;
 mod pairs;
+mod resume;
 mod run;
 mod wire;
 mod worker;
 
 use std::sync::Arc;
 
-use burn::tensor::Device;
+use futures::channel::mpsc::UnboundedSender;
+
 use imaging::InputContract;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use probunet::weights::ModelKind;
-use probunet::{FineTuneConfig, LossValues, Pair};
+use probunet::{LossValues, Pair};
 
 pub use pairs::pairs_from_files;
 pub use worker::tuning_worker;
 
 use crate::backend::BackendKind;
-use crate::workbench::Workbench;
-use run::{Control, FinishedRun, RunObserver, RunRequest};
-use worker::WorkerError;
+use resume::Interrupted;
+use run::Control;
 
 /// Where a run is.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,7 +107,13 @@ pub struct Tuning {
     pub ged_after: RwSignal<Option<f64>>,
     /// Files that could not be used, in plain words.
     pub problems: RwSignal<Vec<String>>,
+    /// Steps held by the run's last checkpoint in this browser's storage.
+    pub kept_step: RwSignal<Option<usize>>,
+    /// A run that a closed tab or a dead worker interrupted, found in storage.
+    interrupted: RwSignal<Option<Arc<Interrupted>>>,
     control: StoredValue<Control>,
+    /// Where pause and cancel go while a worker runs the loop.
+    controls: StoredValue<Option<UnboundedSender<Control>>>,
     /// The input contract the pairs were prepared by.
     prepared_for: StoredValue<Option<InputContract>>,
 }
@@ -125,7 +131,10 @@ impl Tuning {
             ged_before: RwSignal::new(None),
             ged_after: RwSignal::new(None),
             problems: RwSignal::new(Vec::new()),
+            kept_step: RwSignal::new(None),
+            interrupted: RwSignal::new(None),
             control: StoredValue::new(Control::Run),
+            controls: StoredValue::new(None),
             prepared_for: StoredValue::new(None),
         }
     }
@@ -184,167 +193,6 @@ impl Tuning {
             }
         });
         self.held_out.set(None);
-    }
-
-    pub fn pause(self, paused: bool) {
-        self.control
-            .set_value(if paused { Control::Pause } else { Control::Run });
-        self.state.set(if paused {
-            RunState::Paused
-        } else {
-            RunState::Running
-        });
-    }
-
-    pub fn cancel(self) {
-        self.control.set_value(Control::Cancel);
-    }
-
-    /// Fine-tunes the model in use on the pairs (all but the held-out one), then makes the
-    /// result the model in use.
-    pub fn start(self, wb: Workbench) {
-        let Some(weights) = wb.weights() else {
-            self.state
-                .set(RunState::Stopped("the model has not loaded yet".into()));
-            return;
-        };
-        if self.state.get_untracked().is_busy() {
-            return;
-        }
-        let Some(engine) = wb.engine() else {
-            self.state
-                .set(RunState::Stopped("the model has not loaded yet".into()));
-            return;
-        };
-        if engine.kind() != ModelKind::Probabilistic {
-            self.state.set(RunState::Stopped(
-                "fine-tuning in the page works on the probabilistic U-Net: choose a \
-                 probabilistic U-Net model first"
-                    .into(),
-            ));
-            return;
-        }
-        let contract = engine.contract();
-        if self
-            .prepared_for
-            .with_value(|c| c.as_ref().is_some_and(|c| c != &contract))
-        {
-            self.state.set(RunState::Stopped(
-                "the pairs were prepared for another model's inputs: add them again".into(),
-            ));
-            return;
-        }
-        self.control.set_value(Control::Run);
-        self.state.set(RunState::Running);
-        self.history.set(Vec::new());
-        self.ged_before.set(None);
-        self.ged_after.set(None);
-        spawn_local(async move {
-            let (device, backend) = wb.engine().map_or((Device::flex(), BackendKind::Cpu), |e| {
-                (e.backend.device.clone(), e.backend.kind)
-            });
-            // The run ends (finished or stopped) only once its weights are in use, so what the
-            // panel says is always true of the model that samples.
-            let beta = contract.training.beta;
-            let outcome = self
-                .run(&weights, &device, backend, beta)
-                .await
-                .and_then(|run| {
-                    let origin = format!("fine-tuned in this page, {}", run::steps_text(run.steps));
-                    wb.install_weights(run.weights, origin)?;
-                    Ok(run.stopped)
-                });
-            self.state.set(match outcome {
-                Ok(None) => RunState::Finished,
-                Ok(Some(reason)) | Err(reason) => RunState::Stopped(reason),
-            });
-        });
-    }
-
-    /// Trains from `weights` on `backend`, in a worker (on `device`, the page's own, only where
-    /// the worker has no WebGPU); returns the tuned weights and why the loop stopped early, if
-    /// it did.
-    async fn run(
-        self,
-        weights: &[u8],
-        device: &Device,
-        backend: BackendKind,
-        beta: f32,
-    ) -> Result<FinishedRun, String> {
-        let all = self.pairs.get_untracked();
-        let held_out_index = self.held_out.get_untracked();
-        let held_out = held_out_index
-            .and_then(|i| all.get(i))
-            .map(|p| (**p).clone());
-        let training: Vec<Pair> = all
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| Some(*i) != held_out_index)
-            .map(|(_, pair)| (**pair).clone())
-            .collect();
-        let request = RunRequest {
-            weights,
-            training,
-            held_out,
-            // β: the one the model finished training with (its input contract), so fine-tuning
-            // continues the same objective.
-            config: FineTuneConfig {
-                learning_rate: self.learning_rate.get_untracked(),
-                beta,
-                ..FineTuneConfig::default()
-            },
-            steps: self.steps.get_untracked(),
-        };
-        let panel = Panel {
-            tuning: self,
-            backend,
-            total: request.steps,
-            thread: Thread::Worker,
-        };
-        match worker::train_in_worker(&request, backend, &panel).await {
-            Ok(run) => Ok(run),
-            Err(WorkerError::Failed(message)) => Err(message),
-            Err(WorkerError::NoWebGpu(why)) => {
-                let panel = Panel {
-                    thread: Thread::Page(why),
-                    ..panel
-                };
-                run::train(request, device, &panel).await
-            }
-        }
-    }
-}
-
-/// The panel's signals as the loop's [`RunObserver`].
-struct Panel {
-    tuning: Tuning,
-    backend: BackendKind,
-    total: usize,
-    thread: Thread,
-}
-
-impl RunObserver for Panel {
-    fn ged_before(&self, ged: Option<f64>) {
-        self.tuning.ged_before.set(ged);
-    }
-    fn step(&self, values: LossValues, steps_done: usize, steps_per_s: f64) {
-        self.tuning.history.update(|h| h.push(values));
-        self.tuning.progress.set(Some(Progress {
-            step: steps_done,
-            total: self.total,
-            steps_per_s,
-            backend: self.backend,
-            thread: self.thread.clone(),
-        }));
-    }
-    fn finishing(&self) {
-        self.tuning.state.set(RunState::Finishing);
-    }
-    fn ged_after(&self, ged: Option<f64>) {
-        self.tuning.ged_after.set(ged);
-    }
-    fn control(&self) -> Control {
-        self.tuning.control.get_value()
     }
 }
 

@@ -10,6 +10,10 @@ use crate::browser::{now_ms, sleep_ms, yield_now};
 /// Samples drawn for the held-out GED.
 const GED_SAMPLES: usize = 16;
 
+/// Steps between checkpoints (the weights handed to [`RunObserver::checkpoint`]; a pause
+/// makes one too). Saving costs about what a step does; a closed tab loses at most these.
+pub const CHECKPOINT_EVERY: usize = 5;
+
 /// "1 step", "6 steps".
 pub fn steps_text(n: usize) -> String {
     if n == 1 {
@@ -50,6 +54,8 @@ pub trait RunObserver {
     /// After each step: its loss, steps done and the pace (paused time left out).
     fn step(&self, values: LossValues, steps_done: usize, steps_per_s: f64);
     /// Steps done; the held-out GED and the save follow (pause and cancel no longer apply).
+    /// The weights (f16 burnpack) after `steps_done` steps, to keep until the run ends.
+    fn checkpoint(&self, weights: Vec<u8>, steps_done: usize);
     fn finishing(&self);
     fn ged_after(&self, ged: Option<f64>);
     fn control(&self) -> Control;
@@ -71,8 +77,18 @@ pub async fn train(
     let started = now_ms();
     let mut paused_ms = 0.0;
     let mut stopped = None;
+    let mut kept = 0;
     while tuner.steps_done() < request.steps {
         yield_now().await;
+        let done = tuner.steps_done();
+        let pausing = observer.control() == Control::Pause;
+        if done > kept && (pausing || done % CHECKPOINT_EVERY == 0) {
+            let weights = probunet::save_weights_async(&tuner.model(), Precision::Half)
+                .await
+                .map_err(|e| e.to_string())?;
+            observer.checkpoint(weights, done);
+            kept = done;
+        }
         while observer.control() == Control::Pause {
             let pause_start = now_ms();
             sleep_ms(100).await;

@@ -1,5 +1,6 @@
-//! What the page and the fine-tuning worker say to each other (JSON in `postMessage`; the
-//! weights travel beside it as bytes, transferred rather than copied).
+//! What the page and the fine-tuning worker say to each other: typed messages, as JSON in
+//! `postMessage` (the weights travel beside them as bytes, transferred rather than copied).
+//! The page's side is `worker/page.rs`, the worker's `worker/inside.rs`.
 
 use metrics::Mask;
 use probunet::{FineTuneConfig, LossValues, Pair};
@@ -24,15 +25,24 @@ impl WirePair {
         }
     }
 
-    pub(super) fn into_pair(self) -> Result<Pair, String> {
+    /// The pair, checked: an image or a mask of the wrong size is refused.
+    pub(super) fn to_pair(&self) -> Result<Pair, String> {
+        if self.image.len() != self.side * self.side {
+            return Err(format!(
+                "{}: {} pixels for a {}² image",
+                self.name,
+                self.image.len(),
+                self.side
+            ));
+        }
         let masks = self
             .masks
             .iter()
             .map(|bits| Mask::from_bools(self.side, self.side, bits).map_err(|e| e.to_string()))
             .collect::<Result<_, _>>()?;
         Ok(Pair {
-            name: self.name,
-            image: self.image,
+            name: self.name.clone(),
+            image: self.image.clone(),
             side: self.side,
             masks,
         })
@@ -67,6 +77,11 @@ pub(super) enum Report {
         values: LossValues,
         steps_done: usize,
         steps_per_s: f64,
+    },
+    /// The weights after `steps_done` steps come with this one: the page keeps them, so a
+    /// closed tab or a dead worker loses only the steps since.
+    Checkpoint {
+        steps_done: usize,
     },
     Finishing,
     GedAfter {

@@ -227,6 +227,8 @@ test("pause, resume and cancel reach the fine-tuning worker (cpu)", async () => 
     const paused = await stepsDone(page);
     await page.waitForTimeout(3_000);
     assert.equal(await stepsDone(page), paused, "no step while paused");
+    // A pause keeps a checkpoint of the steps done.
+    await page.waitForFunction((n) => Number(document.querySelector("#tuning-kept")?.dataset.step) === n, paused);
     await page.click("#tuning-pause"); // resume
     await page.waitForFunction((n) => Number(document.querySelector("#tuning-progress")?.dataset.step) > n, paused, {
       timeout: 60_000,
@@ -239,6 +241,97 @@ test("pause, resume and cancel reach the fine-tuning worker (cpu)", async () => 
     // The steps taken are kept: the model in use is the tuned one.
     assert.match(await page.locator("#model-status").textContent(), new RegExp(`fine-tuned in this page, ${done} steps?\\b`));
     assert.deepEqual(consoleErrors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+/** Whether this browser holds a fine-tuning checkpoint (the page's Cache Storage). */
+const checkpointKept = (page) =>
+  page.evaluate(async () => {
+    const cache = await caches.open("probseg-user-weights");
+    return (await cache.match("/probseg-tuning-checkpoint.json")) !== undefined;
+  });
+
+/** Starts a 40-step run and waits for its first checkpoint (after 5 steps); returns its step. */
+async function runToFirstCheckpoint(page) {
+  await waitForModel(page);
+  await addLidcPairs(page, 40);
+  await page.click("#tuning-start");
+  await page.waitForSelector("#tuning-kept", { timeout: 180_000 });
+  return Number(await page.locator("#tuning-kept").getAttribute("data-step"));
+}
+
+/** Resumes the interrupted run shown on the page, checks what came back, then cancels it. */
+async function resumeAndCancel(page, stoppedAfter) {
+  await page.click("#resume-run");
+  await page.waitForSelector('#tuning-status[data-state="running"]');
+  assert.match(await page.locator("#model-status").textContent(), new RegExp(`checkpoint after ${stoppedAfter} of 40 steps`));
+  assert.equal(await page.locator(".tuning-pair").count(), 5, "the pairs come back");
+  assert.equal(await page.locator(".tuning-pair.held-out").count(), 1, "with the same one held out");
+  assert.equal(await page.inputValue("#tuning-steps"), String(40 - stoppedAfter), "the steps that were left");
+  assert.equal(await page.inputValue("#tuning-lr"), "0.0003");
+  assert.equal(await page.locator("#interrupted-run").count(), 0);
+  await page.waitForFunction(() => Number(document.querySelector("#tuning-progress")?.dataset.step) >= 1, null, {
+    timeout: 120_000,
+  });
+  await page.click("#tuning-cancel");
+  await page.waitForSelector('#tuning-status[data-state="stopped"]', { timeout: 60_000 });
+  // A run that ends in the page leaves no checkpoint behind: its weights are in use.
+  await page.waitForFunction(async () => {
+    const cache = await caches.open("probseg-user-weights");
+    return (await cache.match("/probseg-tuning-checkpoint.json")) === undefined;
+  });
+}
+
+test("a closed tab loses only the steps since the last checkpoint: the reload offers to resume (cpu)", async () => {
+  const browser = await launchBrowser({ webgpu: false });
+  try {
+    const { page, consoleErrors } = await openApp(browser, `${server.url}/`);
+    const kept = await runToFirstCheckpoint(page);
+    assert.equal(kept, 5);
+    await page.reload(); // the tab goes, and its worker with it
+    await waitForModel(page);
+    const notice = page.locator("#interrupted-run");
+    await notice.waitFor();
+    const [, after] = (await notice.textContent()).match(/stopped after (\d+) of 40 steps/) ?? [];
+    assert.ok(Number(after) >= kept && Number(after) % 5 === 0, `kept after ${after} steps`);
+    // The page started from the shipped model; the checkpoint waits for the person.
+    assert.match(await page.locator("#model-status").textContent(), /shipped weights/);
+    await resumeAndCancel(page, after);
+    await page.reload();
+    await waitForModel(page);
+    assert.equal(await checkpointKept(page), false);
+    assert.equal(await page.locator("#interrupted-run").count(), 0);
+    assert.deepEqual(consoleErrors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("a fine-tuning worker that dies mid-run is reported once and its checkpoint kept (cpu)", async () => {
+  const browser = await launchBrowser({ webgpu: false });
+  try {
+    const { page } = await openApp(browser, `${server.url}/`);
+    const kept = await runToFirstCheckpoint(page);
+    const worker = page.workers().find((w) => w.url().includes("tuning-worker.js"));
+    assert.ok(worker, "the run is in the fine-tuning worker");
+    // An uncaught error inside the worker, between two steps (a panic in the wasm looks the same).
+    await worker.evaluate(() => setTimeout(() => { throw new Error("simulated worker crash"); }));
+    await page.waitForSelector('#tuning-status[data-state="stopped"]', { timeout: 60_000 });
+    const stopped = await page.locator("#tuning-stopped").textContent();
+    assert.match(stopped, /simulated worker crash/);
+    assert.equal(stopped.match(/simulated worker crash/g).length, 1, `reported once: ${stopped}`);
+    const [, after] = stopped.match(/weights after (\d+) of 40 steps are kept in this browser/) ?? [];
+    assert.ok(Number(after) >= kept, stopped);
+    assert.equal(await checkpointKept(page), true);
+    // The worker is gone, the page works, and the kept steps can go on.
+    for (let i = 0; i < 50 && page.workers().some((w) => w.url().includes("tuning-worker.js")); i++) {
+      await page.waitForTimeout(100);
+    }
+    assert.equal(page.workers().some((w) => w.url().includes("tuning-worker.js")), false, "the worker is ended");
+    assert.equal(await page.isEnabled("#tuning-start"), true);
+    await resumeAndCancel(page, after);
   } finally {
     await browser.close();
   }
