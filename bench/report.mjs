@@ -37,6 +37,12 @@ function webTable() {
     lines.push(`Page ready (${backend}, navigation start → shipped model loaded, fresh context, loopback): ` +
       `**${ms(ready.median_ms)}** (min ${ms(ready.min_ms)}).`);
   }
+  const block = web.tuning_block;
+  if (block) {
+    lines.push("", `Longest main-thread block while fine-tuning runs in its worker (CPU backend, 6 steps, ` +
+      `${block.runs} runs): median **${ms(block.median_ms)}**, worst ${ms(block.max_ms)}; ` +
+      `limit ${ms(block.limit_ms)}: ${block.max_ms < block.limit_ms ? "within" : "**over**"}.`);
+  }
   lines.push("", "| model path (page code, `src/bench.rs`) | encode | 1 sample | 16 samples (one batch) | 16 samples (page: 2×8) | encode + 16 | 16 vs 1 sample | fine-tuning step |");
   lines.push("|---|---|---|---|---|---|---|---|");
   const cell = (s) => (s.median_ms == null ? "–" : `${ms(s.median_ms)} (${ms(s.min_ms)})`);

@@ -3,6 +3,9 @@
 // Two things are timed:
 // - page ready: navigation start → the shipped model usable (`#model-status[data-ready-ms]`),
 //   a fresh browser context (no HTTP cache, no service worker) per run, on loopback;
+// - the page's thread while fine-tuning runs in its worker (CPU backend): the longest gap
+//   between 50 ms timer ticks over a 6-step run, BENCH_BLOCK_RUNS (default 3) runs, against
+//   BLOCK_LIMIT_MS (a functional test would flake on a busy machine; here it is measured);
 // - the model path the page runs (src/bench.rs, called as `probsegBench`): encode, 1 sample,
 //   16 samples, encode + 16, one fine-tuning step; for the shipped `small` preset, the shipped
 //   hierarchical model (no fine-tuning in the page) and the paper preset, on the CPU backend (and WebGPU when BENCH_WEBGPU=1: only meaningful with a
@@ -11,11 +14,22 @@
 // Writes target/bench/web.json; bench/report.mjs turns it into BENCHMARKS.md's table.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { launchBrowser, repoRoot, startStaticServer, waitForModel } from "../tests/e2e/harness.mjs";
+import {
+  addLidcPairs,
+  launchBrowser,
+  longestBlockMs,
+  repoRoot,
+  startStaticServer,
+  waitForModel,
+  watchMainThread,
+} from "../tests/e2e/harness.mjs";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const READY_RUNS = Number(process.env.BENCH_READY_RUNS ?? RUNS);
+const BLOCK_RUNS = Number(process.env.BENCH_BLOCK_RUNS ?? 3);
+/** The longest the page's thread may be blocked while the worker trains on the CPU. */
+const BLOCK_LIMIT_MS = 300;
 const backends = process.env.BENCH_WEBGPU === "1" ? ["cpu", "webgpu"] : ["cpu"];
 
 // The model cases: the shipped preset at the page's crop and at the peers' 128², the paper
@@ -53,6 +67,29 @@ async function pageReady(server, backend) {
     await browser.close();
   }
   return summary(times);
+}
+
+/** The longest main-thread block of each 6-step fine-tuning run in the worker (CPU backend). */
+async function tuningBlock(server) {
+  const browser = await launchBrowser({ webgpu: false });
+  const times = [];
+  try {
+    for (let run = 0; run < BLOCK_RUNS; run++) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${server.url}/?backend=cpu`);
+      await waitForModel(page);
+      await addLidcPairs(page, 6);
+      await watchMainThread(page);
+      await page.click("#tuning-start");
+      await page.waitForSelector('#tuning-status[data-state="finished"]', { timeout: 540_000 });
+      times.push(await longestBlockMs(page));
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+  }
+  return { ...summary(times), limit_ms: BLOCK_LIMIT_MS, max_ms: Math.max(...times) };
 }
 
 async function modelPath(server, backend, options) {
@@ -93,6 +130,12 @@ const result = {
 };
 await browser.close();
 try {
+  if (BLOCK_RUNS > 0) {
+    result.tuning_block = await tuningBlock(server);
+    const b = result.tuning_block;
+    console.log(`longest main-thread block while fine-tuning (cpu, worker): median ${b.median_ms.toFixed(0)} ms, ` +
+      `max ${b.max_ms.toFixed(0)} ms of ${b.runs} runs; limit ${b.limit_ms} ms: ${b.max_ms < b.limit_ms ? "within" : "OVER"}`);
+  }
   for (const backend of backends) {
     result.ready[backend] = await pageReady(server, backend);
     console.log(`page ready (${backend}): median ${result.ready[backend].median_ms.toFixed(0)} ms`);

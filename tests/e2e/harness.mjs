@@ -158,6 +158,23 @@ export async function addLidcPairs(page, steps) {
   await page.selectOption("#tuning-lr", "0.0003");
 }
 
+/** Starts timing the page's main thread: the longest gap between 50 ms timer ticks, counted
+ *  once the fine-tuning run has done its first step (which also warms up allocations). Read it
+ *  with `longestBlockMs`. */
+export async function watchMainThread(page) {
+  await page.evaluate(() => {
+    window.tickGaps = { last: performance.now(), max: 0 };
+    setInterval(() => {
+      const now = performance.now();
+      const step = Number(document.querySelector("#tuning-progress")?.dataset.step ?? 0);
+      if (step >= 1) window.tickGaps.max = Math.max(window.tickGaps.max, now - window.tickGaps.last);
+      window.tickGaps.last = now;
+    }, 50);
+  });
+}
+
+export const longestBlockMs = (page) => page.evaluate(() => window.tickGaps.max);
+
 /** Switches to a shipped model (`lidc`, `synthetic`) with the page's menu and waits for it. */
 export async function useModel(page, id) {
   await page.selectOption("#model-choice", id);

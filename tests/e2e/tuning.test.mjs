@@ -16,6 +16,8 @@ import {
   screenshot,
   addLidcPairs,
   useModel,
+  watchMainThread,
+  longestBlockMs,
   fixturesDir,
   repoRoot,
 } from "./harness.mjs";
@@ -52,17 +54,9 @@ for (const { name, webgpu, query } of [
       await addLidcPairs(page, STEPS);
       assert.equal(await page.locator(".tuning-pair.held-out").count(), 1);
       assert.match(await page.locator(".tuning-pair").first().textContent(), /4 mask/);
-      // Responsiveness: the longest gap between 50 ms timer ticks once the first step (which
-      // also warms up allocations) is done.
-      await page.evaluate(() => {
-        window.tickGaps = { last: performance.now(), max: 0 };
-        setInterval(() => {
-          const now = performance.now();
-          const step = Number(document.querySelector("#tuning-progress")?.dataset.step ?? 0);
-          if (step >= 1) window.tickGaps.max = Math.max(window.tickGaps.max, now - window.tickGaps.last);
-          window.tickGaps.last = now;
-        }, 50);
-      });
+      // How long the page's thread is blocked at a time while the worker trains: logged here,
+      // timed against its limit by `make bench-web` (a busy machine would flake a limit here).
+      await watchMainThread(page);
       // Every state the run passes through, in order (the panel's data-state attribute).
       await page.evaluate(() => {
         const status = document.querySelector("#tuning-status");
@@ -76,6 +70,7 @@ for (const { name, webgpu, query } of [
       await page.click("#tuning-start");
       await page.waitForSelector('#tuning-status[data-state="finished"]', { timeout: 540_000 });
       const seconds = (Date.now() - started) / 1000;
+      const longestBlock = await longestBlockMs(page);
       const run = await page.evaluate(() => {
         const chart = document.querySelector("#loss-chart");
         return {
@@ -85,25 +80,19 @@ for (const { name, webgpu, query } of [
           stepsPerS: Number(document.querySelector("#tuning-progress").dataset.stepsPerS),
           trainedOn: document.querySelector("#tuning-progress").dataset.backend,
           thread: document.querySelector("#tuning-progress").dataset.thread,
-          longestBlockMs: window.tickGaps.max,
           gedBefore: Number(document.querySelector("#ged-before").dataset.value),
           gedAfter: Number(document.querySelector("#ged-after").dataset.value),
           model: document.querySelector("#model-status").textContent,
           states: window.tuningStates,
         };
       });
-      console.log(`fine-tuning (${name}): ${JSON.stringify(run)}, ${seconds.toFixed(1)} s wall`);
+      console.log(`fine-tuning (${name}): ${JSON.stringify(run)}, longest main-thread block ${longestBlock.toFixed(0)} ms, ${seconds.toFixed(1)} s wall`);
       assert.equal(run.steps, STEPS);
       // The closing GED and save are shown as such (pause and cancel no longer apply there).
       assert.deepEqual(run.states, ["idle", "running", "finishing", "finished"]);
       assert.equal(run.trainedOn, name, "training runs on the backend the page samples with");
-      // The steps run in a worker: the page's thread stays free. (On the page's thread a CPU
-      // step blocked it for ~2 s, 0.7–0.9 s when cut into one-image passes; WebGPU on
-      // SwiftShader for up to 22 s.) SwiftShader runs the kernels on this machine's two cores,
-      // beside the page's thread: gaps of ~0.4 s remain there (83 ms on the CPU path).
+      // The steps run in a worker: the page's thread stays free (how free: `make bench-web`).
       assert.equal(run.thread, "worker");
-      const limitMs = name === "cpu" ? 300 : 1000;
-      assert.ok(run.longestBlockMs < limitMs, `longest block ${run.longestBlockMs} ms, a step ${1000 / run.stepsPerS} ms`);
       assert.ok(run.last < run.first, `the loss must fall: ${JSON.stringify(run)}`);
       assert.ok(run.gedBefore >= 0 && run.gedBefore <= 2, JSON.stringify(run));
       assert.ok(run.gedAfter >= 0 && run.gedAfter <= 2, JSON.stringify(run));
