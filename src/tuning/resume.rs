@@ -123,20 +123,30 @@ impl Checkpoints {
     }
 }
 
-/// The interrupted run kept in this browser, if there is one. A record that no longer reads
-/// (written by another version of the page) is an error, so the page can say so and offer to
-/// discard it.
+/// The interrupted run kept in this browser, if there is one. A browser without storage for
+/// the page kept nothing; a record that no longer reads (another version of the page wrote
+/// it) or lost its weights is discarded, and the error says so.
 pub async fn find() -> Result<Option<Interrupted>, String> {
-    let Some(json) = storage::get(RECORD_KEY).await? else {
+    let Ok(Some(json)) = storage::get(RECORD_KEY).await else {
         return Ok(None);
     };
-    let record: RunRecord = serde_json::from_slice(&json).map_err(|e| {
-        format!("a fine-tuning checkpoint from another version of this page does not read ({e})")
-    })?;
-    let weights = storage::get(WEIGHTS_KEY)
-        .await?
-        .ok_or("a fine-tuning checkpoint lost its weights")?;
-    Ok(Some(Interrupted { record, weights }))
+    let unusable = async |why: String| {
+        let _ = discard().await;
+        Err(format!("a fine-tuning checkpoint {why} and was discarded"))
+    };
+    let record: RunRecord = match serde_json::from_slice(&json) {
+        Ok(record) => record,
+        Err(e) => {
+            return unusable(format!(
+                "from another version of this page did not read ({e})"
+            ))
+            .await;
+        }
+    };
+    match storage::get(WEIGHTS_KEY).await {
+        Ok(Some(weights)) => Ok(Some(Interrupted { record, weights })),
+        _ => unusable("had lost its weights".into()).await,
+    }
 }
 
 /// Deletes the checkpoint (the run ended in the page, or the person discarded it).
@@ -151,12 +161,7 @@ impl Tuning {
         spawn_local(async move {
             match find().await {
                 Ok(found) => self.interrupted.set(found.map(Arc::new)),
-                Err(error) => self
-                    .problems
-                    .set(vec![format!("{error}; it was discarded")]),
-            }
-            if self.interrupted.with_untracked(Option::is_none) {
-                let _ = discard().await;
+                Err(error) => self.problems.set(vec![error]),
             }
         });
     }
