@@ -68,8 +68,9 @@ pub fn run(args: &SampleArgs) -> Result<()> {
         .with_context(|| format!("preparing {name}"))?
         .data;
     let grey = image.iter().map(|&v| (v * 255.0).round() as u8).collect();
-    let (samples, mean) =
-        model.sample_image(&image, size, args.n, &mut SeededRng::new(args.seed))?;
+    let encoded = model.encode(&image, size);
+    let samples = model.samples(&encoded, args.n, &mut SeededRng::new(args.seed))?;
+    let mean = model.mean_mask(&encoded)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     write_grey(&args.out.join("input.png"), size, size, grey)?;

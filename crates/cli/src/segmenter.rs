@@ -3,10 +3,11 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result, bail, ensure};
+use burn::tensor::Tensor;
 use imaging::InputContract;
 use metrics::Mask;
-use probunet::hierarchical::HierarchicalProbUNet;
+use probunet::hierarchical::{HierarchicalProbUNet, HpuEncoded};
 use probunet::weights::{ModelKind, load_stored, stored_kind};
 use probunet::{Precision, ProbUNet, SeededRng, save_weights};
 
@@ -103,83 +104,95 @@ impl Segmenter {
         }
     }
 
-    /// `n` prior samples of one image and the mask at the prior mean.
-    pub fn sample_image(
-        &self,
-        image: &[f32],
-        size: usize,
-        n: usize,
-        rng: &mut SeededRng,
-    ) -> Result<(Vec<Mask>, Mask)> {
-        let (samples, mean) = match self {
+    /// One image, encoded once for everything drawn from it below.
+    pub fn encode(&self, image: &[f32], size: usize) -> EncodedImage {
+        let (x, encoded) = match self {
             Self::Probabilistic(m) => {
-                let encoded = m.encode(images_tensor(&[image], size, &m.device()));
-                (m.sample_n(&encoded, n, rng).logits, m.mean(&encoded))
+                let x = images_tensor(&[image], size, &m.device());
+                (x.clone(), Encoded::Probabilistic(m.encode(x)))
             }
             Self::Hierarchical(m) => {
-                let encoded = m.encode(images_tensor(&[image], size, &m.device()));
-                (m.sample_n(&encoded, n, &[], rng), m.mean(&encoded))
+                let x = images_tensor(&[image], size, &m.device());
+                (x.clone(), Encoded::Hierarchical(m.encode(x)))
             }
         };
-        let mean = masks_from_logits(mean)?.pop().context("the mean mask")?;
-        Ok((masks_from_logits(samples)?, mean))
+        EncodedImage { x, encoded }
     }
 
-    /// `n` masks of `image` decoded from latents of the mixture of its posteriors given each
+    /// `n` prior samples of an encoded image.
+    pub fn samples(
+        &self,
+        image: &EncodedImage,
+        n: usize,
+        rng: &mut SeededRng,
+    ) -> Result<Vec<Mask>> {
+        let logits = match (self, &image.encoded) {
+            (Self::Probabilistic(m), Encoded::Probabilistic(e)) => m.sample_n(e, n, rng).logits,
+            (Self::Hierarchical(m), Encoded::Hierarchical(e)) => m.sample_n(e, n, &[], rng),
+            _ => bail!("an image encoded by the other model"),
+        };
+        masks_from_logits(logits)
+    }
+
+    /// The mask at the prior mean (every scale's, for the hierarchical model).
+    pub fn mean_mask(&self, image: &EncodedImage) -> Result<Mask> {
+        let logits = match (self, &image.encoded) {
+            (Self::Probabilistic(m), Encoded::Probabilistic(e)) => m.mean(e),
+            (Self::Hierarchical(m), Encoded::Hierarchical(e)) => m.mean(e),
+            _ => bail!("an image encoded by the other model"),
+        };
+        masks_from_logits(logits)?.pop().context("the mean mask")
+    }
+
+    /// `n` masks of an image decoded from latents of the mixture of its posteriors given each
     /// of `masks`, with exact shares `weights` (the synthetic eval's decoder ceiling).
     pub fn posterior_mixture(
         &self,
-        image: &[f32],
-        size: usize,
+        image: &EncodedImage,
         masks: &[Mask],
         weights: &[f64],
         n: usize,
         rng: &mut SeededRng,
     ) -> Result<Vec<Mask>> {
-        let logits = match self {
-            Self::Probabilistic(m) => {
-                let device = m.device();
-                let x = images_tensor(&[image], size, &device);
-                let posteriors = m.posterior(
-                    x.clone().repeat_dim(0, masks.len()),
-                    masks_tensor(masks, &device),
-                );
-                let z = posteriors.draw_mixture(weights, n, rng);
-                m.sample(&m.encode(x), z)
+        let x = image.x.clone();
+        let y = masks_tensor(masks, &x.device());
+        let logits = match (self, &image.encoded) {
+            (Self::Probabilistic(m), Encoded::Probabilistic(e)) => {
+                let posteriors = m.posterior(x.repeat_dim(0, masks.len()), y);
+                m.sample(e, posteriors.draw_mixture(weights, n, rng))
             }
-            Self::Hierarchical(m) => {
-                let device = m.device();
-                m.posterior_mixture(
-                    images_tensor(&[image], size, &device),
-                    masks_tensor(masks, &device),
-                    weights,
-                    n,
-                    rng,
-                )
+            (Self::Hierarchical(m), Encoded::Hierarchical(e)) => {
+                m.posterior_mixture(e, x, y, weights, n, rng)
             }
+            _ => bail!("an image encoded by the other model"),
         };
         masks_from_logits(logits)
     }
 
     /// The posterior-mean reconstruction of each of `masks` (annotations of one image).
-    pub fn reconstruct(&self, image: &[f32], size: usize, masks: &[Mask]) -> Result<Vec<Mask>> {
-        let images: Vec<&[f32]> = masks.iter().map(|_| image).collect();
-        let logits = match self {
-            Self::Probabilistic(m) => {
-                let device = m.device();
-                m.reconstruct(
-                    images_tensor(&images, size, &device),
-                    masks_tensor(masks, &device),
-                )
+    pub fn reconstruct(&self, image: &EncodedImage, masks: &[Mask]) -> Result<Vec<Mask>> {
+        let x = image.x.clone();
+        let y = masks_tensor(masks, &x.device());
+        let logits = match (self, &image.encoded) {
+            (Self::Probabilistic(m), Encoded::Probabilistic(e)) => {
+                m.sample(e, m.posterior(x.repeat_dim(0, masks.len()), y).mu)
             }
-            Self::Hierarchical(m) => {
-                let device = m.device();
-                m.reconstruct(
-                    images_tensor(&images, size, &device),
-                    masks_tensor(masks, &device),
-                )
-            }
+            (Self::Hierarchical(m), Encoded::Hierarchical(e)) => m.reconstruct_from(e, x, y),
+            _ => bail!("an image encoded by the other model"),
         };
         masks_from_logits(logits)
     }
+}
+
+/// An image (`[1, 1, H, W]`) and what the model's encoder made of it.
+pub struct EncodedImage {
+    x: Tensor<4>,
+    encoded: Encoded,
+}
+
+/// One per image at a time, so the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
+enum Encoded {
+    Probabilistic(probunet::Encoded),
+    Hierarchical(HpuEncoded),
 }

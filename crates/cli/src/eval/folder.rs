@@ -95,9 +95,10 @@ pub fn evaluate_slice(
     rng: &mut SeededRng,
     floor_rng: &mut SeededRng,
 ) -> Result<SliceResult> {
-    let (samples, _) = model.sample_image(&slice.image, size, SAMPLES, rng)?;
+    let encoded = model.encode(&slice.image, size);
+    let samples = model.samples(&encoded, SAMPLES, rng)?;
     let raters = &slice.raters;
-    let reconstructions = model.reconstruct(&slice.image, size, raters)?;
+    let reconstructions = model.reconstruct(&encoded, raters)?;
     let reconstruction_iou = reconstructions
         .iter()
         .zip(raters)

@@ -122,10 +122,10 @@ pub fn evaluate_case(
     let size = case.width;
     let hyps = case.masks();
     let probs = case.probabilities();
-    let (samples, _) = model.sample_image(&case.image, size, SAMPLES, rng)?;
+    let encoded = model.encode(&case.image, size);
+    let samples = model.samples(&encoded, SAMPLES, rng)?;
     let mut ceiling_rng = SeededRng::new(CEILING_SEED ^ case.seed);
-    let ceiling =
-        model.posterior_mixture(&case.image, size, &hyps, &probs, SAMPLES, &mut ceiling_rng)?;
+    let ceiling = model.posterior_mixture(&encoded, &hyps, &probs, SAMPLES, &mut ceiling_rng)?;
     let ceiling_ged = ged_weighted(&ceiling, &hyps, &probs)?;
     let ceiling_freq = hypothesis_frequencies(&ceiling, &hyps, &probs)?;
     let tiled = tile_by_probability(&hyps, &probs);

@@ -8,19 +8,23 @@
 
 use burn::tensor::{Int, Tensor, TensorData};
 
-use super::model::{HierarchicalProbUNet, normal_like};
+use super::Latent;
+use super::model::{HierarchicalProbUNet, HpuEncoded, normal_like};
 use crate::init::SeededRng;
 use crate::mixture::largest_remainder_counts;
 
 impl HierarchicalProbUNet {
-    /// Logits `[n, classes, H, W]` for image `x` (`[1, 1, H, W]`) decoded from `n` posterior
-    /// chains: annotation `y[k]` (`[K, H, W]`) is used exactly round(n · `weights[k]`) times,
-    /// rows grouped by annotation in order.
+    /// Logits `[n, classes, H, W]` for image `x` (`[1, 1, H, W]`, its prior-encoder features
+    /// `encoded`) decoded from `n` posterior chains: annotation `y[k]` (`[K, H, W]`) is used
+    /// exactly round(n · `weights[k]`) times, rows grouped by annotation in order. The same as
+    /// the training pass on the repeated rows, with each encoder run once per image or
+    /// annotation rather than once per row.
     ///
     /// # Panics
     /// If `weights` does not have one positive-summing entry per annotation.
     pub fn posterior_mixture(
         &self,
+        encoded: &HpuEncoded,
         x: Tensor<4>,
         y: Tensor<3, Int>,
         weights: &[f64],
@@ -38,13 +42,22 @@ impl HierarchicalProbUNet {
             .collect();
         let device = self.device();
         let index = Tensor::<1, Int>::from_data(TensorData::new(rows, [n]), &device);
-        let eps = self
+        let features: Vec<_> = self
+            .posterior_features(x.repeat_dim(0, k), y)
+            .into_iter()
+            .map(|f| f.select(0, index.clone()))
+            .collect();
+        let mut eps = self
             .latent_shapes(n, side)
             .into_iter()
-            .map(|shape| normal_like(shape, rng, &device))
-            .collect();
-        self.forward_train(x.repeat_dim(0, n), y.select(0, index), eps)
-            .logits
+            .map(|shape| normal_like(shape, rng, &device));
+        let q = self.posterior_from(&features, |_, _| {
+            Latent::Noise(eps.next().expect("one noise tensor per latent scale"))
+        });
+        self.decode(&encoded.repeat_each(n), |l, _| {
+            Latent::Given(q.latents[l].clone())
+        })
+        .0
     }
 }
 
@@ -76,8 +89,10 @@ mod tests {
         );
         let only_left =
             Tensor::<3, Int>::from_data(TensorData::new(left, [1, side, side]), &device);
+        let encoded = model.encode(x.clone());
         let draw = |y, weights: &[f64]| {
-            let logits = model.posterior_mixture(x.clone(), y, weights, 4, &mut SeededRng::new(9));
+            let logits =
+                model.posterior_mixture(&encoded, x.clone(), y, weights, 4, &mut SeededRng::new(9));
             assert_eq!(logits.dims(), [4, 2, side, side]);
             logits.into_data()
         };
@@ -85,7 +100,18 @@ mod tests {
         // All four rows come from the second annotation: the same as passing it alone.
         mixed.assert_approx_eq::<f32>(&draw(only_left, &[1.0]), Default::default());
         // Another split gives other rows (the first annotation is used for two of them).
-        let half = draw(both, &[0.5, 0.5]);
+        let half = draw(both.clone(), &[0.5, 0.5]);
+        // Encoding once per image and annotation changes nothing: it is the training pass on
+        // the repeated rows, with the same noise.
+        let rows = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 0, 1, 1], [4]), &device);
+        let mut rng = SeededRng::new(9);
+        let eps = model
+            .latent_shapes(4, side)
+            .into_iter()
+            .map(|shape| super::normal_like(shape, &mut rng, &device))
+            .collect();
+        let by_rows = model.forward_train(x.clone().repeat_dim(0, 4), both.select(0, rows), eps);
+        half.assert_approx_eq::<f32>(&by_rows.logits.into_data(), Default::default());
         assert_ne!(
             half.try_to_vec::<f32>().unwrap(),
             mixed.try_to_vec::<f32>().unwrap()

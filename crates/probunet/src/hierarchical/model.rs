@@ -48,7 +48,7 @@ impl HpuEncoded {
     }
 
     /// Each image's features repeated `n` times in place (image-major).
-    fn repeat_each(&self, n: usize) -> Self {
+    pub(super) fn repeat_each(&self, n: usize) -> Self {
         let features = self
             .features
             .iter()
@@ -183,9 +183,40 @@ impl HierarchicalProbUNet {
         y: Tensor<3, Int>,
         latent: impl FnMut(usize, &ScaleGaussian) -> Latent,
     ) -> LatentPass {
-        let input = Tensor::cat(vec![x, one_hot(y, self.config.num_classes)], 1);
-        let features = self.posterior_encoder.forward(input);
+        let features = self.posterior_features(x, y);
         self.posterior_decoder.forward(&features, latent)
+    }
+
+    /// The posterior encoder's features for images `[B, 1, H, W]` and label maps `[B, H, W]`.
+    pub(super) fn posterior_features(&self, x: Tensor<4>, y: Tensor<3, Int>) -> Vec<Tensor<4>> {
+        let input = Tensor::cat(vec![x, one_hot(y, self.config.num_classes)], 1);
+        self.posterior_encoder.forward(input)
+    }
+
+    /// The posterior's pass down its own decoder from features already computed.
+    pub(super) fn posterior_from(
+        &self,
+        features: &[Tensor<4>],
+        latent: impl FnMut(usize, &ScaleGaussian) -> Latent,
+    ) -> LatentPass {
+        self.posterior_decoder.forward(features, latent)
+    }
+
+    /// [`Self::reconstruct`] of `K` annotations `y` (`[K, H, W]`) of one image, whose prior
+    /// encoder features `encoded` are already computed (so the image is encoded once, not K
+    /// times). `x` is the image, `[1, 1, H, W]`.
+    pub fn reconstruct_from(
+        &self,
+        encoded: &HpuEncoded,
+        x: Tensor<4>,
+        y: Tensor<3, Int>,
+    ) -> Tensor<4> {
+        let k = y.dims()[0];
+        let q = self.posterior(x.repeat_dim(0, k), y, |_, _| Latent::Mean);
+        self.decode(&encoded.repeat_each(k), |l, _| {
+            Latent::Given(q.latents[l].clone())
+        })
+        .0
     }
 
     /// Logits decoded from the posterior means through the prior's decoder: the model's
