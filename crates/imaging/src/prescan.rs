@@ -43,6 +43,44 @@ fn damaged(msg: String) -> ImagingError {
     ImagingError::InvalidDicom(msg)
 }
 
+/// Where in the structure the walk is: which delimiters may end the current level depends on
+/// it. Delimiters close only what has an undefined length; dicom-rs reads one elsewhere (a
+/// sequence delimiter inside a sequence of known length, found by fuzzing) by ending the
+/// sequence early and reading on from there, which the walk would not, so such files are
+/// refused, as the standard does not allow them.
+#[derive(Clone, Copy)]
+struct Level {
+    depth: u32,
+    kind: Kind,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    DataSet,
+    /// A sequence's items (or encapsulated pixel data's fragments); `open`: undefined length.
+    Sequence {
+        open: bool,
+    },
+    /// An item's elements.
+    Item {
+        open: bool,
+    },
+}
+
+impl Level {
+    const TOP: Level = Level {
+        depth: 0,
+        kind: Kind::DataSet,
+    };
+
+    fn inside(self, kind: Kind) -> Level {
+        Level {
+            depth: self.depth + 1,
+            kind,
+        }
+    }
+}
+
 /// Where the walk goes after one element.
 enum Step {
     Next(usize),
@@ -80,22 +118,22 @@ impl Walker<'_> {
         mut pos: usize,
         end: usize,
         enc: Enc,
-        depth: u32,
+        level: Level,
     ) -> Result<usize, ImagingError> {
-        if depth > MAX_DEPTH {
+        if level.depth > MAX_DEPTH {
             return Err(damaged(format!(
                 "sequences nested deeper than {MAX_DEPTH} levels"
             )));
         }
         while pos + 8 <= end {
-            match self.step(pos, end, enc, depth)? {
+            match self.step(pos, end, enc, level)? {
                 Step::Next(next) => pos = next,
                 Step::Stop(at) => return Ok(at),
             }
         }
         // Inside an item of known length, dicom-rs reads a header that starts before its end
         // across it; a few bytes too short for a header are damage there, not padding.
-        if depth > 0 && pos < end && !enc.fragments {
+        if level.depth > 0 && pos < end && !enc.fragments {
             return Err(damaged(format!(
                 "an item ends {} bytes into an element header: the file is damaged",
                 end - pos
@@ -105,7 +143,13 @@ impl Walker<'_> {
     }
 
     /// Checks the element at `pos` (and what it nests) and says where the next one starts.
-    fn step(&mut self, pos: usize, end: usize, enc: Enc, depth: u32) -> Result<Step, ImagingError> {
+    fn step(
+        &mut self,
+        pos: usize,
+        end: usize,
+        enc: Enc,
+        level: Level,
+    ) -> Result<Step, ImagingError> {
         let group = self.u16(pos, enc.big);
         let elem = self.u16(pos + 2, enc.big);
         {
@@ -119,7 +163,7 @@ impl Walker<'_> {
                     )));
                 }
                 // An item belongs in a sequence; dicom-rs reads a stray one unpredictably.
-                if elem == 0xE000 && depth == 0 {
+                if elem == 0xE000 && !matches!(level.kind, Kind::Sequence { .. }) {
                     return Err(damaged(
                         "an item (FFFE,E000) stands outside any sequence: the file is damaged"
                             .into(),
@@ -131,15 +175,24 @@ impl Walker<'_> {
                         "a delimiter ({group:04X},{elem:04X}) declares {len} bytes where it has none: the file is damaged"
                     )));
                 }
-                return Ok(match elem {
+                return Ok(match (elem, level.kind) {
+                    (0xE00D, Kind::Item { open: true })
+                    | (0xE0DD, Kind::Sequence { open: true }) => Step::Stop(pos),
                     // A stray delimiter at top level must not end the walk early.
-                    0xE00D | 0xE0DD if depth > 0 => Step::Stop(pos),
-                    0xE00D | 0xE0DD => Step::Next(pos),
-                    _ if len == UNDEFINED => Step::Next(self.walk(pos, end, enc, depth + 1)?),
+                    (0xE00D | 0xE0DD, Kind::DataSet) => Step::Next(pos),
+                    (0xE00D | 0xE0DD, _) => {
+                        return Err(damaged(format!(
+                            "a delimiter ({group:04X},{elem:04X}) stands where nothing of undefined length ends: the file is damaged"
+                        )));
+                    }
+                    _ if len == UNDEFINED => {
+                        let item = level.inside(Kind::Item { open: true });
+                        Step::Next(self.walk(pos, end, enc, item)?)
+                    }
                     _ => {
                         let stop = self.fits(pos, len, end, group, elem)?;
                         if !enc.fragments {
-                            self.walk(pos, stop, enc, depth + 1)?;
+                            self.walk(pos, stop, enc, level.inside(Kind::Item { open: false }))?;
                         }
                         Step::Next(stop)
                     }
@@ -203,7 +256,8 @@ impl Walker<'_> {
                         ..enc
                     }
                 };
-                return Ok(Step::Next(self.walk(start, end, inner, depth + 1)?));
+                let items = level.inside(Kind::Sequence { open: true });
+                return Ok(Step::Next(self.walk(start, end, inner, items)?));
             }
             if let Some(size) = value_vr.and_then(value_size)
                 && len % size != 0
@@ -217,7 +271,12 @@ impl Walker<'_> {
                 || (!enc.explicit
                     && self.b.get(start..start + 4) == Some(&[0xFE, 0xFF, 0x00, 0xE0][..]));
             if is_seq {
-                self.walk(start, stop, enc, depth + 1)?;
+                self.walk(
+                    start,
+                    stop,
+                    enc,
+                    level.inside(Kind::Sequence { open: false }),
+                )?;
             }
             if (group, elem) == (0x0002, 0x0010) {
                 // Trimmed as dicom-rs trims it (any whitespace, not only spaces): a UID that
@@ -246,7 +305,7 @@ impl Walker<'_> {
         let le = Enc::new(true, false);
         let mut at = end;
         while at < target && at + 8 <= self.b.len() {
-            match self.step(at, self.b.len(), le, 0)? {
+            match self.step(at, self.b.len(), le, Level::TOP)? {
                 Step::Next(next) => at = next,
                 Step::Stop(stop) => return Ok(stop),
             }
@@ -313,14 +372,14 @@ pub(crate) fn check(
     let mut w = Walker { b: bytes, ts: None };
     let le = Enc::new(true, false);
     if !meta {
-        w.walk(start, bytes.len(), Enc::new(explicit, false), 0)?;
+        w.walk(start, bytes.len(), Enc::new(explicit, false), Level::TOP)?;
         return Ok(());
     }
     let body = w.meta(start + 4)?;
     let ts = w.ts.clone().unwrap_or_default();
     match ts.as_str() {
-        "1.2.840.10008.1.2" => w.walk(body, bytes.len(), Enc::new(false, false), 0)?,
-        "1.2.840.10008.1.2.2" => w.walk(body, bytes.len(), Enc::new(true, true), 0)?,
+        "1.2.840.10008.1.2" => w.walk(body, bytes.len(), Enc::new(false, false), Level::TOP)?,
+        "1.2.840.10008.1.2.2" => w.walk(body, bytes.len(), Enc::new(true, true), Level::TOP)?,
         "1.2.840.10008.1.2.1.99" => {
             let mut inflated = Vec::new();
             flate2::read::DeflateDecoder::new(&bytes[body..])
@@ -336,9 +395,9 @@ pub(crate) fn check(
                 b: &inflated,
                 ts: None,
             };
-            inner.walk(0, inflated.len(), le, 0)?
+            inner.walk(0, inflated.len(), le, Level::TOP)?
         }
-        _ => w.walk(body, bytes.len(), le, 0)?,
+        _ => w.walk(body, bytes.len(), le, Level::TOP)?,
     };
     Ok(())
 }

@@ -270,7 +270,7 @@ fn fuzzer_findings_are_refused_at_once() {
     let decode = |b: &[u8]| imaging::decode(b, None).map(|_| ());
     let segmentation = |b: &[u8]| imaging::read_segmentation(b).map(|_| ());
     type Reader<'a> = &'a dyn Fn(&[u8]) -> Result<(), ImagingError>;
-    let cases: [(&str, &str, Reader); 10] = [
+    let cases: [(&str, &str, Reader); 11] = [
         (
             "odd-length-ss.dcm",
             "element (0019,104B) holds 595 bytes",
@@ -321,6 +321,12 @@ fn fuzzer_findings_are_refused_at_once() {
         (
             "ts-uid-with-tab.dcm",
             "element (0000,0000) has no valid value representation",
+            &segmentation,
+        ),
+        // dicom-rs ends the sequence of known length at the delimiter and reads on from there.
+        (
+            "delimiter-in-defined-sequence.dcm",
+            "a delimiter (FFFE,E0DD) stands where nothing of undefined length ends",
             &segmentation,
         ),
     ];
