@@ -20,6 +20,7 @@ use crate::segmenter::Segmenter;
 use crate::train::step::ignores_latent;
 
 mod folder;
+mod metric;
 mod summary;
 mod synthetic;
 
@@ -91,7 +92,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     let started = Instant::now();
     let mut rng = SeededRng::new(args.sample_seed);
     let mut floor_rng = SeededRng::new(args.sample_seed ^ 0x0046_4C4F_4F52);
-    let (groups, cases, columns): (_, serde_json::Value, &[(&str, &str)]) = match &args.data {
+    let (groups, cases, columns): (_, serde_json::Value, &[metric::Metric]) = match &args.data {
         Some(dir) => {
             ensure!(args.every > 0, "--every must be at least 1");
             let contract = model.contract_at(size);

@@ -13,6 +13,7 @@ use probunet::SeededRng;
 use serde::Serialize;
 
 use super::SAMPLES;
+use super::metric::Metric;
 use super::summary::Row;
 use crate::dataset::MultiRaterSlice;
 use crate::segmenter::Segmenter;
@@ -44,38 +45,38 @@ pub struct SliceResult {
 impl SliceResult {
     pub fn row(&self) -> Row {
         vec![
-            ("ged16", self.ged16),
-            ("ged16_floor", self.ged16_floor),
-            ("ged100", self.ged100),
-            ("ged100_floor", self.ged100_floor),
-            ("hm_iou16", self.hm_iou16),
-            ("hm_iou32", self.hm_iou32),
-            ("hm_iou16_floor", self.hm_iou16_floor),
-            ("empty_share", self.empty_share),
-            ("diversity", self.diversity),
-            ("rater_diversity", self.rater_diversity),
-            ("sample_foreground", self.sample_foreground),
-            ("rater_foreground", self.rater_foreground),
-            ("reconstruction_iou", self.reconstruction_iou),
+            (Metric::Ged16, self.ged16),
+            (Metric::Ged16Floor, self.ged16_floor),
+            (Metric::Ged100, self.ged100),
+            (Metric::Ged100Floor, self.ged100_floor),
+            (Metric::HmIou16, self.hm_iou16),
+            (Metric::HmIou32, self.hm_iou32),
+            (Metric::HmIou16Floor, self.hm_iou16_floor),
+            (Metric::EmptyShare, self.empty_share),
+            (Metric::Diversity, self.diversity),
+            (Metric::RaterDiversity, self.rater_diversity),
+            (Metric::SampleForeground, self.sample_foreground),
+            (Metric::RaterForeground, self.rater_foreground),
+            (Metric::ReconstructionIou, self.reconstruction_iou),
         ]
     }
 }
 
-/// Table columns: (row name, header).
-pub const COLUMNS: [(&str, &str); 13] = [
-    ("ged16", "GED16"),
-    ("ged16_floor", "floor16"),
-    ("ged100", "GED100"),
-    ("ged100_floor", "floor100"),
-    ("hm_iou16", "HM-IoU16"),
-    ("hm_iou32", "HM-IoU32"),
-    ("hm_iou16_floor", "floorHM"),
-    ("empty_share", "empty"),
-    ("diversity", "div"),
-    ("rater_diversity", "rater div"),
-    ("sample_foreground", "fg px"),
-    ("rater_foreground", "rater fg"),
-    ("reconstruction_iou", "recon IoU"),
+/// The table's columns, in order.
+pub const COLUMNS: [Metric; 13] = [
+    Metric::Ged16,
+    Metric::Ged16Floor,
+    Metric::Ged100,
+    Metric::Ged100Floor,
+    Metric::HmIou16,
+    Metric::HmIou32,
+    Metric::HmIou16Floor,
+    Metric::EmptyShare,
+    Metric::Diversity,
+    Metric::RaterDiversity,
+    Metric::SampleForeground,
+    Metric::RaterForeground,
+    Metric::ReconstructionIou,
 ];
 
 /// The group a slice is reported in: by how many raters drew the lesion.

@@ -4,9 +4,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-/// One case's numbers by name, in table order. NaN marks "not applicable" and is left out of
-/// the mean (e.g. the rare-hypothesis share of a case without a rare hypothesis).
-pub type Row = Vec<(&'static str, f64)>;
+use super::metric::Metric;
+
+/// One case's figures, in table order. NaN marks "not applicable" and is left out of the mean
+/// (e.g. the rare-hypothesis share of a case without a rare hypothesis).
+pub type Row = Vec<(Metric, f64)>;
 
 /// Means of one group of cases.
 #[derive(Debug, Clone, Serialize)]
@@ -20,7 +22,7 @@ pub struct GroupMean {
 pub fn mean(group: &str, rows: &[&Row]) -> GroupMean {
     let mut means = BTreeMap::new();
     if let Some(first) = rows.first() {
-        for (k, (name, _)) in first.iter().enumerate() {
+        for (k, (metric, _)) in first.iter().enumerate() {
             let vals: Vec<f64> = rows
                 .iter()
                 .map(|r| r[k].1)
@@ -31,7 +33,7 @@ pub fn mean(group: &str, rows: &[&Row]) -> GroupMean {
             } else {
                 vals.iter().sum::<f64>() / vals.len() as f64
             };
-            means.insert(*name, m);
+            means.insert(metric.key(), m);
         }
     }
     GroupMean {
@@ -55,18 +57,18 @@ pub fn by_group(rows: &[(String, Row)]) -> Vec<GroupMean> {
     out
 }
 
-/// Prints `groups` as a fixed-width table with the columns of `order` (name, header).
-pub fn print_table(groups: &[GroupMean], order: &[(&str, &str)]) {
+/// Prints `groups` as a fixed-width table with the columns of `order`.
+pub fn print_table(groups: &[GroupMean], order: &[Metric]) {
     let mut header = format!("{:<16} {:>5}", "group", "cases");
-    for (_, h) in order {
-        header.push_str(&format!(" {h:>9}"));
+    for metric in order {
+        header.push_str(&format!(" {:>9}", metric.header()));
     }
     println!("{header}");
     println!("{}", "-".repeat(header.chars().count()));
     for g in groups {
         let mut line = format!("{:<16} {:>5}", g.group, g.cases);
-        for (name, _) in order {
-            match g.means.get(name) {
+        for metric in order {
+            match g.means.get(metric.key()) {
                 Some(v) if v.is_finite() => line.push_str(&format!(" {v:>9.4}")),
                 _ => line.push_str(&format!(" {:>9}", "–")),
             }

@@ -29,6 +29,7 @@ use serde::Serialize;
 use synth::{Case, draw_rater_indices};
 
 use super::SAMPLES;
+use super::metric::Metric;
 use super::summary::Row;
 use crate::segmenter::Segmenter;
 
@@ -77,38 +78,38 @@ impl CaseResult {
             self.rare_produced as f64 / self.rare_hypotheses as f64
         };
         vec![
-            ("ged16", self.ged16),
-            ("ged16_floor", self.ged16_floor),
-            ("ged100", self.ged100),
-            ("ged100_floor", self.ged100_floor),
-            ("hm_iou16", self.hm_iou16),
-            ("hm_iou16_floor", self.hm_iou16_floor),
-            ("diversity", self.diversity),
-            ("true_diversity", self.true_diversity),
-            ("freq_error", self.freq_error),
-            ("freq_error_floor", self.freq_error_floor),
-            ("rare_produced", rare),
-            ("ged100_ceiling", self.ged100_ceiling),
-            ("freq_error_ceiling", self.freq_error_ceiling),
+            (Metric::Ged16, self.ged16),
+            (Metric::Ged16Floor, self.ged16_floor),
+            (Metric::Ged100, self.ged100),
+            (Metric::Ged100Floor, self.ged100_floor),
+            (Metric::HmIou16, self.hm_iou16),
+            (Metric::HmIou16Floor, self.hm_iou16_floor),
+            (Metric::Diversity, self.diversity),
+            (Metric::TrueDiversity, self.true_diversity),
+            (Metric::FreqError, self.freq_error),
+            (Metric::FreqErrorFloor, self.freq_error_floor),
+            (Metric::RareProduced, rare),
+            (Metric::Ged100Ceiling, self.ged100_ceiling),
+            (Metric::FreqErrorCeiling, self.freq_error_ceiling),
         ]
     }
 }
 
-/// Table columns: (row name, header).
-pub const COLUMNS: [(&str, &str); 13] = [
-    ("ged16", "GED16"),
-    ("ged16_floor", "floor16"),
-    ("ged100", "GED100"),
-    ("ged100_floor", "floor100"),
-    ("hm_iou16", "HM-IoU16"),
-    ("hm_iou16_floor", "floorHM"),
-    ("diversity", "div"),
-    ("true_diversity", "true div"),
-    ("freq_error", "freq err"),
-    ("freq_error_floor", "floor fe"),
-    ("rare_produced", "rare seen"),
-    ("ged100_ceiling", "ceil100"),
-    ("freq_error_ceiling", "ceil fe"),
+/// The table's columns, in order.
+pub const COLUMNS: [Metric; 13] = [
+    Metric::Ged16,
+    Metric::Ged16Floor,
+    Metric::Ged100,
+    Metric::Ged100Floor,
+    Metric::HmIou16,
+    Metric::HmIou16Floor,
+    Metric::Diversity,
+    Metric::TrueDiversity,
+    Metric::FreqError,
+    Metric::FreqErrorFloor,
+    Metric::RareProduced,
+    Metric::Ged100Ceiling,
+    Metric::FreqErrorCeiling,
 ];
 
 /// Evaluates `model` (either kind) on `case` (samples drawn with `rng`, floor draws with
