@@ -15,7 +15,7 @@ E2E_DIR := tests/e2e
 NATIVE := --workspace --exclude probseg-web
 export PATH := $(CARGO_BIN):$(PATH)
 
-.PHONY: help tools browser-deps build dist serve test lint test-native test-fuzz test-wasm test-e2e bench bench-peers bench-native bench-native-run bench-web bench-web-run clean-dist
+.PHONY: help tools browser-deps build build-bench dist serve test lint test-native test-fuzz test-wasm test-e2e bench bench-peers bench-native bench-native-run bench-web bench-web-run clean-dist
 
 help:
 	@echo "make serve   build the app (release) and serve it on http://127.0.0.1:8080"
@@ -68,6 +68,7 @@ lint:
 	@# The CLI's GPU training backend (crates/cli/src/device.rs) must keep building.
 	cargo clippy -p probunet-cli --features wgpu --all-targets -q -- -D warnings
 	cargo clippy --target $(WASM_TARGET) -p probseg-web --all-targets -q -- -D warnings
+	cargo clippy --target $(WASM_TARGET) -p probseg-web --all-targets --features bench -q -- -D warnings
 
 test-native:
 	cargo test $(NATIVE) -q
@@ -88,8 +89,8 @@ test-fuzz:
 test-wasm:
 	WASM_BINDGEN_TEST_TIMEOUT=60 cargo test --target $(WASM_TARGET) --release -p probseg-web
 
-test-e2e: build browser-deps
-	cd $(E2E_DIR) && node --test --test-concurrency=1 ./*.test.mjs
+test-e2e: build build-bench browser-deps
+	cd $(E2E_DIR) && PROBSEG_BENCH_DIST=$(BENCH_DIST) node --test --test-concurrency=1 ./*.test.mjs
 
 ## Benchmarks. Each compares with ../shared/peers (PyTorch, onnxruntime, ONNX Runtime Web) run
 ## in the same command, on the same machine, and rewrites its table in BENCHMARKS.md.
@@ -114,9 +115,14 @@ bench-peers:
 bench-native-run:
 	BENCH_JSON=$(BENCH_OUT)/native.json cargo bench -p probunet --bench native
 
-# The page's own benchmark in headless Chromium on the release build (bench/web.mjs).
-bench-web-run: build browser-deps
-	node bench/web.mjs
+# The page's own benchmark in headless Chromium on the release build with its benchmark entry
+# point (bench/web.mjs; `--features bench`, target/bench-dist: the shipped page leaves it out).
+BENCH_DIST := $(CURDIR)/target/bench-dist
+build-bench: tools
+	trunk build --release --features bench --dist $(BENCH_DIST)
+
+bench-web-run: build-bench browser-deps
+	PROBSEG_DIST=$(BENCH_DIST) node bench/web.mjs
 
 clean-dist:
 	rm -rf dist

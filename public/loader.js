@@ -43,6 +43,7 @@ try {
 
 const app = await import(tag.dataset.wasmJs);
 const wasm = await app.default({ module_or_path: tag.dataset.wasm });
-// The page's own benchmark (`make bench-web` calls it; src/bench.rs).
+// The page's own benchmark (src/bench.rs): only the benchmark build has it (`make bench-web`,
+// built with `--features bench` into target/bench-dist); in the shipped page this is undefined.
 window.probsegBench = app.probsegBench;
 dispatchEvent(new CustomEvent("TrunkApplicationStarted", { detail: { wasm } }));

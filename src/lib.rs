@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod backend;
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod broken;
 pub mod browser;

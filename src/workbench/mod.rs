@@ -20,6 +20,7 @@ use crate::smoke_test::BackendReport;
 mod jobs;
 mod models;
 
+#[cfg(feature = "bench")]
 pub(crate) use jobs::DECODE_CHUNK;
 pub use models::ShippedModel;
 

@@ -1,15 +1,18 @@
 // The page's benchmark entry point (`probsegBench`, src/bench.rs) that `make bench-web` times:
-// one quick run of each measurement on the CPU backend, so the benchmark cannot rot unseen.
+// one quick run of each measurement on the CPU backend, so the benchmark cannot rot unseen. It
+// is in the benchmark build only (`--features bench`, target/bench-dist); the shipped page,
+// whose wasm budget is checked here too, leaves it out.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { startStaticServer, launchBrowser, openApp, waitForModel, distDir } from "./harness.mjs";
+import { startStaticServer, launchBrowser, openApp, waitForModel, distDir, repoRoot } from "./harness.mjs";
 
+const benchDistDir = process.env.PROBSEG_BENCH_DIST ?? join(repoRoot, "target", "bench-dist");
 let server;
 before(async () => {
-  server = await startStaticServer();
+  server = await startStaticServer(benchDistDir);
 });
 after(async () => {
   await server?.close();
