@@ -156,10 +156,9 @@ impl HostPrior {
 /// Why: a model uses few of its latent dimensions, and a map over two unused ones shows the
 /// same mask in every cell. Measured on the crop rather than read off the weights (σ_d times
 /// ‖W_z[:, d]‖, the previous rule) because the decoder's response is nonlinear and depends on
-/// the image: a dimension that attaches a vessel matters only where one touches the nodule. On
-/// the e2e test's CT crop it picks the page's z6 and z1 (indices 5 and 0), whose map moves 7.7×
-/// more pixels than one over z2, z3 with the shipped weights (5,664 vs 735). The sweep costs
-/// 2·M + 1 fcomb decodes, fewer than the map's own 49.
+/// the image: a dimension that attaches a vessel matters only where one touches the nodule
+/// (the e2e suite checks that the chosen map moves more pixels than one over other dimensions).
+/// The sweep costs 2·M + 1 fcomb decodes, fewer than the map's own 49.
 pub fn most_telling_dims(swept: &[Mask], mean: &Mask) -> (usize, usize) {
     let change = |d: usize| -> usize {
         swept[2 * d..(2 * d + 2).min(swept.len())]

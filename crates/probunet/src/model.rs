@@ -17,10 +17,10 @@ use crate::gaussian_encoder::{DiagonalGaussian, GaussianEncoder};
 use crate::init::SeededRng;
 use crate::unet::{Init, UNet};
 
-/// Latents per fcomb call in [`ProbUNet::sample_n`]. Measured on the native CPU backend (paper
-/// preset, 128², `make bench-native`): one batched call for 16 latents took ~55× one latent's
-/// time, chunks of 4 ~50×, one latent per call 18× (40 ms instead of 125 ms). burn-flex runs
-/// the batch-1 1×1 convolutions far better; on a GPU the extra launches are cheap.
+/// Latents per fcomb call in [`ProbUNet::sample_n`]. One: burn-flex runs batch-1 1×1
+/// convolutions far better than batched ones, so 16 calls of one latent beat one call of 16
+/// on the CPU (`make bench-native` measures both: BENCHMARKS.md); on a GPU the extra launches
+/// are cheap.
 pub const SAMPLE_CHUNK: usize = 1;
 
 /// The four parts of the model. Parameter names mirror the PyTorch reference's module tree.

@@ -15,9 +15,9 @@ use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 ///
 /// Shifted sums only where a gradient may be asked for (an autodiff device) and the size
 /// doubles, which is all the U-Net does (inputs are multiples of the model's size divisor).
-/// Everywhere else burn's `interpolate`: at inference it is ~2.5× faster than the shifted sums
-/// (one kernel instead of ten whole-tensor passes; ~30 of the paper preset's 190 ms encode on
-/// the native CPU), and its forward pass works on every backend.
+/// Everywhere else burn's `interpolate`: at inference it is faster than the shifted sums (one
+/// kernel instead of ten whole-tensor passes; BENCHMARKS.md has the A/B), and its forward pass
+/// works on every backend.
 pub fn upsample_bilinear(x: Tensor<4>, [h_out, w_out]: [usize; 2]) -> Tensor<4> {
     let [_, _, h, w] = x.dims();
     if x.is_autodiff() && h_out == 2 * h && w_out == 2 * w {
