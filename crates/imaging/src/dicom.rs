@@ -121,7 +121,7 @@ fn parse_with(bytes: &[u8], framing: Framing) -> Result<Parsed, ImagingError> {
     }
 }
 
-/// Parses the object after the bounds walk (see `prescan.rs`), so dicom-rs never sees a
+/// Parses the object after the bounds walk (see `prescan/mod.rs`), so dicom-rs never sees a
 /// length that runs past the end of the bytes.
 pub(crate) fn parse(bytes: &[u8], framing: Framing) -> Result<Parsed, ImagingError> {
     match framing {
