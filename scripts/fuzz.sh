@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of the imaging crate's entry points with libFuzzer, on the stable
-# toolchain: cargo-fuzz's instrumentation flags (sancov, compare tracing) without its address
+# Coverage-guided fuzzing of what reads a person's files (the imaging crate's decoders, the
+# weights loader) with libFuzzer, on the stable toolchain: cargo-fuzz's instrumentation flags (sancov, compare tracing) without its address
 # sanitizer, which needs nightly. The decoders are safe Rust, so what ASan would add is little;
 # a bug shows as a panic, a hang (-timeout) or an allocation over the limit (-rss_limit_mb /
 # -malloc_limit_mb), and libFuzzer stops on any of them and saves the input under artifacts/.
 #
-#   scripts/fuzz.sh TARGET SECONDS [libFuzzer options…]     TARGET: decode | segmentation
+#   scripts/fuzz.sh TARGET SECONDS [libFuzzer options…]   TARGET: decode | segmentation | weights
 #
 # SECONDS bounds the run; `-runs=N -seed=S` makes it a fixed set of inputs (make test-fuzz).
 #
-# The corpus starts from the fixtures (small files whole; large ones cut at -max_len, so
-# their headers still seed every transfer syntax) and grows in crates/imaging/fuzz/corpus/,
-# which later runs reuse. Prints libFuzzer's final line with the execution count.
+# The decoders' corpus starts from the fixtures (small files whole; large ones cut at -max_len,
+# so their headers still seed every transfer syntax), the weights loader's from small weights
+# files of both models; each grows in the fuzz crate's corpus/, which later runs reuse. Prints
+# libFuzzer's final line with the execution count.
 set -euo pipefail
 
 target=${1:?usage: scripts/fuzz.sh TARGET SECONDS [libFuzzer options]}
 seconds=${2:?usage: scripts/fuzz.sh TARGET SECONDS [libFuzzer options]}
 shift 2
 root=$(cd "$(dirname "$0")/.." && pwd)
-fuzz=$root/crates/imaging/fuzz
-fixtures=$(cd "$root/../shared/fixtures" && pwd)
+case $target in
+decode | segmentation) fuzz=$root/crates/imaging/fuzz ;;
+weights) fuzz=$root/crates/probunet/fuzz ;;
+*) echo "unknown fuzz target: $target" >&2; exit 2 ;;
+esac
 host=$(rustc -vV | sed -n 's/^host: //p')
 target_dir=${FUZZ_TARGET_DIR:-$fuzz/target}
 
@@ -35,9 +39,14 @@ RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
     --target "$host" --target-dir "$target_dir"
 
 case $target in
-decode) seeds=("$fixtures/dicom" "$fixtures/png") ;;
+decode) seeds=("$root/../shared/fixtures/dicom" "$root/../shared/fixtures/png") ;;
 segmentation) seeds=("$root/tests/e2e/data") ;;
-*) echo "unknown fuzz target: $target" >&2; exit 2 ;;
+weights)
+    # Written by an example of the main workspace: without the instrumentation, it cannot link
+    # outside libFuzzer's driver.
+    seeds=("$target_dir/weights-seeds")
+    cargo run --release --quiet --manifest-path "$root/Cargo.toml" -p probunet --example fuzz_seeds -- "${seeds[0]}"
+    ;;
 esac
 corpus=$fuzz/corpus/$target
 mkdir -p "$corpus" "$fuzz/artifacts/$target"
