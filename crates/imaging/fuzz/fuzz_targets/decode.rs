@@ -6,7 +6,8 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(slice) = imaging::decode(data, None) {
-        let spec = imaging::PrepareSpec::new(32, (slice.width as f32 / 2.0, slice.height as f32 / 2.0));
+        let spec =
+            imaging::PrepareSpec::new(32, (slice.width as f32 / 2.0, slice.height as f32 / 2.0));
         let _ = imaging::prepare(&slice, &spec);
     }
 });

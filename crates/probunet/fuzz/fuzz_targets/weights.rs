@@ -5,9 +5,9 @@
 
 use std::sync::OnceLock;
 
+use burn::tensor::Device;
 use libfuzzer_sys::fuzz_target;
 use probunet::ProbUNet;
-use burn::tensor::Device;
 use probunet::hierarchical::HierarchicalProbUNet;
 use probunet::weights::{ModelKind, load_stored, stored_kind};
 
