@@ -7,10 +7,12 @@
 // v2: v1 kept every deploy's wasm (~18 MB each) under one name; activating v2 deletes it.
 const CACHE = "probseg-v2";
 
-// Trunk names a build's wasm and JS after their content (`probseg-web-<16 hex>_bg.wasm`), so
-// each deploy brings new URLs. Keeping a build's file drops the same file of other builds: the
+// Trunk names a build's wasm and JS after their content (`probseg-web-<hash>_bg.wasm`, a 64-bit
+// hash in hex without leading zeros: 16 digits, 15 one time in 16), so each deploy brings new
+// URLs. Keeping a build's file drops the same file of other builds: the
 // cache holds one build, whatever number of deploys it has seen.
-const HASHED = /^(.*)-[0-9a-f]{16}((?:_bg)?\.[a-z]+)$/;
+// 12 digits at least: shorter hex parts are names, not hashes (`case-0000.json`).
+const HASHED = /^(.*)-[0-9a-f]{12,16}((?:_bg)?\.[a-z]+)$/;
 
 /** "probseg-web_bg.wasm" for any build's `probseg-web-<hash>_bg.wasm`; null for other files. */
 function buildSlot(url) {
