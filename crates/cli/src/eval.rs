@@ -92,7 +92,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
     let started = Instant::now();
     let mut rng = SeededRng::new(args.sample_seed);
     let mut floor_rng = SeededRng::new(args.sample_seed ^ 0x0046_4C4F_4F52);
-    let (groups, cases, columns): (_, serde_json::Value, &[metric::Metric]) = match &args.data {
+    let (groups, cases): (_, serde_json::Value) = match &args.data {
         Some(dir) => {
             ensure!(args.every > 0, "--every must be at least 1");
             let contract = model.contract_at(size);
@@ -105,11 +105,7 @@ pub fn run(args: &EvalArgs) -> Result<()> {
                 rows.push((folder::group_of(slice), r.row()));
                 results.push(r);
             }
-            (
-                summary::by_group(&rows),
-                serde_json::to_value(results)?,
-                &folder::COLUMNS,
-            )
+            (summary::by_group(&rows), serde_json::to_value(results)?)
         }
         None => {
             ensure!(
@@ -127,14 +123,10 @@ pub fn run(args: &EvalArgs) -> Result<()> {
                 rows.push((r.kind.clone(), r.row()));
                 results.push(r);
             }
-            (
-                summary::by_group(&rows),
-                serde_json::to_value(results)?,
-                &synthetic::COLUMNS,
-            )
+            (summary::by_group(&rows), serde_json::to_value(results)?)
         }
     };
-    summary::print_table(&groups, columns);
+    summary::print_table(&groups);
     println!(
         "GED is GED² (Kohl et al.); floorN: the true distribution against N draws from itself; \
          {:.1} s",

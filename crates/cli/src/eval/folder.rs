@@ -62,23 +62,6 @@ impl SliceResult {
     }
 }
 
-/// The table's columns, in order.
-pub const COLUMNS: [Metric; 13] = [
-    Metric::Ged16,
-    Metric::Ged16Floor,
-    Metric::Ged100,
-    Metric::Ged100Floor,
-    Metric::HmIou16,
-    Metric::HmIou32,
-    Metric::HmIou16Floor,
-    Metric::EmptyShare,
-    Metric::Diversity,
-    Metric::RaterDiversity,
-    Metric::SampleForeground,
-    Metric::RaterForeground,
-    Metric::ReconstructionIou,
-];
-
 /// The group a slice is reported in: by how many raters drew the lesion.
 pub fn group_of(slice: &MultiRaterSlice) -> String {
     match (slice.raters_with_lesion(), slice.raters.len()) {

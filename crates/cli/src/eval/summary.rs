@@ -16,11 +16,18 @@ pub struct GroupMean {
     pub group: String,
     pub cases: usize,
     pub means: BTreeMap<&'static str, f64>,
+    /// The figures in the rows' order: the table's columns.
+    #[serde(skip)]
+    pub order: Vec<Metric>,
 }
 
 /// The mean of every column over `rows` (NaN entries skipped; all NaN → NaN).
 pub fn mean(group: &str, rows: &[&Row]) -> GroupMean {
     let mut means = BTreeMap::new();
+    let order = rows
+        .first()
+        .map(|first| first.iter().map(|(metric, _)| *metric).collect())
+        .unwrap_or_default();
     if let Some(first) = rows.first() {
         for (k, (metric, _)) in first.iter().enumerate() {
             let vals: Vec<f64> = rows
@@ -40,6 +47,7 @@ pub fn mean(group: &str, rows: &[&Row]) -> GroupMean {
         group: group.to_string(),
         cases: rows.len(),
         means,
+        order,
     }
 }
 
@@ -57,8 +65,9 @@ pub fn by_group(rows: &[(String, Row)]) -> Vec<GroupMean> {
     out
 }
 
-/// Prints `groups` as a fixed-width table with the columns of `order`.
-pub fn print_table(groups: &[GroupMean], order: &[Metric]) {
+/// Prints `groups` as a fixed-width table, one column per figure of the rows.
+pub fn print_table(groups: &[GroupMean]) {
+    let order = groups.first().map_or(&[][..], |g| &g.order[..]);
     let mut header = format!("{:<16} {:>5}", "group", "cases");
     for metric in order {
         header.push_str(&format!(" {:>9}", metric.header()));

@@ -95,23 +95,6 @@ impl CaseResult {
     }
 }
 
-/// The table's columns, in order.
-pub const COLUMNS: [Metric; 13] = [
-    Metric::Ged16,
-    Metric::Ged16Floor,
-    Metric::Ged100,
-    Metric::Ged100Floor,
-    Metric::HmIou16,
-    Metric::HmIou16Floor,
-    Metric::Diversity,
-    Metric::TrueDiversity,
-    Metric::FreqError,
-    Metric::FreqErrorFloor,
-    Metric::RareProduced,
-    Metric::Ged100Ceiling,
-    Metric::FreqErrorCeiling,
-];
-
 /// Evaluates `model` (either kind) on `case` (samples drawn with `rng`, floor draws with
 /// `floor_rng`).
 pub fn evaluate_case(
