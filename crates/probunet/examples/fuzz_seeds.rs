@@ -8,7 +8,7 @@ use probunet::weights::{Precision, save_weights};
 use probunet::{ProbUNet, ProbUNetConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::path::PathBuf::from(std::env::args().nth(1).ok_or("usage: weights-seeds DIR")?);
+    let dir = std::path::PathBuf::from(std::env::args().nth(1).ok_or("usage: fuzz_seeds DIR")?);
     std::fs::create_dir_all(&dir)?;
     let device = Device::flex();
     let first = ProbUNet::new_seeded(
