@@ -16,8 +16,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::backend::{self, ActiveBackend, Preference};
 use crate::browser::{fetch_bytes, now_ms};
-use crate::engine::Engine;
-use crate::workbench::{DECODE_CHUNK, ShippedModel};
+use crate::workbench::ShippedModel;
+use session::{DECODE_CHUNK, Engine};
 
 /// What to measure (JSON from the driver).
 #[derive(Debug, Deserialize)]
@@ -66,11 +66,16 @@ struct Timings {
 #[wasm_bindgen(js_name = probsegBench)]
 pub async fn probseg_bench(options: String) -> Result<String, JsError> {
     let options: Options = serde_json::from_str(&options)?;
-    let timings = run(&options).await.map_err(|e| JsError::new(&e))?;
+    let timings = run(&options)
+        .await
+        .map_err(|e| JsError::new(&e.to_string()))?;
     Ok(serde_json::to_string(&timings)?)
 }
 
-async fn run(options: &Options) -> Result<Timings, String> {
+/// Whatever stopped a benchmark run (the engine's typed errors, or a sentence), for JS.
+type BenchError = Box<dyn std::error::Error>;
+
+async fn run(options: &Options) -> Result<Timings, BenchError> {
     let active = backend::select(Preference::from_query(Some(&options.backend))).await;
     let mut timings = Timings {
         backend: active.kind.id().into(),
@@ -78,7 +83,7 @@ async fn run(options: &Options) -> Result<Timings, String> {
     };
     let bytes = weights(&options.preset).await?;
     let started = now_ms();
-    let engine = Engine::load(&bytes, active)?;
+    let engine = Engine::load(&bytes, active.device.clone())?;
     timings.load_ms = now_ms() - started;
     timings.parameters = engine.num_params();
 
@@ -126,7 +131,7 @@ async fn run(options: &Options) -> Result<Timings, String> {
         }
     }
     if options.train_runs > 0 {
-        timings.train_step = train_steps(&bytes, &engine.backend, options).await?;
+        timings.train_step = train_steps(&bytes, &active, options).await?;
     }
     Ok(timings)
 }
@@ -137,7 +142,7 @@ async fn time_hierarchical(
     engine: &Engine,
     options: &Options,
     timings: &mut Timings,
-) -> Result<(), String> {
+) -> Result<(), BenchError> {
     let side = options.side;
     let case = Case::generate(7, side, side);
     for run in 0..options.warmup + options.runs {

@@ -10,8 +10,9 @@
 use std::sync::Arc;
 
 use imaging::Slice;
-use metrics::Mask;
+use metrics::{HypothesisFrequencies, Mask};
 use serde::Deserialize;
+use session::Analysis;
 use synth::AmbiguityKind;
 
 use crate::browser::fetch_bytes;
@@ -160,6 +161,14 @@ pub async fn load_case(entry: &DemoEntry) -> Result<DemoCase, String> {
 }
 
 impl DemoCase {
+    /// The model's predicted share of each true hypothesis (its samples assigned to the nearest
+    /// by IoU), when the analysed crop lies inside this case at native scale.
+    pub fn frequencies(&self, analysis: &Analysis) -> Option<HypothesisFrequencies> {
+        let masks = self.hypotheses_in(&analysis.crop.map)?;
+        let probabilities: Vec<f64> = self.hypotheses.iter().map(|h| h.probability).collect();
+        analysis.frequencies(&masks, &probabilities)
+    }
+
     /// The hypotheses' masks inside a model crop at native scale (`origin`: the crop's top-left
     /// image pixel, `side²` pixels), or `None` when the crop is resampled or leaves the image.
     pub fn hypotheses_in(&self, map: &imaging::CropMap) -> Option<Vec<Mask>> {

@@ -1,11 +1,11 @@
 //! ProbSeg's web app: Leptos components and the glue that calls the model.
 //!
-//! No tensor maths lives here: the model, its sampling and its metrics are in the `probunet`
-//! crate and image decoding in `imaging`. This crate picks a device ([`backend`]), loads the
-//! shipped weights ([`engine`]), keeps the page's state and runs the model in small steps
-//! ([`workbench`]), and draws what comes back ([`render`], `components`).
+//! No tensor maths lives here: the model is in the `probunet` crate, the model work the page
+//! runs (encode, sample, latent map, with cancellation) in `session`, metrics in `metrics` and
+//! image decoding in `imaging`. This crate picks a device ([`backend`]), keeps the page's
+//! state and drives the session's steps ([`workbench`]), and draws what comes back
+//! ([`render`], `components`).
 
-pub mod analysis;
 pub mod backend;
 #[cfg(feature = "bench")]
 pub mod bench;
@@ -13,7 +13,6 @@ pub mod broken;
 pub mod browser;
 mod components;
 pub mod demo;
-pub mod engine;
 pub mod probe;
 pub mod render;
 pub mod smoke_test;

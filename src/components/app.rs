@@ -12,7 +12,8 @@ use super::header::Header;
 use super::image_info::{ImageInfo, WindowControls};
 use super::input::{DropTarget, InputBar};
 use super::latent_map::Explorer;
-use super::model_choice::ModelMenu;
+use super::model_choice::ModelChoice;
+use super::overlay::Layers;
 use super::status::{BusyLine, MessageBanner, ModelStatusLine, Timings};
 use super::teaching::Teaching;
 use super::tuning_panel::TuningPanel;
@@ -38,39 +39,89 @@ pub fn App() -> impl IntoView {
     provide_context(wb);
     spawn_local(async move { wb.start(start(preference).await) });
     let has_image = move || wb.image.get().is_some();
+    let open = move |(name, bytes)| wb.open_file(name, bytes);
+    let layers = Layers {
+        analysis: wb.analysis.into(),
+        latent_map: wb.latent_map.into(),
+        scale_rows: wb.scale_rows.into(),
+        selection: wb.selection.into(),
+        overlay: wb.overlay.into(),
+        crop_center: wb.crop_center.into(),
+    };
     view! {
-        <DropTarget>
+        <DropTarget open message=wb.message>
             <Header />
             <main>
-                <InputBar />
+                <InputBar
+                    open
+                    message=wb.message
+                    demos=wb.demos
+                    demos_cached=wb.demos_cached
+                    open_demo=move |entry| wb.open_demo(entry)
+                    image=wb.image
+                />
                 <div class="status-bar panel">
-                    <ModelMenu />
-                    <ModelStatusLine />
-                    <BusyLine />
-                    <Timings />
+                    <ModelChoice
+                        model_in_use=wb.model_in_use
+                        on_choose=move |model| wb.choose_model(model)
+                    />
+                    <ModelStatusLine model=wb.model />
+                    <BusyLine busy=wb.busy />
+                    <Timings
+                        backend=wb.backend
+                        analysis=wb.analysis
+                        latent_map=wb.latent_map
+                        scale_rows=wb.scale_rows
+                    />
                 </div>
-                <MessageBanner />
+                <MessageBanner message=wb.message />
                 <Show when=has_image fallback=Welcome>
                     <div class="workspace">
                         <section class="panel viewer-panel">
-                            <Viewer />
-                            <WindowControls />
+                            <Viewer
+                                image=wb.image
+                                display_window=wb.display_window
+                                layers
+                                set_crop_center=move |(x, y)| wb.set_crop_center(x, y)
+                            />
+                            <WindowControls image=wb.image display_window=wb.display_window />
                             <p class="muted hint">
                                 "Click: choose the region · drag: pan · wheel: zoom · right-drag: \
                                  window/level · double-click: fit"
                             </p>
                         </section>
                         <aside class="side">
-                            <section class="panel"><h2>"Image"</h2><ImageInfo /></section>
-                            <UncertaintyPanel />
-                            <Downloads />
+                            <section class="panel">
+                                <h2>"Image"</h2>
+                                <ImageInfo image=wb.image />
+                            </section>
+                            <UncertaintyPanel analysis=wb.analysis overlay=wb.overlay />
+                            <Downloads analysis=wb.analysis message=wb.message />
                         </aside>
                     </div>
-                    <Teaching />
-                    <Gallery />
-                    <Explorer />
+                    <Teaching image=wb.image analysis=wb.analysis />
+                    <Gallery
+                        analysis=wb.analysis
+                        selection=wb.selection
+                        sample_count=wb.sample_count
+                        set_sample_count=move |n| wb.set_sample_count(n)
+                        resample=move |()| wb.resample()
+                    />
+                    <Explorer
+                        analysis=wb.analysis
+                        latent_map=wb.latent_map
+                        scale_rows=wb.scale_rows
+                        map_dims=wb.map_dims
+                        set_map_dims=move |(x, y)| wb.set_map_dims(x, y)
+                        selection=wb.selection
+                    />
                 </Show>
-                <TuningPanel />
+                <TuningPanel
+                    model=wb.current_model()
+                    analysis=wb.analysis
+                    image=wb.image
+                    crop_center=wb.crop_center
+                />
                 <BackendPanel preference report=wb.backend />
                 <About />
             </main>

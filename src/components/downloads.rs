@@ -1,12 +1,13 @@
 //! Saving results, generated in the page: the samples as a stack, the overlay, the mean mask.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use metrics::Mask;
+use session::Analysis;
 
-use crate::analysis::Analysis;
 use crate::browser::save_url;
 use crate::render::{heat_rgba, png_data_url};
-use crate::workbench::Workbench;
 
 /// 0/255 grey RGBA of masks stacked top to bottom (one `w × h` block per mask).
 fn stack_rgba(masks: &[&Mask]) -> Vec<u8> {
@@ -73,12 +74,15 @@ fn save(analysis: &Analysis, what: &str) -> Result<(), String> {
 }
 
 #[component]
-pub fn Downloads() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
+pub fn Downloads(
+    #[prop(into)] analysis: Signal<Option<Arc<Analysis>>>,
+    /// Where a failed save is told.
+    message: RwSignal<Option<String>>,
+) -> impl IntoView {
     let button = move |what: &'static str, label: &'static str| {
         // The hierarchical model's samples carry no latent vector to write.
         let unavailable = move || {
-            wb.analysis
+            analysis
                 .get()
                 .is_none_or(|a| what == "latents" && a.prior.is_none())
         };
@@ -88,10 +92,10 @@ pub fn Downloads() -> impl IntoView {
                 data-download=what
                 disabled=unavailable
                 on:click=move |_| {
-                    if let Some(analysis) = wb.analysis.get_untracked()
+                    if let Some(analysis) = analysis.get_untracked()
                         && let Err(error) = save(&analysis, what)
                     {
-                        wb.message.set(Some(error));
+                        message.set(Some(error));
                     }
                 }
             >

@@ -5,9 +5,12 @@ use leptos::ev::Event;
 use leptos::prelude::*;
 
 use super::canvas::RgbaCanvas;
-use crate::analysis::Analysis;
 use crate::render::{MASK_COLOUR, SELECTED_COLOUR, tile_rgba};
-use crate::workbench::{Selection, Workbench};
+use std::sync::Arc;
+
+use session::Analysis;
+
+use crate::workbench::Selection;
 
 /// Sample counts offered (the paper evaluates 16 and 100; 64 keeps the page quick).
 const COUNTS: [usize; 5] = [4, 8, 16, 32, 64];
@@ -24,12 +27,19 @@ fn format_z(z: Option<&[f32]>) -> String {
 }
 
 #[component]
-pub fn Gallery() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
+pub fn Gallery(
+    #[prop(into)] analysis: Signal<Option<Arc<Analysis>>>,
+    selection: RwSignal<Selection>,
+    #[prop(into)] sample_count: Signal<usize>,
+    /// The person chose another number of samples.
+    #[prop(into)]
+    set_sample_count: Callback<usize>,
+    #[prop(into)] resample: Callback<()>,
+) -> impl IntoView {
     let hovered = RwSignal::new(None::<String>);
     let on_count = move |event: Event| {
         if let Ok(n) = event_target_value(&event).parse::<usize>() {
-            wb.set_sample_count(n);
+            set_sample_count.run(n);
         }
     };
     view! {
@@ -43,7 +53,7 @@ pub fn Gallery() -> impl IntoView {
                             .into_iter()
                             .map(|n| {
                                 view! {
-                                    <option value=n.to_string() selected=move || wb.sample_count.get() == n>
+                                    <option value=n.to_string() selected=move || sample_count.get() == n>
                                         {n}
                                     </option>
                                 }
@@ -51,19 +61,22 @@ pub fn Gallery() -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
-                <button id="resample" on:click=move |_| wb.resample()>"Resample"</button>
+                <button id="resample" on:click=move |_| resample.run(())>"Resample"</button>
                 <span class="muted" id="latent-readout">
                     {move || hovered.get().unwrap_or_else(|| "Hover a sample to see its latent z.".into())}
                 </span>
             </div>
-            {move || wb.analysis.get().map(|analysis| view! { <Tiles analysis hovered /> })}
+            {move || analysis.get().map(|analysis| view! { <Tiles analysis hovered selection /> })}
         </section>
     }
 }
 
 #[component]
-fn Tiles(analysis: std::sync::Arc<Analysis>, hovered: RwSignal<Option<String>>) -> impl IntoView {
-    let wb = expect_context::<Workbench>();
+fn Tiles(
+    analysis: Arc<Analysis>,
+    hovered: RwSignal<Option<String>>,
+    selection: RwSignal<Selection>,
+) -> impl IntoView {
     let (w, h) = (analysis.crop.width as usize, analysis.crop.height as usize);
     let mean_rgba = tile_rgba(&analysis.crop.data, &analysis.mean, SELECTED_COLOUR);
     let mean_z = format_z(analysis.prior.as_ref().map(|p| p.mu.as_slice()));
@@ -74,14 +87,14 @@ fn Tiles(analysis: std::sync::Arc<Analysis>, hovered: RwSignal<Option<String>>) 
         .map(|(i, sample)| {
             let rgba = tile_rgba(&analysis.crop.data, &sample.mask, MASK_COLOUR);
             let z = format!("sample {}: {}", i + 1, format_z(sample.z.as_deref()));
-            let selected = move || wb.selection.get() == Selection::Sample(i);
+            let selected = move || selection.get() == Selection::Sample(i);
             view! {
                 <button
                     class="tile sample-tile"
                     class:selected=selected
                     title=z.clone()
                     on:mouseenter=move |_| hovered.set(Some(z.clone()))
-                    on:click=move |_| wb.selection.set(Selection::Sample(i))
+                    on:click=move |_| selection.set(Selection::Sample(i))
                 >
                     <RgbaCanvas width=w height=h rgba label=format!("sample {}", i + 1) />
                 </button>
@@ -100,9 +113,9 @@ fn Tiles(analysis: std::sync::Arc<Analysis>, hovered: RwSignal<Option<String>>) 
         >
             <button
                 class="tile mean-tile"
-                class:selected=move || wb.selection.get() == Selection::Mean
+                class:selected=move || selection.get() == Selection::Mean
                 on:mouseenter=move |_| hovered.set(Some(format!("mean latent: {mean_z}")))
-                on:click=move |_| wb.selection.set(Selection::Mean)
+                on:click=move |_| selection.set(Selection::Mean)
             >
                 <RgbaCanvas width=w height=h rgba=mean_rgba label="mean-latent mask" />
                 <span class="tile-label">"mean z"</span>

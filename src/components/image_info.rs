@@ -1,10 +1,10 @@
 //! What matters about the slice (no patient identifiers: the decoder never reads them) and
 //! the display window.
 
-use imaging::{Preset, Source, Units};
+use imaging::{Preset, Source, Units, Window};
 use leptos::prelude::*;
 
-use crate::workbench::Workbench;
+use crate::workbench::LoadedImage;
 
 fn describe_source(source: &Source) -> String {
     match source {
@@ -32,10 +32,9 @@ fn describe_units(units: Units) -> &'static str {
 
 /// Modality, size, pixel spacing, format and value units of the slice on screen.
 #[component]
-pub fn ImageInfo() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
+pub fn ImageInfo(#[prop(into)] image: Signal<Option<LoadedImage>>) -> impl IntoView {
     move || {
-        wb.image.get().map(|image| {
+        image.get().map(|image| {
             let slice = &image.slice;
             let spacing = slice.spacing.map_or("unknown".to_string(), |s| {
                 format!("{:.3} × {:.3} mm", s.x_mm, s.y_mm)
@@ -58,23 +57,25 @@ pub fn ImageInfo() -> impl IntoView {
 
 /// Window presets (CT) and the current window; right-drag on the image adjusts it.
 #[component]
-pub fn WindowControls() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
+pub fn WindowControls(
+    #[prop(into)] image: Signal<Option<LoadedImage>>,
+    display_window: RwSignal<Window>,
+) -> impl IntoView {
     let is_ct = move || {
-        wb.image
+        image
             .get()
             .is_some_and(|image| image.slice.units == Units::Hounsfield)
     };
     let reset = move |_| {
-        if let Some(image) = wb.image.get_untracked() {
-            wb.display_window.set(image.slice.window);
+        if let Some(image) = image.get_untracked() {
+            display_window.set(image.slice.window);
         }
     };
     view! {
         <div class="window-controls">
             <span id="window-value" class="muted">
                 {move || {
-                    let window = wb.display_window.get();
+                    let window = display_window.get();
                     format!("Level {:.0} · Width {:.0}", window.center, window.width)
                 }}
             </span>
@@ -86,7 +87,7 @@ pub fn WindowControls() -> impl IntoView {
                         view! {
                             <button
                                 class="preset"
-                                on:click=move |_| wb.display_window.set(preset.window())
+                                on:click=move |_| display_window.set(preset.window())
                             >
                                 {preset.name()}
                             </button>

@@ -7,43 +7,60 @@ use leptos::prelude::*;
 
 use super::canvas::MaskCell;
 use super::scale_rows::ScaleExplorer;
-use crate::analysis::LatentMap;
 use crate::render::{MASK_COLOUR, tile_rgba};
-use crate::workbench::{Selection, Workbench};
+use std::sync::Arc;
+
+use session::{Analysis, LatentMap, ScaleRows};
+
+use crate::workbench::Selection;
 
 /// What there is to explore besides the samples: the latent map of the probabilistic U-Net, or
 /// the hierarchical model's one-scale-at-a-time rows (it has no single latent to map).
 #[component]
-pub fn Explorer() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
+pub fn Explorer(
+    #[prop(into)] analysis: Signal<Option<Arc<Analysis>>>,
+    #[prop(into)] latent_map: Signal<Option<Arc<LatentMap>>>,
+    #[prop(into)] scale_rows: Signal<Option<Arc<ScaleRows>>>,
+    /// The latent map's axes as the person chose them.
+    #[prop(into)]
+    map_dims: Signal<Option<(usize, usize)>>,
+    #[prop(into)] set_map_dims: Callback<(usize, usize)>,
+    selection: RwSignal<Selection>,
+) -> impl IntoView {
     let hierarchical = Memo::new(move |_| {
-        wb.analysis
+        analysis
             .get()
             .is_some_and(|analysis| analysis.prior.is_none())
     });
     move || {
         if hierarchical.get() {
-            view! { <ScaleExplorer /> }.into_any()
+            view! { <ScaleExplorer analysis scale_rows selection /> }.into_any()
         } else {
-            view! { <LatentExplorer /> }.into_any()
+            view! { <LatentExplorer analysis latent_map map_dims set_map_dims selection /> }
+                .into_any()
         }
     }
 }
 
 #[component]
-fn LatentExplorer() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
+fn LatentExplorer(
+    analysis: Signal<Option<Arc<Analysis>>>,
+    latent_map: Signal<Option<Arc<LatentMap>>>,
+    map_dims: Signal<Option<(usize, usize)>>,
+    set_map_dims: Callback<(usize, usize)>,
+    selection: RwSignal<Selection>,
+) -> impl IntoView {
     let dims = move || {
-        wb.analysis
+        analysis
             .get()
             .and_then(|a| a.prior.as_ref().map(|p| p.dims()))
             .unwrap_or(0)
     };
     // The person's choice, else the axes the map on screen was drawn over.
     let shown = move || {
-        wb.map_dims
+        map_dims
             .get()
-            .or_else(|| wb.latent_map.get().map(|map| (map.x_dim, map.y_dim)))
+            .or_else(|| latent_map.get().map(|map| (map.x_dim, map.y_dim)))
             .unwrap_or((0, 1))
     };
     let dim_select = move |axis: usize| {
@@ -52,7 +69,7 @@ fn LatentExplorer() -> impl IntoView {
                 let (x, y) = shown();
                 let (x, y) = if axis == 0 { (d, y) } else { (x, d) };
                 if x != y {
-                    wb.set_map_dims(x, y);
+                    set_map_dims.run((x, y));
                 }
             }
         };
@@ -85,15 +102,18 @@ fn LatentExplorer() -> impl IntoView {
                 <label>"Horizontal: " {dim_select(0)}</label>
                 <label>" Vertical: " {dim_select(1)}</label>
             </div>
-            {move || wb.latent_map.get().map(|map| view! { <Grid map /> })}
+            {move || latent_map.get().map(|map| view! { <Grid map analysis selection /> })}
         </section>
     }
 }
 
 #[component]
-fn Grid(map: std::sync::Arc<LatentMap>) -> impl IntoView {
-    let wb = expect_context::<Workbench>();
-    let Some(analysis) = wb.analysis.get_untracked() else {
+fn Grid(
+    map: Arc<LatentMap>,
+    analysis: Signal<Option<Arc<Analysis>>>,
+    selection: RwSignal<Selection>,
+) -> impl IntoView {
+    let Some(analysis) = analysis.get_untracked() else {
         return ().into_any();
     };
     let (w, h) = (analysis.crop.width as usize, analysis.crop.height as usize);
@@ -106,7 +126,7 @@ fn Grid(map: std::sync::Arc<LatentMap>) -> impl IntoView {
             let rgba = tile_rgba(&analysis.crop.data, mask, MASK_COLOUR);
             let title = format!("({:+.0}σ, {:+.0}σ)", cell.offset.0, cell.offset.1);
             view! {
-                <MaskCell width=w height=h rgba label=title this=Selection::Cell(i) selection=wb.selection />
+                <MaskCell width=w height=h rgba label=title this=Selection::Cell(i) selection />
             }
         })
         .collect_view();

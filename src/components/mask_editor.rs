@@ -10,7 +10,11 @@ use probunet::Pair;
 use crate::render::{SELECTED_COLOUR, blit, tile_rgba};
 use crate::tuning::Tuning;
 use crate::tuning::drawing::{flood_fill, paint_disk};
-use crate::workbench::{CROP_SIDE, Workbench};
+use std::sync::Arc;
+
+use session::Analysis;
+
+use crate::workbench::{CROP_SIDE, LoadedImage};
 
 const SIDE: usize = CROP_SIDE as usize;
 
@@ -22,8 +26,11 @@ enum Tool {
 }
 
 #[component]
-pub fn MaskEditor() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
+pub fn MaskEditor(
+    analysis: Signal<Option<Arc<Analysis>>>,
+    image: Signal<Option<LoadedImage>>,
+    crop_center: Signal<(f32, f32)>,
+) -> impl IntoView {
     let tuning = expect_context::<Tuning>();
     let mask = RwSignal::new(vec![false; SIDE * SIDE]);
     let raters = RwSignal::new(Vec::<Mask>::new());
@@ -34,7 +41,7 @@ pub fn MaskEditor() -> impl IntoView {
     let node = NodeRef::<Canvas>::new();
 
     // A new crop (not a resample of the same one) starts a fresh drawing.
-    let crop_at = Memo::new(move |_| wb.analysis.get().map(|a| a.crop.map.origin));
+    let crop_at = Memo::new(move |_| analysis.get().map(|a| a.crop.map.origin));
     Effect::new(move || {
         crop_at.track();
         mask.set(vec![false; SIDE * SIDE]);
@@ -42,7 +49,7 @@ pub fn MaskEditor() -> impl IntoView {
         undo.set_value(Vec::new());
     });
     Effect::new(move || {
-        let (Some(analysis), Some(canvas)) = (wb.analysis.get(), node.get()) else {
+        let (Some(analysis), Some(canvas)) = (analysis.get(), node.get()) else {
             return;
         };
         let Ok(drawn) = Mask::from_bools(SIDE, SIDE, &mask.get()) else {
@@ -94,14 +101,14 @@ pub fn MaskEditor() -> impl IntoView {
         }
     };
     let add_pair = move |_| {
-        let (Some(analysis), Some(image)) = (wb.analysis.get_untracked(), wb.image.get_untracked())
+        let (Some(analysis), Some(image)) = (analysis.get_untracked(), image.get_untracked())
         else {
             return;
         };
-        let Some(contract) = wb.engine().map(|e| e.contract()) else {
+        let Some(contract) = tuning.contract() else {
             return;
         };
-        let (x, y) = wb.crop_center.get_untracked();
+        let (x, y) = crop_center.get_untracked();
         tuning.add_pair(
             Pair {
                 name: format!("{} @ ({x:.0}, {y:.0})", image.name),
@@ -121,7 +128,7 @@ pub fn MaskEditor() -> impl IntoView {
         }
     };
     view! {
-        <Show when=move || wb.analysis.get().is_some()>
+        <Show when=move || analysis.get().is_some()>
             <details class="mask-editor" id="mask-editor">
                 <summary>"…or draw masks over the current crop"</summary>
                 <canvas

@@ -2,13 +2,13 @@
 
 use leptos::prelude::*;
 
-use crate::workbench::{ShippedModel, Workbench};
+use crate::workbench::ShippedModel;
 
 /// The model menu: the two shipped models, or "your weights" when the person's are in use.
 #[component]
 pub fn ModelChoice(
     model_in_use: RwSignal<Option<ShippedModel>>,
-    on_choose: Callback<ShippedModel>,
+    #[prop(into)] on_choose: Callback<ShippedModel>,
 ) -> impl IntoView {
     let current = move || model_in_use.get().map_or("own", ShippedModel::id);
     let on_change = move |event: leptos::ev::Event| {
@@ -27,17 +27,5 @@ pub fn ModelChoice(
                 <option value="own" disabled=true>"your weights (loaded or fine-tuned)"</option>
             </select>
         </label>
-    }
-}
-
-/// The menu wired to the workbench.
-#[component]
-pub fn ModelMenu() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
-    view! {
-        <ModelChoice
-            model_in_use=wb.model_in_use
-            on_choose=Callback::new(move |model| wb.choose_model(model))
-        />
     }
 }

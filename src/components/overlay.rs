@@ -1,22 +1,39 @@
 //! What the viewer draws over the slice: the uncertainty heat map, the selected mask's
 //! outline and the crop box, all placed through the crop's [`imaging::CropMap`].
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use metrics::Mask;
+use session::{Analysis, LatentMap, ScaleRows};
 use web_sys::CanvasRenderingContext2d;
 
 use crate::render::{SELECTED_COLOUR, heat_rgba, mask_rgba, offscreen};
 use crate::viewport::Viewport;
-use crate::workbench::{OverlayMode, Selection, Workbench};
+use crate::workbench::{Overlay, OverlayMode, Selection};
+
+/// What is drawn over the slice, as signals (the viewer redraws when any changes).
+#[derive(Clone, Copy)]
+pub struct Layers {
+    pub analysis: Signal<Option<Arc<Analysis>>>,
+    pub latent_map: Signal<Option<Arc<LatentMap>>>,
+    pub scale_rows: Signal<Option<Arc<ScaleRows>>>,
+    pub selection: Signal<Selection>,
+    pub overlay: Signal<Overlay>,
+    /// Where the person clicked: the crop box before the first analysis.
+    pub crop_center: Signal<(f32, f32)>,
+}
 
 /// The mask drawn on the slice: the mean, a sample, a latent-map cell or a one-scale sample.
-pub fn selected_mask(wb: Workbench) -> Option<Mask> {
-    let analysis = wb.analysis.get()?;
-    match wb.selection.get() {
+fn selected_mask(layers: Layers) -> Option<Mask> {
+    let analysis = layers.analysis.get()?;
+    match layers.selection.get() {
         Selection::Mean => Some(analysis.mean.clone()),
         Selection::Sample(i) => analysis.samples.get(i).map(|s| s.mask.clone()),
-        Selection::Cell(i) => wb.latent_map.get()?.masks.get(i).cloned(),
-        Selection::ScaleSample(scale, i) => wb.scale_rows.get()?.rows.get(scale)?.get(i).cloned(),
+        Selection::Cell(i) => layers.latent_map.get()?.masks.get(i).cloned(),
+        Selection::ScaleSample(scale, i) => {
+            layers.scale_rows.get()?.rows.get(scale)?.get(i).cloned()
+        }
     }
 }
 
@@ -42,14 +59,14 @@ fn draw_on_crop(
 }
 
 /// Heat map (when on), selected outline and crop box, in that order.
-pub fn draw_overlays(wb: Workbench, ctx: &CanvasRenderingContext2d, vp: &Viewport) {
-    let (cx, cy) = wb.crop_center.get();
-    let Some(analysis) = wb.analysis.get() else {
+pub fn draw_overlays(layers: Layers, ctx: &CanvasRenderingContext2d, vp: &Viewport) {
+    let (cx, cy) = layers.crop_center.get();
+    let Some(analysis) = layers.analysis.get() else {
         draw_crop_box(ctx, vp, cx, cy, None);
         return;
     };
     let map = analysis.crop.map;
-    let overlay = wb.overlay.get();
+    let overlay = layers.overlay.get();
     if overlay.visible {
         let values = match overlay.mode {
             OverlayMode::Frequency => analysis.uncertainty.frequency().to_vec(),
@@ -59,7 +76,7 @@ pub fn draw_overlays(wb: Workbench, ctx: &CanvasRenderingContext2d, vp: &Viewpor
         draw_on_crop(ctx, vp, &map, &heat_rgba(&values, 1.0));
         ctx.set_global_alpha(1.0);
     }
-    if let Some(mask) = selected_mask(wb) {
+    if let Some(mask) = selected_mask(layers) {
         draw_on_crop(ctx, vp, &map, &mask_rgba(&mask, SELECTED_COLOUR, 40));
     }
     draw_crop_box(ctx, vp, cx, cy, Some(&map));

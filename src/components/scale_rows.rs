@@ -6,13 +6,19 @@
 use leptos::prelude::*;
 
 use super::canvas::MaskCell;
-use crate::analysis::{ScaleRows, distinct_count};
 use crate::render::{MASK_COLOUR, tile_rgba};
-use crate::workbench::{Selection, Workbench};
+use std::sync::Arc;
+
+use session::{Analysis, ScaleRows, distinct_count};
+
+use crate::workbench::Selection;
 
 #[component]
-pub fn ScaleExplorer() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
+pub fn ScaleExplorer(
+    analysis: Signal<Option<Arc<Analysis>>>,
+    scale_rows: Signal<Option<Arc<ScaleRows>>>,
+    selection: RwSignal<Selection>,
+) -> impl IntoView {
     view! {
         <section class="panel" id="latent">
             <h2>"Latent scales"</h2>
@@ -22,15 +28,18 @@ pub fn ScaleExplorer() -> impl IntoView {
                  change show which scale carries this crop's ambiguity. Click a mask to show it \
                  on the slice."
             </p>
-            {move || wb.scale_rows.get().map(|rows| view! { <Rows rows /> })}
+            {move || scale_rows.get().map(|rows| view! { <Rows rows analysis selection /> })}
         </section>
     }
 }
 
 #[component]
-fn Rows(rows: std::sync::Arc<ScaleRows>) -> impl IntoView {
-    let wb = expect_context::<Workbench>();
-    let Some(analysis) = wb.analysis.get_untracked() else {
+fn Rows(
+    rows: Arc<ScaleRows>,
+    analysis: Signal<Option<Arc<Analysis>>>,
+    selection: RwSignal<Selection>,
+) -> impl IntoView {
+    let Some(analysis) = analysis.get_untracked() else {
         return ().into_any();
     };
     let (w, h) = (analysis.crop.width as usize, analysis.crop.height as usize);
@@ -50,7 +59,7 @@ fn Rows(rows: std::sync::Arc<ScaleRows>) -> impl IntoView {
                     let label = format!("scale {} sample {}", scale + 1, i + 1);
                     let this = Selection::ScaleSample(scale, i);
                     view! {
-                        <MaskCell width=w height=h rgba label this selection=wb.selection />
+                        <MaskCell width=w height=h rgba label this selection />
                     }
                 })
                 .collect_view();

@@ -2,13 +2,17 @@
 
 use leptos::prelude::*;
 
-use crate::workbench::{ModelStatus, Workbench};
+use std::sync::Arc;
+
+use session::{Analysis, LatentMap, ScaleRows};
+
+use crate::smoke_test::BackendReport;
+use crate::workbench::{Busy, ModelStatus};
 
 /// The model's download and load state, with a progress bar.
 #[component]
-pub fn ModelStatusLine() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
-    move || match wb.model.get() {
+pub fn ModelStatusLine(#[prop(into)] model: Signal<ModelStatus>) -> impl IntoView {
+    move || match model.get() {
         ModelStatus::Waiting => view! {
             <p id="model-status" data-state="waiting" class="status busy">"Starting…"</p>
         }
@@ -46,20 +50,14 @@ pub fn ModelStatusLine() -> impl IntoView {
 
 /// What the model is doing now, with progress; empty when idle.
 #[component]
-pub fn BusyLine() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
+pub fn BusyLine(#[prop(into)] busy: Signal<Option<Busy>>) -> impl IntoView {
     let state = move || {
-        if wb.busy.get().is_some() {
-            "busy"
-        } else {
-            "idle"
-        }
+        if busy.get().is_some() { "busy" } else { "idle" }
     };
     view! {
         <div id="work-status" data-state=state aria-live="polite">
             {move || {
-                wb.busy
-                    .get()
+                busy.get()
                     .map(|busy| {
                         view! {
                             <span class="status busy">{busy.what}</span>
@@ -73,14 +71,13 @@ pub fn BusyLine() -> impl IntoView {
 
 /// The last problem, in plain words, with a way to dismiss it.
 #[component]
-pub fn MessageBanner() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
+pub fn MessageBanner(message: RwSignal<Option<String>>) -> impl IntoView {
     move || {
-        wb.message.get().map(|message| {
+        message.get().map(|text| {
             view! {
                 <div id="message" class="message error" role="alert">
-                    <span>{message}</span>
-                    <button on:click=move |_| wb.message.set(None) aria-label="Dismiss">"×"</button>
+                    <span>{text}</span>
+                    <button on:click=move |_| message.set(None) aria-label="Dismiss">"×"</button>
                 </div>
             }
         })
@@ -89,28 +86,31 @@ pub fn MessageBanner() -> impl IntoView {
 
 /// Backend and the last run's timings.
 #[component]
-pub fn Timings() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
+pub fn Timings(
+    #[prop(into)] backend: Signal<Option<BackendReport>>,
+    #[prop(into)] analysis: Signal<Option<Arc<Analysis>>>,
+    #[prop(into)] latent_map: Signal<Option<Arc<LatentMap>>>,
+    #[prop(into)] scale_rows: Signal<Option<Arc<ScaleRows>>>,
+) -> impl IntoView {
     let backend = move || {
-        wb.backend
+        backend
             .get()
             .map(|report| format!("{} — {}", report.active.kind.label(), report.active.reason))
     };
     view! {
         <p class="timing">{backend}</p>
         {move || {
-            wb.analysis.get().map(|analysis| {
+            analysis.get().map(|analysis| {
                 let encode = if analysis.encode_ms > 0.0 {
                     format!("encode {:.0} ms · ", analysis.encode_ms)
                 } else {
                     "encoding reused · ".to_string()
                 };
-                let map = wb
-                    .latent_map
+                let map = latent_map
                     .get()
                     .map(|map| format!(" · latent map {:.0} ms", map.decode_ms))
                     .or_else(|| {
-                        let rows = wb.scale_rows.get()?;
+                        let rows = scale_rows.get()?;
                         Some(format!(" · scale rows {:.0} ms", rows.decode_ms))
                     })
                     .unwrap_or_default();

@@ -1,19 +1,24 @@
 //! Teaching mode, for the built-in cases: the true plausible outlines with their
 //! probabilities beside what the model drew, and predicted versus true frequencies.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
+use session::Analysis;
 
 use super::canvas::RgbaCanvas;
 use crate::render::{SELECTED_COLOUR, tile_rgba};
-use crate::workbench::Workbench;
+use crate::workbench::LoadedImage;
 
 #[component]
-pub fn Teaching() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
+pub fn Teaching(
+    #[prop(into)] image: Signal<Option<LoadedImage>>,
+    #[prop(into)] analysis: Signal<Option<Arc<Analysis>>>,
+) -> impl IntoView {
     move || {
-        let demo = wb.image.get()?.demo?;
-        let analysis = wb.analysis.get();
-        let frequencies = analysis.as_ref().and_then(|a| a.frequencies(&demo));
+        let demo = image.get()?.demo?;
+        let analysis = analysis.get();
+        let frequencies = analysis.as_ref().and_then(|a| demo.frequencies(a));
         // The outlines inside the model's crop, over the crop as the model sees it; before the
         // first analysis, the whole image.
         let in_crop = analysis

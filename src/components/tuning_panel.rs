@@ -12,8 +12,12 @@ use super::mask_editor::MaskEditor;
 use super::weights_files::WeightsFiles;
 use crate::browser::read_file;
 use crate::render::{MASK_COLOUR, tile_rgba};
+use std::sync::Arc;
+
+use session::Analysis;
+
 use crate::tuning::{RunState, Thread, Tuning};
-use crate::workbench::{ModelStatus, Workbench};
+use crate::workbench::{CurrentModel, LoadedImage};
 
 /// Reads every file chosen in an `<input type=file multiple>`.
 fn read_all(event: &Event, then: impl FnOnce(Vec<(String, Vec<u8>)>) + 'static) {
@@ -40,14 +44,21 @@ fn read_all(event: &Event, then: impl FnOnce(Vec<(String, Vec<u8>)>) + 'static) 
 }
 
 #[component]
-pub fn TuningPanel() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
-    let tuning = Tuning::new();
+pub fn TuningPanel(
+    /// The model a run starts from and replaces.
+    model: CurrentModel,
+    /// What the mask editor draws over: the current crop and the image it came from.
+    #[prop(into)]
+    analysis: Signal<Option<Arc<Analysis>>>,
+    #[prop(into)] image: Signal<Option<LoadedImage>>,
+    #[prop(into)] crop_center: Signal<(f32, f32)>,
+) -> impl IntoView {
+    let tuning = Tuning::new(model);
     provide_context(tuning);
     tuning.look_for_interrupted();
     let on_files = move |event: Event| {
-        read_all(&event, move |files| match wb.engine() {
-            Some(engine) => tuning.add_files(files, &engine.contract()),
+        read_all(&event, move |files| match tuning.contract() {
+            Some(contract) => tuning.add_files(files, &contract),
             None => tuning.problems.set(vec![
                 "the model has not loaded yet: add the files again in a moment".into(),
             ]),
@@ -81,7 +92,7 @@ pub fn TuningPanel() -> impl IntoView {
                 "Add images and masks…"
                 <input id="tuning-files" type="file" multiple accept=".png,.dcm,.jpg,.jpeg" on:change=on_files />
             </label>
-            <MaskEditor />
+            <MaskEditor analysis image crop_center />
             <ul class="problems">
                 {move || tuning.problems.get().into_iter().map(|p| view! { <li class="error">{p}</li> }).collect_view()}
             </ul>
@@ -98,7 +109,7 @@ pub fn TuningPanel() -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </label>
-                <button id="tuning-start" disabled=busy on:click=move |_| tuning.start(wb)>"Start"</button>
+                <button id="tuning-start" disabled=busy on:click=move |_| tuning.start()>"Start"</button>
                 <button id="tuning-pause" disabled=move || !controllable()
                     on:click=move |_| tuning.pause(tuning.state.get_untracked() == RunState::Running)>
                     {move || if tuning.state.get() == RunState::Paused { "Resume" } else { "Pause" }}
@@ -108,7 +119,7 @@ pub fn TuningPanel() -> impl IntoView {
             <InterruptedRun />
             <RunStatus />
             <LossChart />
-            <WeightsFiles />
+            <WeightsFiles model />
         </section>
     }
 }
@@ -149,9 +160,8 @@ fn PairList() -> impl IntoView {
 /// checkpoint's weights when it arrives.
 #[component]
 fn InterruptedRun() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
     let tuning = expect_context::<Tuning>();
-    let model_ready = move || matches!(wb.model.get(), ModelStatus::Ready { .. });
+    let model_ready = move || tuning.model_ready();
     move || {
         tuning.interrupted_summary().map(|summary| {
             view! {
@@ -163,7 +173,7 @@ fn InterruptedRun() -> impl IntoView {
                         )}
                     </p>
                     <button id="resume-run" disabled=move || !model_ready() || tuning.state.get().is_busy()
-                        on:click=move |_| tuning.resume(wb)>"Resume"</button>
+                        on:click=move |_| tuning.resume()>"Resume"</button>
                     <button id="discard-run" on:click=move |_| tuning.discard_interrupted()>"Discard"</button>
                 </div>
             }

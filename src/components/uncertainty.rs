@@ -1,23 +1,27 @@
 //! The uncertainty overlay's controls and legend: per-pixel foreground frequency over the
 //! samples, or its binary entropy, as a heat map on the slice.
 
+use std::sync::Arc;
+
 use leptos::ev::Event;
 use leptos::prelude::*;
+use session::Analysis;
 
 use super::canvas::RgbaCanvas;
 use crate::render::legend_rgba;
-use crate::workbench::{OverlayMode, Workbench};
+use crate::workbench::{Overlay, OverlayMode};
 
 #[component]
-pub fn UncertaintyPanel() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
+pub fn UncertaintyPanel(
+    #[prop(into)] analysis: Signal<Option<Arc<Analysis>>>,
+    overlay: RwSignal<Overlay>,
+) -> impl IntoView {
     let on_opacity = move |event: Event| {
         if let Ok(value) = event_target_value(&event).parse::<f64>() {
-            wb.overlay
-                .update(|o| o.opacity = (value / 100.0).clamp(0.0, 1.0));
+            overlay.update(|o| o.opacity = (value / 100.0).clamp(0.0, 1.0));
         }
     };
-    let legend = move || match wb.overlay.get().mode {
+    let legend = move || match overlay.get().mode {
         OverlayMode::Frequency => (
             "0: no sample",
             "share of samples marking the pixel",
@@ -36,17 +40,17 @@ pub fn UncertaintyPanel() -> impl IntoView {
                 <input
                     type="checkbox"
                     id="overlay-toggle"
-                    prop:checked=move || wb.overlay.get().visible
+                    prop:checked=move || overlay.get().visible
                     on:change=move |event| {
                         let on = event_target_checked(&event);
-                        wb.overlay.update(|o| o.visible = on);
+                        overlay.update(|o| o.visible = on);
                     }
                 />
                 " Show on the slice"
             </label>
             <div class="controls">
-                <ModeChoice mode=OverlayMode::Frequency label="Foreground frequency" />
-                <ModeChoice mode=OverlayMode::Entropy label="Entropy" />
+                <ModeChoice mode=OverlayMode::Frequency label="Foreground frequency" overlay />
+                <ModeChoice mode=OverlayMode::Entropy label="Entropy" overlay />
             </div>
             <label>
                 "Opacity "
@@ -55,7 +59,7 @@ pub fn UncertaintyPanel() -> impl IntoView {
                     id="overlay-opacity"
                     min="0"
                     max="100"
-                    prop:value=move || (wb.overlay.get().opacity * 100.0).round().to_string()
+                    prop:value=move || (overlay.get().opacity * 100.0).round().to_string()
                     on:input=on_opacity
                 />
             </label>
@@ -67,22 +71,21 @@ pub fn UncertaintyPanel() -> impl IntoView {
                     <span>{move || legend().2}</span>
                 </figcaption>
             </figure>
-            <UncertaintyStats />
+            <UncertaintyStats analysis />
         </section>
     }
 }
 
 /// One choice of what the heat map shows.
 #[component]
-fn ModeChoice(mode: OverlayMode, label: &'static str) -> impl IntoView {
-    let wb = expect_context::<Workbench>();
+fn ModeChoice(mode: OverlayMode, label: &'static str, overlay: RwSignal<Overlay>) -> impl IntoView {
     view! {
         <label>
             <input
                 type="radio"
                 name="overlay-mode"
-                prop:checked=move || wb.overlay.get().mode == mode
-                on:change=move |_| wb.overlay.update(|o| o.mode = mode)
+                prop:checked=move || overlay.get().mode == mode
+                on:change=move |_| overlay.update(|o| o.mode = mode)
             />
             " "
             {label}
@@ -92,10 +95,9 @@ fn ModeChoice(mode: OverlayMode, label: &'static str) -> impl IntoView {
 
 /// How much the samples disagree, in numbers (also read by the browser tests).
 #[component]
-fn UncertaintyStats() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
+fn UncertaintyStats(analysis: Signal<Option<Arc<Analysis>>>) -> impl IntoView {
     move || {
-        wb.analysis.get().map(|analysis| {
+        analysis.get().map(|analysis| {
             let frequency = analysis.uncertainty.frequency();
             let uncertain = frequency.iter().filter(|p| **p > 0.0 && **p < 1.0).count();
             let entropy: f64 = analysis.entropy().iter().sum();

@@ -5,15 +5,16 @@
 //! window (horizontal) and level (vertical), the wheel zooms about the pointer, double-click
 //! fits the image again.
 
+use imaging::Window;
 use leptos::ev::{MouseEvent, WheelEvent};
 use leptos::html::Canvas;
 use leptos::prelude::*;
 use web_sys::HtmlCanvasElement;
 
-use super::overlay::draw_overlays;
+use super::overlay::{Layers, draw_overlays};
 use crate::render::{crisp_context, grey_rgba, offscreen};
 use crate::viewport::Viewport;
-use crate::workbench::Workbench;
+use crate::workbench::LoadedImage;
 
 /// Side of the viewer's canvas in canvas pixels.
 const VIEW_SIDE: f64 = 512.0;
@@ -38,8 +39,14 @@ fn canvas_point(canvas: &HtmlCanvasElement, event: &MouseEvent) -> (f64, f64) {
 }
 
 #[component]
-pub fn Viewer() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
+pub fn Viewer(
+    #[prop(into)] image: Signal<Option<LoadedImage>>,
+    display_window: RwSignal<Window>,
+    layers: Layers,
+    /// A click inside the image: the new centre of the model's crop (image pixels).
+    #[prop(into)]
+    set_crop_center: Callback<(f32, f32)>,
+) -> impl IntoView {
     let node = NodeRef::<Canvas>::new();
     let viewport = RwSignal::new(Viewport::fit((1, 1), VIEW_SIDE));
     let base = StoredValue::new_local(None::<HtmlCanvasElement>);
@@ -48,7 +55,7 @@ pub fn Viewer() -> impl IntoView {
 
     // A new image: fit it to the canvas.
     Effect::new(move || {
-        if let Some(image) = wb.image.get() {
+        if let Some(image) = image.get() {
             viewport.set(Viewport::fit(
                 (image.slice.width, image.slice.height),
                 VIEW_SIDE,
@@ -57,8 +64,8 @@ pub fn Viewer() -> impl IntoView {
     });
     // The windowed slice, rendered once per image/window into an offscreen canvas.
     Effect::new(move || {
-        let window = wb.display_window.get();
-        let canvas = wb.image.get().and_then(|image| {
+        let window = display_window.get();
+        let canvas = image.get().and_then(|image| {
             let slice = &image.slice;
             let rgba = grey_rgba(&slice.windowed(window));
             offscreen(slice.width as usize, slice.height as usize, &rgba)
@@ -78,7 +85,7 @@ pub fn Viewer() -> impl IntoView {
         };
         ctx.set_fill_style_str("#000");
         ctx.fill_rect(0.0, 0.0, VIEW_SIDE, VIEW_SIDE);
-        let Some(image) = wb.image.get() else { return };
+        let Some(image) = image.get() else { return };
         base.with_value(|base| {
             if let Some(base) = base {
                 let (x, y) = vp.to_screen(0.0, 0.0);
@@ -91,7 +98,7 @@ pub fn Viewer() -> impl IntoView {
                 );
             }
         });
-        draw_overlays(wb, &ctx, &vp);
+        draw_overlays(layers, &ctx, &vp);
     });
 
     let on_down = move |event: MouseEvent| {
@@ -117,7 +124,7 @@ pub fn Viewer() -> impl IntoView {
             return;
         }
         if state.button == 2 {
-            adjust_window(wb, dx, dy);
+            adjust_window(image, display_window, dx, dy);
         } else {
             viewport.update(|vp| *vp = vp.pan(dx, dy));
         }
@@ -133,19 +140,19 @@ pub fn Viewer() -> impl IntoView {
         let Some(canvas) = node.get() else { return };
         let (sx, sy) = canvas_point(&canvas, &event);
         let (x, y) = viewport.get_untracked().to_image(sx, sy);
-        if let Some(image) = wb.image.get_untracked() {
+        if let Some(image) = image.get_untracked() {
             let inside = x >= 0.0
                 && y >= 0.0
                 && x < f64::from(image.slice.width)
                 && y < f64::from(image.slice.height);
             if inside {
-                wb.set_crop_center(x as f32, y as f32);
+                set_crop_center.run((x as f32, y as f32));
             }
         }
     };
     let on_wheel = move |event: WheelEvent| {
         event.prevent_default();
-        let (Some(canvas), Some(image)) = (node.get(), wb.image.get_untracked()) else {
+        let (Some(canvas), Some(image)) = (node.get(), image.get_untracked()) else {
             return;
         };
         let (sx, sy) = canvas_point(&canvas, &event);
@@ -154,7 +161,7 @@ pub fn Viewer() -> impl IntoView {
         viewport.update(|vp| *vp = vp.zoom_at(factor, sx, sy, fitted));
     };
     let on_double = move |_: MouseEvent| {
-        if let Some(image) = wb.image.get_untracked() {
+        if let Some(image) = image.get_untracked() {
             viewport.set(Viewport::fit(
                 (image.slice.width, image.slice.height),
                 VIEW_SIDE,
@@ -162,7 +169,7 @@ pub fn Viewer() -> impl IntoView {
         }
     };
     let size = move || {
-        wb.image
+        image
             .get()
             .map(|image| {
                 (
@@ -193,13 +200,18 @@ pub fn Viewer() -> impl IntoView {
 
 /// Right-drag: horizontal changes the window width, vertical the level, in proportion to the
 /// slice's value range so it feels the same for HU and 8-bit images.
-fn adjust_window(wb: Workbench, dx: f64, dy: f64) {
-    let Some(image) = wb.image.get_untracked() else {
+fn adjust_window(
+    image: Signal<Option<LoadedImage>>,
+    display_window: RwSignal<Window>,
+    dx: f64,
+    dy: f64,
+) {
+    let Some(image) = image.get_untracked() else {
         return;
     };
     let (lo, hi) = image.slice.value_range().unwrap_or((0.0, 1.0));
     let per_pixel = ((hi - lo).max(1.0) / VIEW_SIDE as f32) as f64;
-    wb.display_window.update(|window| {
+    display_window.update(|window| {
         window.width = (f64::from(window.width) + dx * per_pixel).max(1.0) as f32;
         window.center = (f64::from(window.center) - dy * per_pixel) as f32;
     });

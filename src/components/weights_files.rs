@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use crate::browser::{read_file, save_url};
-use crate::workbench::Workbench;
+use crate::workbench::CurrentModel;
 
 /// The weights in use as a `data:` URL (burnpack bytes, made in the page).
 fn weights_url(bytes: &[u8]) -> String {
@@ -19,12 +19,11 @@ fn weights_url(bytes: &[u8]) -> String {
 }
 
 #[component]
-pub fn WeightsFiles() -> impl IntoView {
-    let wb = expect_context::<Workbench>();
+pub fn WeightsFiles(model: CurrentModel) -> impl IntoView {
     let save = move |_| {
-        let Some(bytes) = wb.weights() else { return };
+        let Some(bytes) = model.weights() else { return };
         if let Err(error) = save_url(&weights_url(&bytes), "probseg-weights.bpk") {
-            wb.message.set(Some(error));
+            model.tell(error);
         }
     };
     let load = move |event: Event| {
@@ -42,15 +41,15 @@ pub fn WeightsFiles() -> impl IntoView {
             let name = file.name();
             let loaded = read_file(&file)
                 .await
-                .and_then(|bytes| wb.install_weights(bytes, format!("loaded from {name}")));
+                .and_then(|bytes| model.install(bytes, format!("loaded from {name}")));
             if let Err(error) = loaded {
-                wb.message.set(Some(format!("{name}: {error}")));
+                model.tell(format!("{name}: {error}"));
             }
         });
     };
     let note = RwSignal::new(None::<String>);
     let keep = move |_| {
-        let Some(bytes) = wb.weights() else { return };
+        let Some(bytes) = model.weights() else { return };
         spawn_local(async move {
             let outcome = crate::storage::keep_weights(&bytes).await;
             note.set(Some(match outcome {
@@ -72,7 +71,7 @@ pub fn WeightsFiles() -> impl IntoView {
         <div class="controls weights-files">
             <button id="keep-weights" on:click=keep>"Keep in this browser"</button>
             <button id="forget-weights" on:click=forget>"Forget kept weights"</button>
-            <button id="reset-model" on:click=move |_| wb.load_shipped()>"Reset to the shipped model"</button>
+            <button id="reset-model" on:click=move |_| model.reset()>"Reset to the shipped model"</button>
             <button id="save-weights" on:click=save>"Save weights…"</button>
             <label class="button">
                 "Load weights…"

@@ -17,7 +17,6 @@ use super::wire::WirePair;
 use super::worker::{self, WorkerError};
 use super::{Progress, RunState, Thread, Tuning};
 use crate::backend::BackendKind;
-use crate::workbench::Workbench;
 
 impl Tuning {
     pub fn pause(self, paused: bool) {
@@ -46,8 +45,9 @@ impl Tuning {
 
     /// Fine-tunes the model in use on the pairs (all but the held-out one), then makes the
     /// result the model in use.
-    pub fn start(self, wb: Workbench) {
-        let Some(weights) = wb.weights() else {
+    pub fn start(self) {
+        let model = self.model;
+        let Some(weights) = model.weights() else {
             self.state
                 .set(RunState::Stopped("the model has not loaded yet".into()));
             return;
@@ -55,7 +55,7 @@ impl Tuning {
         if self.state.get_untracked().is_busy() {
             return;
         }
-        let Some(engine) = wb.engine() else {
+        let Some(engine) = model.engine() else {
             self.state
                 .set(RunState::Stopped("the model has not loaded yet".into()));
             return;
@@ -86,9 +86,10 @@ impl Tuning {
         self.ged_before.set(None);
         self.ged_after.set(None);
         spawn_local(async move {
-            let (device, backend) = wb.engine().map_or((Device::flex(), BackendKind::Cpu), |e| {
-                (e.backend.device.clone(), e.backend.kind)
-            });
+            let device = model
+                .engine()
+                .map_or(Device::flex(), |e| e.device().clone());
+            let backend = model.backend();
             // The run ends (finished or stopped) only once its weights are in use, so what the
             // panel says is always true of the model that samples.
             let beta = contract.training.beta;
@@ -97,7 +98,7 @@ impl Tuning {
                 .await
                 .and_then(|run| {
                     let origin = format!("fine-tuned in this page, {}", run::steps_text(run.steps));
-                    wb.install_weights(run.weights, origin)?;
+                    model.install(run.weights, origin)?;
                     Ok(run.stopped)
                 });
             self.state.set(match outcome {

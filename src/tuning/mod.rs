@@ -29,6 +29,7 @@ pub use pairs::pairs_from_files;
 pub use worker::tuning_worker;
 
 use crate::backend::BackendKind;
+use crate::workbench::{CurrentModel, ModelStatus};
 use resume::Interrupted;
 use run::Control;
 
@@ -116,11 +117,14 @@ pub struct Tuning {
     controls: StoredValue<Option<UnboundedSender<Control>>>,
     /// The input contract the pairs were prepared by.
     prepared_for: StoredValue<Option<InputContract>>,
+    /// What a run starts from and replaces.
+    model: CurrentModel,
 }
 
 impl Tuning {
-    pub fn new() -> Self {
+    pub fn new(model: CurrentModel) -> Self {
         Self {
+            model,
             pairs: RwSignal::new(Vec::new()),
             held_out: RwSignal::new(None),
             steps: RwSignal::new(20),
@@ -155,6 +159,17 @@ impl Tuning {
             let last = self.pairs.with_untracked(Vec::len) - 1;
             self.held_out.set(Some(last));
         }
+    }
+
+    /// The input contract of the model in use (how pairs must be prepared), once it has
+    /// loaded.
+    pub fn contract(self) -> Option<InputContract> {
+        self.model.engine().map(|engine| engine.contract())
+    }
+
+    /// Whether the model in use is ready (a run can start from it).
+    pub fn model_ready(self) -> bool {
+        matches!(self.model.status().get(), ModelStatus::Ready { .. })
     }
 
     /// Adds one pair made in the page (a crop, prepared by `contract`, and masks drawn over it).
@@ -193,11 +208,5 @@ impl Tuning {
             }
         });
         self.held_out.set(None);
-    }
-}
-
-impl Default for Tuning {
-    fn default() -> Self {
-        Self::new()
     }
 }

@@ -21,7 +21,6 @@ use serde::{Deserialize, Serialize};
 use super::wire::WirePair;
 use super::{RunState, Tuning};
 use crate::storage;
-use crate::workbench::Workbench;
 
 const RECORD_KEY: &str = "/probseg-tuning-checkpoint.json";
 const WEIGHTS_KEY: &str = "/probseg-tuning-checkpoint.bpk";
@@ -174,7 +173,7 @@ impl Tuning {
 
     /// Goes on with the interrupted run: its weights become the model in use, its pairs and
     /// settings come back, and the steps it had left run.
-    pub fn resume(self, wb: Workbench) {
+    pub fn resume(self) {
         let Some(run) = self.interrupted.get_untracked() else {
             return;
         };
@@ -182,15 +181,14 @@ impl Tuning {
             return;
         }
         let origin = format!("a fine-tuning checkpoint after {}", run.summary());
-        if let Err(error) = wb.install_weights(run.weights.clone(), origin) {
+        if let Err(error) = self.model.install(run.weights.clone(), origin) {
             self.state.set(RunState::Stopped(format!(
                 "the checkpoint's weights do not load: {error}"
             )));
             return;
         }
         let record = &run.record;
-        self.prepared_for
-            .set_value(wb.engine().map(|engine| engine.contract()));
+        self.prepared_for.set_value(self.contract());
         self.pairs.set(run.pairs());
         self.held_out
             .set(record.held_out.filter(|&i| i < record.pairs.len()));
@@ -198,7 +196,7 @@ impl Tuning {
         self.steps
             .set(record.total.saturating_sub(record.steps_done).max(1));
         self.interrupted.set(None);
-        self.start(wb);
+        self.start();
     }
 
     /// Deletes the interrupted run's checkpoint.

@@ -1,32 +1,71 @@
-//! The model work behind the workbench's actions: encode the crop, sample in chunks, decode
-//! the latent map (or the hierarchical model's rows of one-scale samples). Each step yields to the browser and checks its job number, so the page
-//! stays responsive and a newer request cancels an older one.
+//! The workbench's actions that run the model: each starts a job (cancelling older ones),
+//! runs `session`'s steps with the page as their [`Host`], and puts each result into its
+//! signal as soon as it exists (samples before the latent map), so the page fills in.
 
+use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use metrics::UncertaintyMap;
-use probunet::SeededRng;
+use session::{Encoding, Engine, Host, Job, StepError, Steps};
 
-use super::{LoadedImage, Selection, Step, Workbench};
-use crate::analysis::{Analysis, LatentMap, ScaleRows};
+use super::{Busy, LoadedImage, Selection, Workbench};
 use crate::browser::{now_ms, yield_now};
-use crate::engine::{Encoding, Engine};
 
-/// Latents decoded per fcomb call before yielding to the browser.
-pub(crate) const DECODE_CHUNK: usize = 8;
+/// The page as the steps' host: timers let it paint between pieces of work, and progress goes
+/// to the status line.
+#[derive(Clone, Copy)]
+struct PageHost {
+    busy: RwSignal<Option<Busy>>,
+}
 
-/// Cells per side of the latent map, and its half-width in σ (one cell per σ).
-const MAP_CELLS: usize = 7;
-const MAP_EXTENT: f32 = 3.0;
+impl Host for PageHost {
+    fn pause(&self) -> impl Future<Output = ()> {
+        yield_now()
+    }
 
-/// Masks per row of the hierarchical model's scale explorer.
-const SCALE_ROW_SAMPLES: usize = 6;
+    fn progress(&self, what: &str, fraction: Option<f64>) {
+        self.busy.set(Some(Busy {
+            what: what.to_string(),
+            fraction,
+        }));
+    }
+
+    fn now_ms(&self) -> f64 {
+        now_ms()
+    }
+}
+
+/// What one job step hands back to [`Workbench::conclude`].
+type Outcome = Result<(), StepError>;
 
 impl Workbench {
-    /// Encodes the current crop, samples, and builds the latent map.
+    fn host(self) -> PageHost {
+        PageHost { busy: self.busy }
+    }
+
+    /// Starts a job (cancelling every older one) that runs `work` on `engine`'s steps, then
+    /// concludes it.
+    fn spawn_job(
+        self,
+        engine: Rc<Engine>,
+        work: impl AsyncFnOnce(&Steps<'_, PageHost>) -> Outcome + 'static,
+    ) {
+        let job = self.jobs.with_value(|jobs| jobs.start());
+        spawn_local(async move {
+            let host = self.host();
+            let steps = Steps {
+                engine: &engine,
+                host: &host,
+                job: &job,
+            };
+            let outcome = work(&steps).await;
+            self.conclude(&job, outcome);
+        });
+    }
+
+    /// Encodes the current crop, samples, and builds the explorer.
     pub(super) fn analyse(self) {
         let Some(engine) = self.engine.get_value() else {
             return;
@@ -34,40 +73,22 @@ impl Workbench {
         let Some(image) = self.image.get_untracked() else {
             return;
         };
-        let job = self.next_job();
         // Until this job has encoded the new crop, nothing may sample the old encoding.
         self.encoding.set_value(None);
-        spawn_local(async move {
-            let outcome = self.encode_and_sample(job, &engine, &image).await;
-            self.conclude(job, outcome);
+        self.spawn_job(engine, async move |steps| {
+            self.encode_and_sample(steps, &image).await
         });
     }
 
-    async fn encode_and_sample(self, job: u64, engine: &Engine, image: &LoadedImage) -> Step {
-        self.progress("Encoding the crop…", None);
-        yield_now().await;
-        self.check(job)?;
-        // The model's own recipe: crop, intensity normalisation, side (its input contract).
-        let crop = match engine
-            .contract()
-            .prepare(&image.slice, self.crop_center.get_untracked())
-        {
-            Ok(crop) => crop,
-            Err(error) => return Ok(Err(format!("the crop could not be prepared: {error}"))),
-        };
-        let started = now_ms();
-        let encoding = match engine.encode(&crop).await {
-            Ok(encoding) => Rc::new(encoding),
-            Err(error) => return Ok(Err(format!("the model failed: {error}"))),
-        };
-        let encode_ms = now_ms() - started;
-        self.check(job)?;
+    async fn encode_and_sample(self, steps: &Steps<'_, PageHost>, image: &LoadedImage) -> Outcome {
+        let encoded = steps
+            .encode(&image.slice, self.crop_center.get_untracked())
+            .await?;
+        let encoding = Rc::new(encoded.encoding);
         self.encoding.set_value(Some(encoding.clone()));
-        let result = self.sample(job, engine, &encoding, crop, encode_ms).await?;
-        if result.is_ok() {
-            return self.build_explorer(job).await;
-        }
-        Ok(result)
+        self.sample(steps, &encoding, encoded.crop, encoded.encode_ms)
+            .await?;
+        self.build_explorer(steps, &encoding).await
     }
 
     pub(super) fn sample_again(self) {
@@ -82,168 +103,87 @@ impl Workbench {
         let Some(previous) = self.analysis.get_untracked() else {
             return;
         };
-        let job = self.next_job();
-        spawn_local(async move {
-            let mut outcome = self
-                .sample(job, &engine, &encoding, previous.crop.clone(), 0.0)
-                .await;
+        self.spawn_job(engine, async move |steps| {
+            self.sample(steps, &encoding, previous.crop.clone(), 0.0)
+                .await?;
             // The scale rows are drawn from the seed too (the latent map is not: it is a grid).
-            if matches!(outcome, Ok(Ok(()))) && engine.latent_scales() > 0 {
-                outcome = self.build_scale_rows(job).await;
+            if steps.engine.latent_scales() > 0 {
+                self.build_scale_rows(steps, &encoding).await?;
             }
-            self.conclude(job, outcome);
+            Ok(())
         });
     }
 
-    /// Draws `sample_count` samples in chunks of [`DECODE_CHUNK`] (fixed, so a seed always gives
-    /// the same samples), yielding between chunks.
+    /// Draws the chosen number of samples with the current seed and shows them.
     async fn sample(
         self,
-        job: u64,
-        engine: &Engine,
+        steps: &Steps<'_, PageHost>,
         encoding: &Encoding,
         crop: imaging::Prepared,
         encode_ms: f64,
-    ) -> Step {
+    ) -> Outcome {
         let n = self.sample_count.get_untracked();
         let seed = self.seed.get_value();
-        let mut rng = SeededRng::new(seed);
-        let started = now_ms();
-        let mut samples = Vec::with_capacity(n);
-        while samples.len() < n {
-            self.progress(
-                &format!("Sampling: {} of {n} masks", samples.len()),
-                Some(samples.len() as f64 / n as f64),
-            );
-            yield_now().await;
-            self.check(job)?;
-            let chunk = DECODE_CHUNK.min(n - samples.len());
-            match engine.sample(encoding, chunk, &mut rng).await {
-                Ok(drawn) => samples.extend(drawn),
-                Err(error) => return Ok(Err(error)),
-            }
-        }
-        let mean = match engine.mean(encoding).await {
-            Ok(mask) => mask,
-            Err(error) => return Ok(Err(error)),
-        };
-        let sample_ms = now_ms() - started;
-        self.check(job)?;
-        let masks: Vec<_> = samples.iter().map(|s| s.mask.clone()).collect();
-        let uncertainty = match UncertaintyMap::from_masks(&masks) {
-            Ok(map) => map,
-            Err(error) => return Ok(Err(error.to_string())),
-        };
-        self.analysis.set(Some(Arc::new(Analysis {
-            crop,
-            prior: encoding.prior().cloned(),
-            samples,
-            mean,
-            uncertainty,
-            seed,
-            encode_ms,
-            sample_ms,
-        })));
+        let analysis = steps.sample(encoding, crop, n, seed, encode_ms).await?;
+        self.analysis.set(Some(Arc::new(analysis)));
         self.selection.set(Selection::Mean);
-        Ok(Ok(()))
+        Ok(())
     }
 
     /// What the model in use offers to explore: the latent map, or the hierarchical model's
     /// scale rows.
-    async fn build_explorer(self, job: u64) -> Step {
-        match self.engine.get_value() {
-            Some(engine) if engine.latent_scales() > 0 => self.build_scale_rows(job).await,
-            _ => self.build_latent_map(job).await,
+    async fn build_explorer(self, steps: &Steps<'_, PageHost>, encoding: &Encoding) -> Outcome {
+        if steps.engine.latent_scales() > 0 {
+            self.build_scale_rows(steps, encoding).await
+        } else {
+            self.build_latent_map(steps, encoding).await
         }
     }
 
-    /// For each latent scale of the hierarchical model, [`SCALE_ROW_SAMPLES`] masks with only
-    /// that scale drawn (seeded like the samples).
-    async fn build_scale_rows(self, job: u64) -> Step {
-        let (Some(engine), Some(encoding)) = (self.engine.get_value(), self.encoding.get_value())
-        else {
-            return Ok(Ok(()));
-        };
-        let started = now_ms();
-        let scales = engine.latent_scales();
-        let mut rows = Vec::with_capacity(scales);
-        for scale in 0..scales {
-            self.progress(
-                &format!("Sampling one scale at a time: {} of {scales}", scale + 1),
-                Some(scale as f64 / scales as f64),
-            );
-            yield_now().await;
-            self.check(job)?;
-            let mut rng = SeededRng::new(self.seed.get_value());
-            match engine
-                .vary_scale(&encoding, scale, SCALE_ROW_SAMPLES, &mut rng)
-                .await
-            {
-                Ok(masks) => rows.push(masks),
-                Err(error) => return Ok(Err(error)),
-            }
-        }
-        let side = crate::workbench::CROP_SIDE as usize;
-        let coarsest = side / engine.size_divisor();
-        self.scale_rows.set(Some(Arc::new(ScaleRows {
-            rows,
-            latent_sides: (0..scales).map(|l| coarsest << l).collect(),
-            decode_ms: now_ms() - started,
-        })));
+    async fn build_scale_rows(self, steps: &Steps<'_, PageHost>, encoding: &Encoding) -> Outcome {
+        let rows = steps.scale_rows(encoding, self.seed.get_value()).await?;
+        self.scale_rows.set(Some(Arc::new(rows)));
         if matches!(self.selection.get_untracked(), Selection::ScaleSample(..)) {
             self.selection.set(Selection::Mean);
         }
-        Ok(Ok(()))
+        Ok(())
     }
 
-    /// Decodes the latent map for the current encoding and dimensions.
-    pub(super) async fn build_latent_map(self, job: u64) -> Step {
+    async fn build_latent_map(self, steps: &Steps<'_, PageHost>, encoding: &Encoding) -> Outcome {
+        let axes = self.map_dims.get_untracked();
+        if let Some(map) = steps.latent_map(encoding, axes).await? {
+            self.latent_map.set(Some(Arc::new(map)));
+            if matches!(self.selection.get_untracked(), Selection::Cell(_)) {
+                self.selection.set(Selection::Mean);
+            }
+        }
+        Ok(())
+    }
+
+    /// Redraws the latent map over the dimensions the person chose, for the current encoding.
+    pub(super) fn redraw_latent_map(self) {
         let (Some(engine), Some(encoding)) = (self.engine.get_value(), self.encoding.get_value())
         else {
-            return Ok(Ok(()));
+            return;
         };
-        self.progress("Decoding the latent map…", None);
-        yield_now().await;
-        self.check(job)?;
-        let (x_dim, y_dim) = match self.map_dims.get_untracked() {
-            Some(dims) => dims,
-            None => match engine.telling_dims(&encoding, MAP_EXTENT).await {
-                Ok(dims) => dims,
-                Err(error) => return Ok(Err(error)),
-            },
-        };
-        self.check(job)?;
-        let Some(prior) = encoding.prior() else {
-            return Ok(Ok(()));
-        };
-        let Some(grid) = prior.grid(x_dim, y_dim, MAP_EXTENT, MAP_CELLS) else {
-            return Ok(Err(format!(
-                "latent dimensions {x_dim} and {y_dim} cannot span a map"
-            )));
-        };
-        let started = now_ms();
-        let mut masks = Vec::with_capacity(grid.len());
-        for chunk in grid.chunks(MAP_CELLS) {
-            let zs: Vec<Vec<f32>> = chunk.iter().map(|cell| cell.z.clone()).collect();
-            match engine.decode(&encoding, &zs).await {
-                Ok(decoded) => masks.extend(decoded),
-                Err(error) => return Ok(Err(error)),
+        self.spawn_job(engine, async move |steps| {
+            self.build_latent_map(steps, &encoding).await
+        });
+    }
+
+    /// Ends a job: clears the progress, or shows its error; a cancelled job leaves the page
+    /// to the job that replaced it.
+    fn conclude(self, job: &Job, outcome: Outcome) {
+        if !job.is_current() {
+            return;
+        }
+        match outcome {
+            Ok(()) => self.busy.set(None),
+            Err(StepError::Cancelled) => {}
+            Err(error) => {
+                self.message.set(Some(error.to_string()));
+                self.busy.set(None);
             }
-            yield_now().await;
-            self.check(job)?;
         }
-        self.latent_map.set(Some(Arc::new(LatentMap {
-            x_dim,
-            y_dim,
-            extent: MAP_EXTENT,
-            cells: MAP_CELLS,
-            grid,
-            masks,
-            decode_ms: now_ms() - started,
-        })));
-        if matches!(self.selection.get_untracked(), Selection::Cell(_)) {
-            self.selection.set(Selection::Mean);
-        }
-        Ok(Ok(()))
     }
 }

@@ -1,9 +1,10 @@
 //! The page's state and the actions that change it: open a file or a demo case, choose the
 //! crop, sample, resample, explore the latent space (or, for the hierarchical model, its scales).
 //!
-//! Components read the signals and call the actions; the model work happens here, in small
-//! steps with [`yield_now`](crate::browser::yield_now) between them so the page keeps painting, and every long action
-//! carries a job number so a newer request (another file, another click) cancels an older one.
+//! Components read the signals and call the actions. The model work is `session`'s steps,
+//! run from `jobs.rs` with the page as their host (a timer between pieces, so the page keeps
+//! painting); every long action is a job, and a newer request (another file, another click)
+//! cancels an older one.
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -12,16 +13,16 @@ use imaging::{Slice, Window};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::analysis::{Analysis, LatentMap, ScaleRows};
 use crate::demo::{self, DemoCase, DemoEntry};
-use crate::engine::{Encoding, Engine};
 use crate::smoke_test::BackendReport;
+use session::{Analysis, LatentMap, ScaleRows};
+use session::{Encoding, Engine, Jobs};
 
+mod current;
 mod jobs;
 mod models;
 
-#[cfg(feature = "bench")]
-pub(crate) use jobs::DECODE_CHUNK;
+pub use current::CurrentModel;
 pub use models::ShippedModel;
 
 /// Side of the model's input crop in pixels: both shipped models take 64² crops, and the page
@@ -124,15 +125,10 @@ pub struct Workbench {
     /// The shipped models' bytes once downloaded, so switching back is instant.
     shipped: StoredValue<Vec<(ShippedModel, Arc<Vec<u8>>)>>,
     demo_cache: StoredValue<Vec<Arc<DemoCase>>>,
-    job: StoredValue<u64>,
+    /// The model work under way: a new job cancels the older ones.
+    jobs: StoredValue<Jobs, LocalStorage>,
     seed: StoredValue<u64>,
 }
-
-/// A newer job replaced this one.
-struct Cancelled;
-
-/// What a job step returns: `Err(Cancelled)` when a newer job took over, else the outcome.
-type Step = Result<Result<(), String>, Cancelled>;
 
 impl Workbench {
     pub fn new() -> Self {
@@ -166,7 +162,7 @@ impl Workbench {
             weights: StoredValue::new(None),
             shipped: StoredValue::new(Vec::new()),
             demo_cache: StoredValue::new(Vec::new()),
-            job: StoredValue::new(0),
+            jobs: StoredValue::new_local(Jobs::new()),
             seed: StoredValue::new(1),
         }
     }
@@ -300,47 +296,7 @@ impl Workbench {
             self.analyse();
             return;
         }
-        let job = self.next_job();
-        spawn_local(async move {
-            let outcome = self.build_latent_map(job).await;
-            self.conclude(job, outcome);
-        });
-    }
-
-    fn next_job(self) -> u64 {
-        self.job.update_value(|job| *job += 1);
-        self.job.get_value()
-    }
-
-    fn check(self, job: u64) -> Result<(), Cancelled> {
-        if self.job.get_value() == job {
-            Ok(())
-        } else {
-            Err(Cancelled)
-        }
-    }
-
-    fn progress(self, what: &str, fraction: Option<f64>) {
-        self.busy.set(Some(Busy {
-            what: what.to_string(),
-            fraction,
-        }));
-    }
-
-    /// Ends a job: clears the progress, or shows its error; a cancelled job leaves the page
-    /// to the job that replaced it.
-    fn conclude(self, job: u64, outcome: Step) {
-        if self.check(job).is_err() {
-            return;
-        }
-        match outcome {
-            Ok(Ok(())) => self.busy.set(None),
-            Ok(Err(error)) => {
-                self.message.set(Some(error));
-                self.busy.set(None);
-            }
-            Err(Cancelled) => {}
-        }
+        self.redraw_latent_map();
     }
 }
 

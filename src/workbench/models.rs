@@ -16,7 +16,7 @@ use probunet::weights::ModelKind;
 
 use super::{CROP_SIDE, ModelStatus, Workbench};
 use crate::browser::{fetch_bytes, now_ms, take_prefetched};
-use crate::engine::Engine;
+use session::Engine;
 
 /// The global through which `public/loader.js` hands over its early download of the first
 /// model's weights (Trunk.toml's `data-weights` names [`ShippedModel::Lidc`]'s file).
@@ -211,7 +211,7 @@ impl Workbench {
             .get_untracked()
             .map(|report| report.active)
             .ok_or("the backend is not ready yet")?;
-        let engine = Engine::load(&bytes, active)?;
+        let engine = Engine::load(&bytes, active.device).map_err(|error| error.to_string())?;
         let contract = engine.contract();
         if contract.model_side != CROP_SIDE {
             return Err(format!(

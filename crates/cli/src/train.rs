@@ -49,8 +49,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         .with_kl_warmup_steps(args.kl_warmup)
         .with_free_bits(args.free_bits)
         .with_foreground_weight(args.fg_weight);
-    let mut learner =
-        step::Learner::new(model, args.deterministic, loss, args.grad_clip, args.seed);
+    let mut trainer = step::trainer(model, args.deterministic, loss, args.grad_clip);
     let what = if args.deterministic {
         "deterministic U-Net baseline"
     } else {
@@ -91,7 +90,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             batch.images[0] = f32::NAN;
         }
         let lr = schedule.at(step);
-        let loss = learner.step(&batch, lr);
+        let loss = step::step(&mut trainer, &batch, lr, args.seed);
         if !loss.is_finite() {
             progress.finish();
             let kept = match &last_good {
@@ -122,7 +121,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             && done.is_multiple_of(args.checkpoint_every)
             && done < args.steps
         {
-            let model = finite_model(&learner, done)?;
+            let model = finite_model(&trainer, done)?;
             let path = checkpoint::write(
                 &args.out,
                 &checkpoint::checkpoint_stem(done),
@@ -135,7 +134,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         }
     }
     progress.finish();
-    let model = finite_model(&learner, args.steps)?;
+    let model = finite_model(&trainer, args.steps)?;
     let path = checkpoint::write(
         &args.out,
         "final",
@@ -254,8 +253,8 @@ fn initial_model(
 }
 
 /// The current weights, refusing to hand out non-finite ones (they are never written).
-fn finite_model(learner: &step::Learner, step: usize) -> Result<ProbUNet> {
-    let model = learner.inference_model();
+fn finite_model(trainer: &probunet::Trainer, step: usize) -> Result<ProbUNet> {
+    let model = trainer.inference_model();
     if !step::all_finite(&model) {
         bail!(
             "the weights after step {step} are not finite; nothing written. Try a lower --lr or --grad-clip."

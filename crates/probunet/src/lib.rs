@@ -20,6 +20,7 @@ pub mod gaussian_encoder;
 pub mod hierarchical;
 pub mod host_copy;
 pub mod init;
+pub mod learner;
 pub mod loss;
 pub mod mixture;
 pub mod model;
@@ -35,6 +36,7 @@ pub use finetune::{Augmentation, FineTuneConfig, FineTuneError, FineTuner, Pair,
 pub use gaussian_encoder::{DiagonalGaussian, LOG_SIGMA_BOUNDS};
 pub use host_copy::copy_to_host;
 pub use init::SeededRng;
+pub use learner::Learner;
 pub use loss::{LossConfig, LossParts, LossValues};
 pub use model::{Encoded, ProbUNet, Samples, TrainOutput, argmax_masks, one_hot};
 pub use train::{Batch, Trainer, TrainerConfig};

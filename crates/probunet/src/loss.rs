@@ -62,7 +62,24 @@ pub struct LossValues {
     pub beta: f32,
 }
 
+impl LossValues {
+    /// Whether every part is a finite number (a diverged step is not).
+    pub fn is_finite(&self) -> bool {
+        self.total.is_finite() && self.ce.is_finite() && self.kl.is_finite()
+    }
+}
+
 impl LossParts {
+    /// The same values, cut from the autodiff graph (what a step reports).
+    pub fn detach(self) -> Self {
+        Self {
+            total: self.total.detach(),
+            ce: self.ce.detach(),
+            kl: self.kl.detach(),
+            beta: self.beta,
+        }
+    }
+
     /// Reads the values (blocking; in the browser on WebGPU use [`Self::values_async`]).
     pub fn values(&self) -> LossValues {
         let read = |t: &Tensor<1>| t.clone().into_scalar::<f32>();

@@ -168,8 +168,7 @@ impl FineTuner {
         let batch = self.batch();
         let parts = self.trainer.step(&batch);
         let values = parts.values_async().await?;
-        let finite = values.total.is_finite() && values.ce.is_finite() && values.kl.is_finite();
-        if !finite {
+        if !values.is_finite() {
             let config = self.trainer_config();
             self.trainer = Trainer::new(self.last_good.clone(), config);
             return Err(FineTuneError::Diverged {

@@ -2,18 +2,17 @@
 //! GECO objective, backward, Adam. Runs natively and in wasm, on any backend.
 
 use burn::module::Module;
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 
 use super::geco::{GecoConfig, GecoState, GecoValues};
 use super::model::{HierarchicalProbUNet, normal_like};
 use crate::init::SeededRng;
-use crate::train::{Batch, adam};
+use crate::learner::Learner;
+use crate::train::Batch;
 
 /// Owns a model in training mode, its Adam state and GECO's state.
 pub struct HpuTrainer {
-    /// `None` only transiently inside [`HpuTrainer::step`].
-    model: Option<HierarchicalProbUNet>,
-    optim: ModuleOptimizer,
+    learner: Learner<HierarchicalProbUNet>,
     geco: GecoConfig,
     state: GecoState,
 }
@@ -23,8 +22,7 @@ impl HpuTrainer {
     /// `grad_clip` if given) and GECO at its initial λ.
     pub fn new(model: HierarchicalProbUNet, geco: GecoConfig, grad_clip: Option<f32>) -> Self {
         Self {
-            model: Some(model.train()),
-            optim: adam(grad_clip),
+            learner: Learner::new(model.train(), grad_clip),
             state: geco.init(),
             geco,
         }
@@ -38,21 +36,22 @@ impl HpuTrainer {
 
     /// One Adam step at learning rate `lr`; posterior noise and the top-k draw from `rng`.
     pub fn step(&mut self, batch: &Batch, lr: f64, rng: &mut SeededRng) -> GecoValues {
-        let model = self.model.take().expect("model present between steps");
-        let device = model.device();
-        let images = batch.images.clone().to_device(&device);
-        let masks = batch.masks.clone().to_device(&device);
-        let [b, _, side, _] = images.dims();
-        let eps = model
-            .latent_shapes(b, side)
-            .into_iter()
-            .map(|shape| normal_like(shape, rng, &device))
-            .collect();
-        let out = model.forward_train(images, masks.clone(), eps);
-        let parts = self.geco.loss(&out, masks, &mut self.state, rng);
-        let grads = GradientsParams::from_grads(parts.total.backward(), &model);
-        self.model = Some(self.optim.step(lr, model, grads));
-        parts.values
+        let (geco, state) = (&self.geco, &mut self.state);
+        self.learner.step(lr, |model| {
+            let device = model.device();
+            let images = batch.images.clone().to_device(&device);
+            let masks = batch.masks.clone().to_device(&device);
+            let [b, _, side, _] = images.dims();
+            let eps = model
+                .latent_shapes(b, side)
+                .into_iter()
+                .map(|shape| normal_like(shape, rng, &device))
+                .collect();
+            let out = model.forward_train(images, masks.clone(), eps);
+            let parts = geco.loss(&out, masks, state, rng);
+            let grads = GradientsParams::from_grads(parts.total.backward(), model);
+            (grads, parts.values)
+        })
     }
 
     /// GECO's state after the steps so far (saved with checkpoints).
@@ -62,11 +61,11 @@ impl HpuTrainer {
 
     /// The model being trained (autodiff on).
     pub fn model(&self) -> &HierarchicalProbUNet {
-        self.model.as_ref().expect("model present between steps")
+        self.learner.model()
     }
 
     /// A copy of the current weights for inference (no autodiff).
     pub fn inference_model(&self) -> HierarchicalProbUNet {
-        self.model().valid()
+        self.learner.inference_model()
     }
 }

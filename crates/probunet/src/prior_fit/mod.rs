@@ -34,12 +34,12 @@
 
 use burn::config::Config;
 use burn::module::Module;
-use burn::optim::grad_clipping::GradientClippingConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 
 use crate::init::SeededRng;
+use crate::learner::Learner;
 use crate::model::ProbUNet;
 
 mod energy;
@@ -118,9 +118,7 @@ pub struct PriorFitValues {
 /// Owns a model whose prior net (and, with [`PriorFitConfig::train_fcomb`], fcomb) trains, and
 /// their Adam state.
 pub struct PriorFitter {
-    /// `None` only transiently inside [`PriorFitter::step`].
-    model: Option<ProbUNet>,
-    optim: ModuleOptimizer,
+    learner: Learner<ProbUNet>,
     config: PriorFitConfig,
     rng: SeededRng,
 }
@@ -150,12 +148,8 @@ impl PriorFitter {
         if !config.train_fcomb {
             model.fcomb = model.fcomb.no_grad();
         }
-        let optim = AdamConfig::new()
-            .with_grad_clipping(config.grad_clip.map(GradientClippingConfig::Norm))
-            .init();
         Self {
-            model: Some(model),
-            optim,
+            learner: Learner::new(model, config.grad_clip),
             rng: SeededRng::new(config.seed),
             config,
         }
@@ -163,17 +157,29 @@ impl PriorFitter {
 
     /// One Adam step of the trained parts on `batch` at learning rate `lr`.
     pub fn step(&mut self, batch: &RaterBatch, lr: f64) -> PriorFitValues {
-        let model = self.model.take().expect("model present between steps");
+        let (config, rng) = (&self.config, &mut self.rng);
+        self.learner
+            .step(lr, |model| Self::gradients(model, batch, config, rng))
+    }
+
+    /// The energy distance between the prior's samples and the raters, and the gradients of
+    /// the trained parts.
+    fn gradients(
+        model: &ProbUNet,
+        batch: &RaterBatch,
+        config: &PriorFitConfig,
+        rng: &mut SeededRng,
+    ) -> (GradientsParams, PriorFitValues) {
         let device = model.device();
         let images = batch.images.clone().to_device(&device);
         let raters = batch.raters.clone().to_device(&device);
         let [b, k, h, w] = raters.dims();
-        let n = self.config.samples;
+        let n = config.samples;
 
         let encoded = model.encode(images);
         // One fcomb call per image (its n latents share the projection).
-        let mut z = model.draw_prior(&encoded, n, &mut self.rng);
-        let score_function = self.config.gradient == PriorGradient::ScoreFunction;
+        let mut z = model.draw_prior(&encoded, n, rng);
+        let score_function = config.gradient == PriorGradient::ScoreFunction;
         if score_function {
             z = z.detach();
         }
@@ -205,21 +211,17 @@ impl PriorFitter {
             objective.clone()
         };
         // Frozen parts get no gradients, so the optimiser leaves them as they are.
-        let grads = GradientsParams::from_grads(differentiated.backward(), &model);
+        let grads = GradientsParams::from_grads(differentiated.backward(), model);
         let values = PriorFitValues {
             objective: objective.clone().into_scalar::<f32>(),
             ged: (objective.detach() - annotation_term.mean()).into_scalar::<f32>(),
         };
-        self.model = Some(self.optim.step(lr, model, grads));
-        values
+        (grads, values)
     }
 
     /// A copy of the current weights for inference (no autodiff).
     pub fn inference_model(&self) -> ProbUNet {
-        self.model
-            .as_ref()
-            .expect("model present between steps")
-            .valid()
+        self.learner.inference_model()
     }
 }
 

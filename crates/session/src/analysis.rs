@@ -5,8 +5,6 @@ use imaging::Prepared;
 use metrics::{HypothesisFrequencies, Mask, UncertaintyMap, hypothesis_frequencies};
 use probunet::{GridCell, HostPrior};
 
-use crate::demo::DemoCase;
-
 /// One draw from the prior and the mask it decodes to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
@@ -53,13 +51,15 @@ impl Analysis {
         distinct_count(self.samples.iter().map(|s| &s.mask))
     }
 
-    /// Predicted share of each true hypothesis (samples assigned to the nearest by IoU), for a
-    /// demo case whose crop lies inside its image at native scale.
-    pub fn frequencies(&self, demo: &DemoCase) -> Option<HypothesisFrequencies> {
+    /// Predicted share of each true hypothesis (samples assigned to the nearest by IoU), given
+    /// the hypotheses' masks in this crop and their true probabilities.
+    pub fn frequencies(
+        &self,
+        hypotheses: &[Mask],
+        probabilities: &[f64],
+    ) -> Option<HypothesisFrequencies> {
         let samples: Vec<Mask> = self.samples.iter().map(|s| s.mask.clone()).collect();
-        let masks = demo.hypotheses_in(&self.crop.map)?;
-        let probabilities: Vec<f64> = demo.hypotheses.iter().map(|h| h.probability).collect();
-        hypothesis_frequencies(&samples, &masks, &probabilities).ok()
+        hypothesis_frequencies(&samples, hypotheses, probabilities).ok()
     }
 }
 

@@ -10,20 +10,48 @@ use imaging::{InputContract, Prepared};
 use metrics::Mask;
 use probunet::hierarchical::explore::{mean_mask, sample_masks, vary_one_scale};
 use probunet::hierarchical::{HierarchicalProbUNet, HpuEncoded};
-use probunet::weights::{ModelKind, load_stored, stored_kind};
-use probunet::{Encoded, HostPrior, ProbUNet, SeededRng, decode_masks, most_telling_dims};
+use probunet::weights::{ModelKind, WeightsError, load_stored, stored_kind};
+use probunet::{
+    Encoded, HostPrior, ProbUNet, ReadError, SeededRng, decode_masks, most_telling_dims,
+};
 
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
+use thiserror::Error;
 
 use crate::analysis::Sample;
-use crate::backend::ActiveBackend;
 
-/// The loaded model and the backend it runs on.
+/// The loaded model and the device it runs on.
 pub struct Engine {
     model: Model,
-    pub backend: ActiveBackend,
+    device: Device,
 }
 
+/// Why the model could not do what was asked, in words for the person.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error("the model's weights could not be loaded: {0}")]
+    Weights(#[from] WeightsError),
+    #[error("the model failed: {0}")]
+    Read(#[from] ReadError),
+    #[error("the crop is {width}×{height} pixels; the model needs multiples of {divisor}")]
+    Side {
+        width: usize,
+        height: usize,
+        divisor: usize,
+    },
+    /// An encoding from another model than this one (the model was switched mid-job).
+    #[error("the model changed while this crop was being sampled; run it again")]
+    Mismatch,
+    #[error("the hierarchical model has no single latent space: vary one scale at a time instead")]
+    NoGlobalLatent,
+    #[error("only the hierarchical model has latent scales")]
+    NoScales,
+    #[error("no mask was decoded")]
+    NothingDecoded,
+}
+
+// One per loaded model, never moved in a hot path: boxing would only add an indirection.
+#[allow(clippy::large_enum_variant)]
 enum Model {
     Probabilistic(ProbUNet),
     Hierarchical(HierarchicalProbUNet),
@@ -49,21 +77,20 @@ impl Encoding {
     }
 }
 
-const NO_GLOBAL_LATENT: &str =
-    "the hierarchical model has no single latent space: vary one scale at a time instead";
-
 impl Engine {
     /// Builds the model a weights file holds (burnpack bytes with their config), whichever of
     /// the two it is.
-    pub fn load(bytes: &[u8], backend: ActiveBackend) -> Result<Self, String> {
-        let device = &backend.device;
-        let model = stored_kind(bytes).and_then(|kind| match kind {
-            ModelKind::Probabilistic => load_stored(bytes, device).map(Model::Probabilistic),
-            ModelKind::Hierarchical => load_stored(bytes, device).map(Model::Hierarchical),
-        });
-        let model =
-            model.map_err(|error| format!("the model's weights could not be loaded: {error}"))?;
-        Ok(Self { model, backend })
+    pub fn load(bytes: &[u8], device: Device) -> Result<Self, EngineError> {
+        let model = match stored_kind(bytes)? {
+            ModelKind::Probabilistic => Model::Probabilistic(load_stored(bytes, &device)?),
+            ModelKind::Hierarchical => Model::Hierarchical(load_stored(bytes, &device)?),
+        };
+        Ok(Self { model, device })
+    }
+
+    /// Where the model's tensors live.
+    pub fn device(&self) -> &Device {
+        &self.device
     }
 
     pub fn kind(&self) -> ModelKind {
@@ -105,7 +132,7 @@ impl Engine {
     }
 
     /// Runs the encoder (and prior) on a prepared crop.
-    pub async fn encode(&self, crop: &Prepared) -> Result<Encoding, String> {
+    pub async fn encode(&self, crop: &Prepared) -> Result<Encoding, EngineError> {
         let (w, h) = (crop.width as usize, crop.height as usize);
         self.encode_pixels(crop.data.clone(), w, h).await
     }
@@ -116,20 +143,20 @@ impl Engine {
         pixels: Vec<f32>,
         w: usize,
         h: usize,
-    ) -> Result<Encoding, String> {
+    ) -> Result<Encoding, EngineError> {
         let divisor = self.size_divisor();
         if !w.is_multiple_of(divisor) || !h.is_multiple_of(divisor) {
-            return Err(format!(
-                "the crop is {w}×{h} pixels; the model needs multiples of {divisor}"
-            ));
+            return Err(EngineError::Side {
+                width: w,
+                height: h,
+                divisor,
+            });
         }
-        let x = Tensor::<4>::from_data(TensorData::new(pixels, [1, 1, h, w]), &self.backend.device);
+        let x = Tensor::<4>::from_data(TensorData::new(pixels, [1, 1, h, w]), &self.device);
         match &self.model {
             Model::Probabilistic(model) => {
                 let encoded = model.encode(x);
-                let prior = HostPrior::read(&encoded, 0)
-                    .await
-                    .map_err(|error| error.to_string())?;
+                let prior = HostPrior::read(&encoded, 0).await?;
                 Ok(Encoding::Probabilistic {
                     encoded: Box::new(encoded),
                     prior,
@@ -146,7 +173,7 @@ impl Engine {
         encoding: &Encoding,
         n: usize,
         rng: &mut SeededRng,
-    ) -> Result<Vec<Sample>, String> {
+    ) -> Result<Vec<Sample>, EngineError> {
         match (&self.model, encoding) {
             (Model::Probabilistic(_), Encoding::Probabilistic { prior, .. }) => {
                 let zs = prior.draw(n, rng);
@@ -158,31 +185,29 @@ impl Engine {
                     .collect())
             }
             (Model::Hierarchical(model), Encoding::Hierarchical(encoded)) => {
-                let masks = sample_masks(model, encoded, n, rng)
-                    .await
-                    .map_err(|error| error.to_string())?;
+                let masks = sample_masks(model, encoded, n, rng).await?;
                 Ok(masks
                     .into_iter()
                     .map(|mask| Sample { z: None, mask })
                     .collect())
             }
-            _ => Err(mismatch()),
+            _ => Err(EngineError::Mismatch),
         }
     }
 
     /// The mask at the prior's mean: the model's single most typical answer.
-    pub async fn mean(&self, encoding: &Encoding) -> Result<Mask, String> {
+    pub async fn mean(&self, encoding: &Encoding) -> Result<Mask, EngineError> {
         match (&self.model, encoding) {
             (Model::Hierarchical(model), Encoding::Hierarchical(encoded)) => {
-                mean_mask(model, encoded).await.map_err(|e| e.to_string())
+                Ok(mean_mask(model, encoded).await?)
             }
             (_, Encoding::Probabilistic { prior, .. }) => {
                 let mut masks = self
                     .decode(encoding, std::slice::from_ref(&prior.mu))
                     .await?;
-                masks.pop().ok_or_else(|| "no mask was decoded".to_string())
+                masks.pop().ok_or(EngineError::NothingDecoded)
             }
-            _ => Err(mismatch()),
+            _ => Err(EngineError::Mismatch),
         }
     }
 
@@ -194,14 +219,12 @@ impl Engine {
         scale: usize,
         n: usize,
         rng: &mut SeededRng,
-    ) -> Result<Vec<Mask>, String> {
+    ) -> Result<Vec<Mask>, EngineError> {
         match (&self.model, encoding) {
             (Model::Hierarchical(model), Encoding::Hierarchical(encoded)) => {
-                vary_one_scale(model, encoded, scale, n, rng)
-                    .await
-                    .map_err(|error| error.to_string())
+                Ok(vary_one_scale(model, encoded, scale, n, rng).await?)
             }
-            _ => Err("only the hierarchical model has latent scales".into()),
+            _ => Err(EngineError::NoScales),
         }
     }
 
@@ -212,29 +235,26 @@ impl Engine {
         &self,
         encoding: &Encoding,
         extent: f32,
-    ) -> Result<(usize, usize), String> {
-        let prior = encoding.prior().ok_or(NO_GLOBAL_LATENT)?;
+    ) -> Result<(usize, usize), EngineError> {
+        let prior = encoding.prior().ok_or(EngineError::NoGlobalLatent)?;
         let mut zs = vec![prior.mu.clone()];
         zs.extend(prior.sweep(extent));
         let masks = self.decode(encoding, &zs).await?;
-        let (mean, swept) = masks.split_first().ok_or("no mask was decoded")?;
+        let (mean, swept) = masks.split_first().ok_or(EngineError::NothingDecoded)?;
         Ok(most_telling_dims(swept, mean))
     }
 
     /// Masks of the probabilistic U-Net for latents `zs`, in one batched fcomb call.
-    pub async fn decode(&self, encoding: &Encoding, zs: &[Vec<f32>]) -> Result<Vec<Mask>, String> {
+    pub async fn decode(
+        &self,
+        encoding: &Encoding,
+        zs: &[Vec<f32>],
+    ) -> Result<Vec<Mask>, EngineError> {
         match (&self.model, encoding) {
             (Model::Probabilistic(model), Encoding::Probabilistic { encoded, .. }) => {
-                decode_masks(model, encoded, zs)
-                    .await
-                    .map_err(|error| error.to_string())
+                Ok(decode_masks(model, encoded, zs).await?)
             }
-            _ => Err(NO_GLOBAL_LATENT.into()),
+            _ => Err(EngineError::NoGlobalLatent),
         }
     }
-}
-
-/// An encoding used with another model than the one that made it (a switch mid-job).
-fn mismatch() -> String {
-    "the model changed while this crop was being sampled; run it again".into()
 }
