@@ -39,11 +39,6 @@ impl Jobs {
             latest: self.latest.clone(),
         }
     }
-
-    /// Cancels every job without starting another (the page is switching models, say).
-    pub fn cancel_all(&self) {
-        self.latest.set(self.latest.get() + 1);
-    }
 }
 
 impl Job {
@@ -76,15 +71,6 @@ mod tests {
         assert_eq!(second.check(), Ok(()));
         let third = jobs.clone().start();
         assert!(!first.is_current() && !second.is_current() && third.is_current());
-    }
-
-    #[test]
-    fn cancel_all_leaves_no_job_current() {
-        let jobs = Jobs::new();
-        let job = jobs.start();
-        jobs.cancel_all();
-        assert_eq!(job.check(), Err(Cancelled));
-        assert!(jobs.start().is_current());
     }
 
     #[test]

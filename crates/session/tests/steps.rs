@@ -182,6 +182,12 @@ fn a_newer_job_stops_encoding() {
     let rig = Rig::new(Some(1));
     let outcome = run(rig.steps(&engine).encode(&slice(), CENTER));
     assert!(matches!(outcome, Err(StepError::Cancelled)));
+    assert_eq!(
+        rig.host.pauses.get(),
+        1,
+        "encoding pauses once, before the encoder"
+    );
+    assert!(!rig.job.is_current());
 }
 
 #[test]
