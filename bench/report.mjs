@@ -56,6 +56,17 @@ function webTable() {
     `${cell(t.c_sample16_batched)} | – | ${cell(t.c_total_encode_plus16)} | ${ratio(t.c_sample16_batched.median_ms, t.b_sample1.median_ms)} | – |`);
   row("wasm, 1 thread", ort);
   row("wasm, 2 threads (COOP/COEP)", ort2);
+  const ab = web.cases.filter((c) => c.backend === "cpu" && c.timings.encode_direct_conv?.median_ms != null);
+  if (ab.length) {
+    lines.push("", "Kernel A/B in the same runs (CPU backend; each variant right after the shipped one):", "",
+      "| model path | encode: shipped kernels | direct 3×3 only | burn-flex only | encode + 16: shipped | direct only | burn-flex only |",
+      "|---|---|---|---|---|---|---|");
+    for (const c of ab) {
+      const t = c.timings;
+      lines.push(`| ${c.preset}, ${c.side}² | ${cell(t.encode)} | ${cell(t.encode_direct_conv)} | ${cell(t.encode_burn_conv)} | ` +
+        `${cell(t.encode_plus16)} | ${cell(t.encode_plus16_direct_conv)} | ${cell(t.encode_plus16_burn_conv)} |`);
+    }
+  }
   const paper = web.cases.find((c) => c.preset === "paper" && c.backend === "cpu");
   if (paper && ort) {
     const ours = paper.timings.encode_plus16.median_ms;

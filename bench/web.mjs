@@ -109,7 +109,7 @@ async function modelPath(server, backend, options) {
     const raw = JSON.parse(json);
     const rows = {};
     for (const key of ["encode", "sample1", "sample16", "sample16_page", "encode_plus16", "train_step",
-                       "encode_burn_conv", "encode_plus16_burn_conv"]) {
+                       "encode_burn_conv", "encode_plus16_burn_conv", "encode_direct_conv", "encode_plus16_direct_conv"]) {
       rows[key] = summary(raw[key]);
     }
     return { ...options, backend: raw.backend, parameters: raw.parameters, load_ms: raw.load_ms, timings: rows };
@@ -148,7 +148,8 @@ try {
         `${row.preset} ${row.side}² ${row.backend}: encode ${fmt(t.encode)}, 1 sample ${fmt(t.sample1)}, ` +
           `16 samples ${fmt(t.sample16)} (page chunks ${fmt(t.sample16_page)}), encode+16 ${fmt(t.encode_plus16)}, ` +
           `train step b${row.train_batch} ${fmt(t.train_step)}; burn-flex convolutions only: ` +
-          `encode ${fmt(t.encode_burn_conv)}, encode+16 ${fmt(t.encode_plus16_burn_conv)}`,
+          `encode ${fmt(t.encode_burn_conv)}, encode+16 ${fmt(t.encode_plus16_burn_conv)}; direct kernel only: ` +
+          `encode ${fmt(t.encode_direct_conv)}, encode+16 ${fmt(t.encode_plus16_direct_conv)}`,
       );
     }
   }

@@ -58,6 +58,9 @@ struct Timings {
     /// state; CPU backend only).
     encode_burn_conv: Vec<f64>,
     encode_plus16_burn_conv: Vec<f64>,
+    /// The same with our direct kernel on every layer (Winograd off), right after them.
+    encode_direct_conv: Vec<f64>,
+    encode_plus16_direct_conv: Vec<f64>,
     /// One fine-tuning step (posterior path, loss, backward, Adam; loss read back).
     train_step: Vec<f64>,
 }
@@ -120,9 +123,18 @@ async fn run(options: &Options) -> Result<Timings, BenchError> {
         engine.decode(&plain, &zs(16)).await?;
         let t8 = now_ms();
         cpu_kernels::set_direct_conv(true);
+        cpu_kernels::set_winograd(false);
+        let t9 = now_ms();
+        let direct = engine.encode_pixels(case.image.clone(), side, side).await?;
+        let t10 = now_ms();
+        engine.decode(&direct, &zs(16)).await?;
+        let t11 = now_ms();
+        cpu_kernels::set_winograd(true);
         if timed {
             timings.encode_burn_conv.push(t7 - t6);
             timings.encode_plus16_burn_conv.push(t8 - t6);
+            timings.encode_direct_conv.push(t10 - t9);
+            timings.encode_plus16_direct_conv.push(t11 - t9);
             timings.encode.push(t1 - t0);
             timings.sample1.push(t2 - t1);
             timings.sample16.push(t3 - t2);

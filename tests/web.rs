@@ -53,8 +53,9 @@ async fn webgpu_and_cpu_agree_on_the_smoke_test() {
     assert!(relative < 1e-4, "{on_gpu:?} vs {on_cpu:?}");
 }
 
-/// The simd128 form of our 3×3 convolution (the page's CPU path) against burn-flex's conv2d and
-/// the kernel's portable form, on shapes with ragged widths and channel counts.
+/// The simd128 forms of our 3×3 convolution (direct and Winograd: the page's CPU path) against
+/// burn-flex's conv2d and the kernel's portable form, on shapes with ragged widths and channel
+/// counts.
 #[wasm_bindgen_test]
 fn the_conv_kernel_matches_burns_convolution_in_wasm() {
     use burn::tensor::module::conv2d;
@@ -68,6 +69,7 @@ fn the_conv_kernel_matches_burns_convolution_in_wasm() {
         (1, 8, 9, 13),
         (5, 7, 16, 16),
         (12, 6, 33, 31),
+        (20, 17, 18, 22),
         (32, 32, 64, 64),
     ] {
         let shape = Conv3x3Shape {
@@ -89,8 +91,14 @@ fn the_conv_kernel_matches_burns_convolution_in_wasm() {
         cpu_kernels::conv3x3::conv3x3(&xv, &kv, &bv, shape, false, &mut simd);
         let mut scalar = vec![0.0; shape.output_len()];
         cpu_kernels::conv3x3_scalar(&xv, &kv, &bv, shape, false, &mut scalar);
+        let mut winograd = vec![0.0; shape.output_len()];
+        cpu_kernels::conv3x3_winograd(&xv, &kv, &bv, shape, false, &mut winograd);
         let scale = expected.iter().fold(1f32, |m, v| m.max(v.abs()));
-        for (name, ours) in [("simd128", &simd), ("portable", &scalar)] {
+        for (name, ours) in [
+            ("simd128", &simd),
+            ("portable", &scalar),
+            ("winograd simd128", &winograd),
+        ] {
             let err = ours
                 .iter()
                 .zip(&expected)

@@ -1,6 +1,7 @@
-//! Our 3×3 convolution against burn-flex's (conv2d + ReLU) on the probabilistic U-Net's layer
-//! shapes, one image: medians of `BENCH_RUNS` (default 30) runs each, interleaved, and the
-//! GFLOP/s of each. `cargo bench -p cpu-kernels`.
+//! Our two 3×3 convolutions (direct, and Winograd F(2×2, 3×3)) against burn-flex's (conv2d +
+//! ReLU) on the models' layer shapes, one image: medians of `BENCH_RUNS` (default 30) runs
+//! each, interleaved, and the GFLOP/s of each (counted as the direct convolution's
+//! multiply-adds, so the columns compare). `cargo bench -p cpu-kernels`.
 
 use std::time::Instant;
 
@@ -8,7 +9,8 @@ use burn::tensor::activation::relu;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Distribution, Tensor};
-use cpu_kernels::conv3x3_bias_act;
+use cpu_kernels::conv3x3::conv3x3;
+use cpu_kernels::{Conv3x3Shape, conv3x3_winograd};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -48,9 +50,9 @@ fn main() {
         (48, 48, 4),
     ];
     println!(
-        "| layer (c_in→c_out, side) | burn-flex conv2d + relu | ours | speed-up | ours GFLOP/s |"
+        "| layer (c_in→c_out, side) | burn-flex conv2d + relu | direct | Winograd | best vs burn | direct GFLOP/s | Winograd GFLOP/s |"
     );
-    println!("|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for (c_in, c_out, side) in layers {
         let x = Tensor::<4>::random([1, c_in, side, side], normal, &d);
         let w = Tensor::<4>::random([c_out, c_in, 3, 3], normal, &d);
@@ -64,28 +66,44 @@ fn main() {
                 options.clone(),
             ))
         };
-        let ours = || conv3x3_bias_act(x.clone(), w.clone(), b.clone(), true);
-        let (mut a, mut o) = (Vec::new(), Vec::new());
+        let values = |t: &Tensor<4>| t.clone().into_data().try_into_vec::<f32>().unwrap();
+        let (xv, wv) = (values(&x), values(&w));
+        let bv = b.clone().into_data().try_into_vec::<f32>().unwrap();
+        let shape = Conv3x3Shape {
+            batch: 1,
+            c_in,
+            c_out,
+            height: side,
+            width: side,
+        };
+        let mut out = vec![0.0; shape.output_len()];
+        let mut times = [Vec::new(), Vec::new(), Vec::new()];
         for run in 0..runs + 3 {
             let t = Instant::now();
             let _ = burn_op().into_data();
-            let ta = t.elapsed().as_secs_f64();
+            let t_burn = t.elapsed().as_secs_f64();
             let t = Instant::now();
-            let _ = ours().into_data();
-            let to = t.elapsed().as_secs_f64();
+            conv3x3(&xv, &wv, &bv, shape, true, &mut out);
+            let t_direct = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            conv3x3_winograd(&xv, &wv, &bv, shape, true, &mut out);
+            let t_winograd = t.elapsed().as_secs_f64();
             if run >= 3 {
-                a.push(ta);
-                o.push(to);
+                for (list, time) in times.iter_mut().zip([t_burn, t_direct, t_winograd]) {
+                    list.push(time);
+                }
             }
         }
-        let (ma, mo) = (median(a), median(o));
+        let [burn, direct, winograd] = times.map(median);
         let flops = 2.0 * (c_in * c_out * 9 * side * side) as f64;
         println!(
-            "| {c_in}→{c_out}, {side}² | {:.3} ms | {:.3} ms | {:.2}× | {:.1} |",
-            ma * 1e3,
-            mo * 1e3,
-            ma / mo,
-            flops / mo / 1e9
+            "| {c_in}→{c_out}, {side}² | {:.3} ms | {:.3} ms | {:.3} ms | {:.2}× | {:.1} | {:.1} |",
+            burn * 1e3,
+            direct * 1e3,
+            winograd * 1e3,
+            burn / direct.min(winograd),
+            flops / direct / 1e9,
+            flops / winograd / 1e9
         );
     }
 }

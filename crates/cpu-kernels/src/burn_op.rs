@@ -11,13 +11,53 @@ use burn::tensor::{Bytes, DType, Device, Shape, Tensor};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::conv3x3::{Conv3x3Shape, conv3x3};
+use crate::winograd::conv3x3_winograd;
 
 static DIRECT_CONV: AtomicBool = AtomicBool::new(true);
+static WINOGRAD: AtomicBool = AtomicBool::new(true);
 
-/// Turns the direct kernel off (every convolution then runs burn's), so benchmarks compare
-/// both in one run.
+/// Turns our kernels off (every convolution then runs burn's), so benchmarks compare both in
+/// one run.
 pub fn set_direct_conv(enabled: bool) {
     DIRECT_CONV.store(enabled, Ordering::Relaxed);
+}
+
+/// Turns the Winograd form off (our layers then all run the direct kernel), so benchmarks
+/// compare both in one run.
+pub fn set_winograd(enabled: bool) {
+    WINOGRAD.store(enabled, Ordering::Relaxed);
+}
+
+/// Which kernel computes a 3×3 convolution on the CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conv3x3Kernel {
+    /// burn-flex's `conv2d` (im2col + GEMM) and a separate ReLU.
+    Burn,
+    /// [`crate::conv3x3::conv3x3`].
+    Direct,
+    /// [`crate::winograd::conv3x3_winograd`].
+    Winograd,
+}
+
+/// The kernel for a layer of this shape, by the crossovers `cargo bench -p cpu-kernels`
+/// measures on the models' layers (BENCHMARKS.md). Winograd's transforms cost per channel and
+/// its tiles are 2×2, so it pays once both channel counts and both sides are large enough.
+/// Otherwise the direct kernel's advantage is the memory it does not move, which dominates
+/// with many pixels per weight; natively burn's GEMM wins where the reduction (9·c_in) is long
+/// and the image small. In wasm (one thread, 128-bit vectors) the direct kernel beat burn's
+/// on every layer the page's benchmark measured.
+pub fn kernel_for(c_in: usize, c_out: usize, h: usize, w: usize) -> Conv3x3Kernel {
+    if !DIRECT_CONV.load(Ordering::Relaxed) {
+        return Conv3x3Kernel::Burn;
+    }
+    if WINOGRAD.load(Ordering::Relaxed) && c_in >= 16 && c_out >= 16 && h >= 16 && w >= 16 {
+        return Conv3x3Kernel::Winograd;
+    }
+    if cfg!(target_arch = "wasm32") || c_in <= 4 || c_in * c_out <= 8 * h * w {
+        Conv3x3Kernel::Direct
+    } else {
+        Conv3x3Kernel::Burn
+    }
 }
 
 /// Operations a backend runs with ProbSeg's own kernels.
@@ -54,7 +94,11 @@ impl Conv3x3Backend for Flex {
             width,
         };
         let mut out = vec![0.0f32; shape.output_len()];
-        conv3x3(
+        let kernel = match kernel_for(c_in, c_out, height, width) {
+            Conv3x3Kernel::Winograd => conv3x3_winograd,
+            _ => conv3x3,
+        };
+        kernel(
             &f32_values(&x),
             &f32_values(&weight),
             &f32_values(&bias),
@@ -88,22 +132,9 @@ fn f32_values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
     }
 }
 
-/// Where the direct kernel beats burn-flex's im2col + GEMM. Natively (two threads) its
-/// advantage is the memory it does not move, which dominates when there are many pixels per
-/// weight; GEMM wins when the reduction (9·c_in) is long and the image small: the bound is the
-/// crossover measured by `cargo bench -p cpu-kernels` on the models' layer shapes. In wasm (one
-/// thread, 128-bit vectors) the page's benchmark measured the kernel on every layer faster
-/// than the native rule's mix (BENCHMARKS.md, *In the browser*).
-pub fn direct_is_faster(c_in: usize, c_out: usize, h: usize, w: usize) -> bool {
-    if cfg!(target_arch = "wasm32") {
-        return true;
-    }
-    c_in <= 4 || c_in * c_out <= 8 * h * w
-}
-
 /// `act(conv2d(x, weight) + bias)` for a 3×3 convolution with stride 1 and padding 1: our
-/// kernel on the Flex device where [`direct_is_faster`], burn's `conv2d` (+ `relu`) anywhere else — WebGPU, and
-/// autodiff devices, whose backward pass needs burn's differentiable ops.
+/// kernels on the Flex device ([`kernel_for`] picks), burn's `conv2d` (+ `relu`) anywhere
+/// else — WebGPU, and autodiff devices, whose backward pass needs burn's differentiable ops.
 pub fn conv3x3_bias_act(
     x: Tensor<4>,
     weight: Tensor<4>,
@@ -114,8 +145,7 @@ pub fn conv3x3_bias_act(
     debug_assert_eq!([dims[2], dims[3]], [3, 3], "a 3×3 kernel");
     let plain = |t: DType, autodiff: bool| t == DType::F32 && !autodiff;
     let [_, c_in, h, w] = x.dims();
-    let ours = DIRECT_CONV.load(Ordering::Relaxed)
-        && direct_is_faster(c_in, dims[0], h, w)
+    let ours = kernel_for(c_in, dims[0], h, w) != Conv3x3Kernel::Burn
         && x.device() == Device::flex()
         && plain(x.dtype(), x.is_autodiff())
         && plain(weight.dtype(), weight.is_autodiff())

@@ -94,7 +94,13 @@ pub fn conv3x3_scalar(
 }
 
 /// The slices must be exactly as long as `shape` says: the kernels read by pointer.
-fn check_lengths(input: &[f32], weight: &[f32], bias: &[f32], shape: Conv3x3Shape, out: &[f32]) {
+pub(crate) fn check_lengths(
+    input: &[f32],
+    weight: &[f32],
+    bias: &[f32],
+    shape: Conv3x3Shape,
+    out: &[f32],
+) {
     assert_eq!(input.len(), shape.input_len(), "input length");
     assert_eq!(weight.len(), shape.weight_len(), "weight length");
     assert_eq!(bias.len(), shape.c_out, "bias length");
@@ -280,7 +286,7 @@ const LANE_SCRATCH: usize = 64;
 
 /// How many channel groups to run as tasks: one per thread natively (at most one per block),
 /// one in wasm (the page's workers each run one instance).
-fn parallel_groups(blocks: usize) -> usize {
+pub(crate) fn parallel_groups(blocks: usize) -> usize {
     #[cfg(not(target_arch = "wasm32"))]
     return rayon::current_num_threads().clamp(1, blocks.max(1));
     #[cfg(target_arch = "wasm32")]
@@ -292,7 +298,7 @@ fn parallel_groups(blocks: usize) -> usize {
 
 /// Runs `group(g, chunk)` on consecutive `chunk_len` pieces of `out` (the last may be shorter):
 /// in parallel natively, in order in wasm.
-fn for_each_group<F>(out: &mut [f32], chunk_len: usize, group: F)
+pub(crate) fn for_each_group<F>(out: &mut [f32], chunk_len: usize, group: F)
 where
     F: Fn(usize, &mut [f32]) + Sync + Send,
 {

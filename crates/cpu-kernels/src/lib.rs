@@ -1,5 +1,6 @@
 //! ProbSeg's own CPU kernels, for the layers where burn's generic ones were measured too slow
-//! (BENCHMARKS.md): a direct 3×3 convolution with its bias and ReLU fused ([`conv3x3`]).
+//! (BENCHMARKS.md): a 3×3 convolution with its bias and ReLU fused, direct ([`conv3x3`]) and
+//! by Winograd's F(2×2, 3×3) for the wide layers ([`winograd`]).
 //!
 //! The kernels work on plain f32 slices ([`conv3x3::conv3x3`]) and reach models through
 //! [`conv3x3_bias_act`], which runs them on burn's Flex (CPU) backend through a backend
@@ -9,6 +10,10 @@
 pub mod burn_op;
 pub mod conv3x3;
 mod vector;
+pub mod winograd;
 
-pub use burn_op::{Conv3x3Backend, conv3x3_bias_act, direct_is_faster, set_direct_conv};
+pub use burn_op::{
+    Conv3x3Backend, Conv3x3Kernel, conv3x3_bias_act, kernel_for, set_direct_conv, set_winograd,
+};
 pub use conv3x3::{Conv3x3Shape, conv3x3_scalar};
+pub use winograd::{conv3x3_winograd, conv3x3_winograd_scalar};

@@ -20,6 +20,8 @@ pub(crate) unsafe trait Vector: Copy {
     /// `acc + a·b` (fused where the instruction set has it).
     unsafe fn mul_add(a: Self, b: Self, acc: Self) -> Self;
     unsafe fn relu(self) -> Self;
+    unsafe fn add(self, b: Self) -> Self;
+    unsafe fn sub(self, b: Self) -> Self;
 }
 
 /// One lane: the portable fallback (and the reference the SIMD forms are tested against).
@@ -47,6 +49,14 @@ unsafe impl Vector for Scalar {
     #[inline(always)]
     unsafe fn relu(self) -> Self {
         Scalar(self.0.max(0.0))
+    }
+    #[inline(always)]
+    unsafe fn add(self, b: Self) -> Self {
+        Scalar(self.0 + b.0)
+    }
+    #[inline(always)]
+    unsafe fn sub(self, b: Self) -> Self {
+        Scalar(self.0 - b.0)
     }
 }
 
@@ -83,6 +93,14 @@ mod x86 {
         #[inline(always)]
         unsafe fn relu(self) -> Self {
             Avx2(unsafe { _mm256_max_ps(self.0, _mm256_setzero_ps()) })
+        }
+        #[inline(always)]
+        unsafe fn add(self, b: Self) -> Self {
+            Avx2(unsafe { _mm256_add_ps(self.0, b.0) })
+        }
+        #[inline(always)]
+        unsafe fn sub(self, b: Self) -> Self {
+            Avx2(unsafe { _mm256_sub_ps(self.0, b.0) })
         }
     }
 
@@ -128,6 +146,14 @@ mod wasm {
         #[inline(always)]
         unsafe fn relu(self) -> Self {
             Simd128(f32x4_pmax(self.0, f32x4_splat(0.0)))
+        }
+        #[inline(always)]
+        unsafe fn add(self, b: Self) -> Self {
+            Simd128(f32x4_add(self.0, b.0))
+        }
+        #[inline(always)]
+        unsafe fn sub(self, b: Self) -> Self {
+            Simd128(f32x4_sub(self.0, b.0))
         }
     }
 }

@@ -6,7 +6,9 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Distribution, Tensor};
 use cpu_kernels::conv3x3::conv3x3;
-use cpu_kernels::{Conv3x3Shape, conv3x3_bias_act, conv3x3_scalar};
+use cpu_kernels::{
+    Conv3x3Shape, conv3x3_bias_act, conv3x3_scalar, conv3x3_winograd, conv3x3_winograd_scalar,
+};
 
 fn reference(x: &Tensor<4>, w: &Tensor<4>, b: &Tensor<1>, act: bool) -> Tensor<4> {
     let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
@@ -45,7 +47,7 @@ fn random(shape: Conv3x3Shape, seed: u64) -> (Tensor<4>, Tensor<4>, Tensor<1>) {
 
 /// Shapes that hit every edge: widths below, at and between vector widths, channel counts
 /// that do not fill a register block, one-pixel images, several images, the model's layers.
-const SHAPES: [(usize, usize, usize, usize, usize); 12] = [
+const SHAPES: [(usize, usize, usize, usize, usize); 15] = [
     (1, 1, 1, 1, 1),
     (1, 1, 32, 64, 64),
     (1, 3, 5, 7, 9),
@@ -58,7 +60,13 @@ const SHAPES: [(usize, usize, usize, usize, usize); 12] = [
     (2, 12, 24, 32, 32),
     (1, 64, 64, 8, 8),
     (1, 24, 20, 24, 40),
+    (1, 2, 3, 2, 2),
+    (1, 40, 36, 17, 9),
+    (2, 33, 70, 12, 30),
 ];
+
+/// A slice kernel's signature.
+type Kernel = fn(&[f32], &[f32], &[f32], Conv3x3Shape, bool, &mut [f32]);
 
 #[test]
 fn the_kernel_matches_burns_convolution_on_random_shapes() {
@@ -85,10 +93,21 @@ fn the_kernel_matches_burns_convolution_on_random_shapes() {
                 &mut scalar,
             );
             let through_burn = values(&conv3x3_bias_act(x.clone(), w.clone(), b.clone(), act));
+            let winograd = |kernel: Kernel| {
+                let mut out = vec![f32::NAN; shape.output_len()];
+                kernel(&values(&x), &values(&w), &values(&b), shape, act, &mut out);
+                out
+            };
+            let (winograd_simd, winograd_scalar) = (
+                winograd(conv3x3_winograd),
+                winograd(conv3x3_winograd_scalar),
+            );
             for (name, ours) in [
                 ("simd", &simd),
                 ("scalar", &scalar),
                 ("burn op", &through_burn),
+                ("winograd simd", &winograd_simd),
+                ("winograd scalar", &winograd_scalar),
             ] {
                 let err = rel_error(ours, &expected);
                 assert!(

@@ -50,13 +50,20 @@ fn time(
     row
 }
 
-/// Two rows measured in alternation (kernel on, then off, each run), so both see the same
-/// machine load: ProbSeg's direct 3×3 convolution against burn-flex's for every layer.
-fn time_kernel_ab(label: &str, runs: usize, mut f: impl FnMut(), device: &Device) -> [Row; 2] {
-    let mut times = [Vec::new(), Vec::new()];
+/// Rows measured in alternation (each variant once per run), so all see the same machine
+/// load: ProbSeg's kernels as shipped (Winograd for the wide layers, direct for the rest),
+/// the direct kernel alone, and burn-flex's convolution for every layer.
+fn time_kernel_ab(label: &str, runs: usize, mut f: impl FnMut(), device: &Device) -> [Row; 3] {
+    let variants = [
+        ("our 3×3 kernels", true, true),
+        ("our direct 3×3 kernel only", true, false),
+        ("burn-flex convolutions only", false, false),
+    ];
+    let mut times = [Vec::new(), Vec::new(), Vec::new()];
     for run in 0..=runs {
-        for (i, on) in [true, false].into_iter().enumerate() {
-            cpu_kernels::set_direct_conv(on);
+        for (i, (_, ours, winograd)) in variants.into_iter().enumerate() {
+            cpu_kernels::set_direct_conv(ours);
+            cpu_kernels::set_winograd(winograd);
             let t = Instant::now();
             f();
             device.sync().unwrap();
@@ -66,14 +73,11 @@ fn time_kernel_ab(label: &str, runs: usize, mut f: impl FnMut(), device: &Device
         }
     }
     cpu_kernels::set_direct_conv(true);
-    let labels = [
-        format!("{label}, our 3×3 kernel"),
-        format!("{label}, burn-flex convolutions only"),
-    ];
-    let rows = [0, 1].map(|i| {
+    cpu_kernels::set_winograd(true);
+    let rows = [0, 1, 2].map(|i| {
         times[i].sort();
         Row {
-            label: labels[i].clone(),
+            label: format!("{label}, {}", variants[i].0),
             peer: None,
             median: times[i][times[i].len() / 2],
             min: times[i][0],
