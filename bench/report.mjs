@@ -67,6 +67,18 @@ function webTable() {
         `${cell(t.encode_plus16)} | ${cell(t.encode_plus16_direct_conv)} | ${cell(t.encode_plus16_burn_conv)} |`);
     }
   }
+  if (web.kernels?.length) {
+    lines.push("", `Per layer in the page's wasm (\`probsegKernelBench\`, src/kernel_bench.rs; one image, medians of ${web.kernel_runs ?? "?"} runs ` +
+      "per kernel, interleaved; GFLOP/s counted as the direct convolution's multiply-adds so the columns compare):", "",
+      "| layer (c_in→c_out, side) | burn-flex conv2d + relu | direct | Winograd | direct GFLOP/s | Winograd GFLOP/s | the page uses |",
+      "|---|---|---|---|---|---|---|");
+    for (const l of web.kernels) {
+      const gflops = (t) => (2 * l.c_in * l.c_out * 9 * l.side * l.side / (t * 1e6)).toFixed(1);
+      const fine = (v) => `${v.toFixed(v < 1 ? 3 : 2)} ms`;
+      lines.push(`| ${l.c_in}→${l.c_out}, ${l.side}² | ${fine(l.burn_ms)} | ${fine(l.direct_ms)} | ${fine(l.winograd_ms)} | ` +
+        `${gflops(l.direct_ms)} | ${gflops(l.winograd_ms)} | ${l.chosen} |`);
+    }
+  }
   const paper = web.cases.find((c) => c.preset === "paper" && c.backend === "cpu");
   if (paper && ort) {
     const ours = paper.timings.encode_plus16.median_ms;

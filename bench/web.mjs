@@ -28,6 +28,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const READY_RUNS = Number(process.env.BENCH_READY_RUNS ?? RUNS);
 const BLOCK_RUNS = Number(process.env.BENCH_BLOCK_RUNS ?? 3);
+/** Runs per kernel and layer of the per-layer kernel benchmark (0: skip it). */
+const KERNEL_RUNS = Number(process.env.BENCH_KERNEL_RUNS ?? 9);
 /** The longest the page's thread may be blocked while the worker trains on the CPU. */
 const BLOCK_LIMIT_MS = 300;
 const backends = process.env.BENCH_WEBGPU === "1" ? ["cpu", "webgpu"] : ["cpu"];
@@ -118,6 +120,20 @@ async function modelPath(server, backend, options) {
   }
 }
 
+/** Every model layer through our two 3×3 kernels and burn-flex's, in the page's wasm. */
+async function kernelLayers(server) {
+  const browser = await launchBrowser({ webgpu: false });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/?backend=cpu`);
+    await waitForModel(page);
+    await page.waitForFunction(() => typeof window.probsegKernelBench === "function");
+    return JSON.parse(await page.evaluate((runs) => window.probsegKernelBench(runs), KERNEL_RUNS));
+  } finally {
+    await browser.close();
+  }
+}
+
 const server = await startStaticServer();
 const browser = await launchBrowser({ webgpu: false });
 const result = {
@@ -135,6 +151,14 @@ try {
     const b = result.tuning_block;
     console.log(`longest main-thread block while fine-tuning (cpu, worker): median ${b.median_ms.toFixed(0)} ms, ` +
       `max ${b.max_ms.toFixed(0)} ms of ${b.runs} runs; limit ${b.limit_ms} ms: ${b.max_ms < b.limit_ms ? "within" : "OVER"}`);
+  }
+  if (KERNEL_RUNS > 0) {
+    result.kernels = await kernelLayers(server);
+    result.kernel_runs = KERNEL_RUNS;
+    for (const l of result.kernels) {
+      console.log(`${l.c_in}→${l.c_out}, ${l.side}²: burn ${l.burn_ms.toFixed(3)} ms, direct ${l.direct_ms.toFixed(3)} ms, ` +
+        `Winograd ${l.winograd_ms.toFixed(3)} ms (page uses ${l.chosen})`);
+    }
   }
   for (const backend of backends) {
     result.ready[backend] = await pageReady(server, backend);

@@ -46,4 +46,5 @@ const wasm = await app.default({ module_or_path: tag.dataset.wasm });
 // The page's own benchmark (src/bench.rs): only the benchmark build has it (`make bench-web`,
 // built with `--features bench` into target/bench-dist); in the shipped page this is undefined.
 window.probsegBench = app.probsegBench;
+window.probsegKernelBench = app.probsegKernelBench;
 dispatchEvent(new CustomEvent("TrunkApplicationStarted", { detail: { wasm } }));

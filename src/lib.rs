@@ -13,6 +13,8 @@ pub mod broken;
 pub mod browser;
 mod components;
 pub mod demo;
+#[cfg(feature = "bench")]
+pub mod kernel_bench;
 pub mod probe;
 pub mod render;
 pub mod smoke_test;

@@ -35,6 +35,13 @@ test("probsegBench times the page's model path and reports page ready", async ()
     }
     assert.equal(result.train_step.length, 1);
     assert.ok(result.train_step[0] > 0);
+    // The per-layer kernel benchmark: every layer timed through all three kernels.
+    const layers = JSON.parse(await page.evaluate(() => window.probsegKernelBench(1)));
+    assert.ok(layers.length > 10, `${layers.length} layers`);
+    for (const l of layers) {
+      assert.ok(l.burn_ms > 0 && l.direct_ms > 0 && l.winograd_ms > 0, JSON.stringify(l));
+      assert.ok(["Direct", "Winograd"].includes(l.chosen), JSON.stringify(l));
+    }
     // A bad request is refused with a message, not a hang.
     await assert.rejects(
       page.evaluate((o) => window.probsegBench(JSON.stringify(o)), { ...options, preset: "huge" }),

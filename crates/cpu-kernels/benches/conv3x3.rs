@@ -10,6 +10,7 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Distribution, Tensor};
 use cpu_kernels::conv3x3::conv3x3;
+use cpu_kernels::layers::MODEL_LAYERS;
 use cpu_kernels::{Conv3x3Shape, conv3x3_winograd};
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -24,36 +25,11 @@ fn main() {
         .unwrap_or(30);
     let d = Device::flex();
     let normal = Distribution::Normal(0.0, 1.0);
-    // (c_in, c_out, side): the paper preset's levels at 128² and the small preset's at 64².
-    let layers = [
-        (1, 32, 128),
-        (32, 32, 128),
-        (32, 64, 64),
-        (64, 64, 64),
-        (64, 128, 32),
-        (128, 128, 32),
-        (128, 192, 16),
-        (192, 192, 16),
-        (192, 192, 8),
-        (96, 32, 128),
-        (16, 16, 64),
-        (64, 64, 16),
-        // The hierarchical model's inner widths (small preset at 64²).
-        (12, 6, 64),
-        (6, 6, 64),
-        (24, 12, 32),
-        (12, 12, 32),
-        (48, 24, 16),
-        (24, 24, 16),
-        (96, 48, 8),
-        (48, 48, 8),
-        (48, 48, 4),
-    ];
     println!(
         "| layer (c_in→c_out, side) | burn-flex conv2d + relu | direct | Winograd | best vs burn | direct GFLOP/s | Winograd GFLOP/s |"
     );
     println!("|---|---|---|---|---|---|---|");
-    for (c_in, c_out, side) in layers {
+    for (c_in, c_out, side) in MODEL_LAYERS {
         let x = Tensor::<4>::random([1, c_in, side, side], normal, &d);
         let w = Tensor::<4>::random([c_out, c_in, 3, 3], normal, &d);
         let b = Tensor::<1>::random([c_out], normal, &d);

@@ -39,18 +39,19 @@ pub enum Conv3x3Kernel {
     Winograd,
 }
 
-/// The kernel for a layer of this shape, by the crossovers `cargo bench -p cpu-kernels`
-/// measures on the models' layers (BENCHMARKS.md). Winograd's transforms cost per channel and
-/// its tiles are 2×2, so it pays once both channel counts and both sides are large enough.
-/// Otherwise the direct kernel's advantage is the memory it does not move, which dominates
-/// with many pixels per weight; natively burn's GEMM wins where the reduction (9·c_in) is long
-/// and the image small. In wasm (one thread, 128-bit vectors) the direct kernel beat burn's
-/// on every layer the page's benchmark measured.
+/// The kernel for a layer of this shape, by the crossovers measured on the models' layers
+/// (`cargo bench -p cpu-kernels` natively, `probsegKernelBench` in the browser; BENCHMARKS.md).
+/// Winograd's tiles are 2×2 and its transforms cost per channel: from 16×16 up it beat the
+/// direct kernel on every measured layer, natively and in wasm, even with few channels (there
+/// by little); on 8×8 images its half-empty vectors of tiles lose natively. Below that the
+/// direct kernel's advantage is the memory it does not move; natively burn's GEMM wins where
+/// the reduction (9·c_in) is long and the image small. In wasm (one thread, 128-bit vectors)
+/// the direct kernel beat burn's on every layer measured.
 pub fn kernel_for(c_in: usize, c_out: usize, h: usize, w: usize) -> Conv3x3Kernel {
     if !DIRECT_CONV.load(Ordering::Relaxed) {
         return Conv3x3Kernel::Burn;
     }
-    if WINOGRAD.load(Ordering::Relaxed) && c_in >= 16 && c_out >= 16 && h >= 16 && w >= 16 {
+    if WINOGRAD.load(Ordering::Relaxed) && h >= 16 && w >= 16 {
         return Conv3x3Kernel::Winograd;
     }
     if cfg!(target_arch = "wasm32") || c_in <= 4 || c_in * c_out <= 8 * h * w {

@@ -9,6 +9,7 @@
 
 pub mod burn_op;
 pub mod conv3x3;
+pub mod layers;
 mod vector;
 pub mod winograd;
 

@@ -334,6 +334,7 @@ impl Image<'_> {
         let geo = self.geo;
         let plane_len = geo.h * geo.w;
         let channels = out.len() / plane_len;
+        let corners = Corners::of(tiles.clone(), &geo);
         let mut pixels = [[0.0f32; BLOCK_SCRATCH / 4]; 4];
         for o in 0..OB.min(channels - local * OB) {
             let plane = &mut out[(local * OB + o) * plane_len..][..plane_len];
@@ -363,19 +364,57 @@ impl Image<'_> {
                     }
                 }
             }
-            for (k, index) in tiles.clone().enumerate() {
-                let (ty, tx) = (index / geo.tile_stride, index % geo.tile_stride);
-                if tx >= geo.tile_cols {
+            for (k, corner) in corners.iter().enumerate() {
+                let &Some((at, right, below)) = corner else {
                     continue;
+                };
+                plane[at] = pixels[0][k];
+                if right {
+                    plane[at + 1] = pixels[1][k];
                 }
-                for (a, b) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                    let (y, x) = (2 * ty + a, 2 * tx + b);
-                    if y < geo.h && x < geo.w {
-                        plane[y * geo.w + x] = pixels[a * 2 + b][k];
+                if below {
+                    plane[at + geo.w] = pixels[2][k];
+                    if right {
+                        plane[at + geo.w + 1] = pixels[3][k];
                     }
                 }
             }
         }
+    }
+}
+
+/// Where a register block's tiles write: each tile's top-left output pixel and whether its
+/// right column and bottom row lie inside the image (`None` for the padding tiles past the
+/// last tile column). Found once per block, not per channel: a division per tile would cost
+/// as much as its products.
+struct Corners {
+    corners: [Option<(usize, bool, bool)>; BLOCK_SCRATCH / 4],
+    count: usize,
+}
+
+impl Corners {
+    #[inline(always)]
+    fn of(tiles: std::ops::Range<usize>, geo: &Geometry) -> Self {
+        let mut corners = [None; BLOCK_SCRATCH / 4];
+        let (mut ty, mut tx) = (tiles.start / geo.tile_stride, tiles.start % geo.tile_stride);
+        for corner in corners.iter_mut().take(tiles.len()) {
+            if tx < geo.tile_cols {
+                let (y, x) = (2 * ty, 2 * tx);
+                *corner = Some((y * geo.w + x, x + 1 < geo.w, y + 1 < geo.h));
+            }
+            tx += 1;
+            if tx == geo.tile_stride {
+                (ty, tx) = (ty + 1, 0);
+            }
+        }
+        Corners {
+            corners,
+            count: tiles.len(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Option<(usize, bool, bool)>> {
+        self.corners[..self.count].iter()
     }
 }
 
