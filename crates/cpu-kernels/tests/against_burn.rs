@@ -162,3 +162,77 @@ fn empty_batches_and_wrong_lengths() {
     });
     assert!(result.is_err(), "a short input is refused, not read past");
 }
+
+/// The convolution in f64, the yardstick for both kernels' rounding.
+fn reference_f64(x: &[f32], w: &[f32], b: &[f32], shape: Conv3x3Shape) -> Vec<f64> {
+    let Conv3x3Shape {
+        c_in,
+        c_out,
+        height: h,
+        width: wd,
+        ..
+    } = shape;
+    let mut out = vec![0.0; shape.output_len()];
+    for o in 0..c_out {
+        for y in 0..h {
+            for xx in 0..wd {
+                let mut sum = b[o] as f64;
+                for c in 0..c_in {
+                    for (t, (dy, dx)) in
+                        (0..3).flat_map(|i| (0..3).map(move |j| (i, j))).enumerate()
+                    {
+                        let (iy, ix) = ((y + dy) as isize - 1, (xx + dx) as isize - 1);
+                        if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < wd {
+                            let v = x[(c * h + iy as usize) * wd + ix as usize] as f64;
+                            sum += v * w[(o * c_in + c) * 9 + t] as f64;
+                        }
+                    }
+                }
+                out[(o * h + y) * wd + xx] = sum;
+            }
+        }
+    }
+    out
+}
+
+/// Winograd's rounding error, measured against f64 on the models' widest layers at a reduced
+/// side: it must stay within a small factor of the direct kernel's (its transforms add a few
+/// terms per sum, with constants 0, ±1 and ½; it sums fewer products per element, and came
+/// out below the direct kernel's) and far below the 1e-4 the PyTorch equivalence allows. `cargo test -p cpu-kernels --release -- --nocapture` prints the figures.
+#[test]
+fn winograd_rounding_stays_close_to_the_direct_kernels() {
+    for (seed, (c_in, c_out, side)) in
+        [(32, 32, 32), (128, 128, 16), (192, 192, 16), (320, 128, 16)]
+            .into_iter()
+            .enumerate()
+    {
+        let shape = Conv3x3Shape {
+            batch: 1,
+            c_in,
+            c_out,
+            height: side,
+            width: side,
+        };
+        let (x, w, b) = random(shape, 100 + seed as u64);
+        let (x, w, b) = (values(&x), values(&w), values(&b));
+        let exact = reference_f64(&x, &w, &b, shape);
+        let scale = exact.iter().fold(1f64, |m, v| m.max(v.abs()));
+        let error = |kernel: Kernel| {
+            let mut out = vec![0.0; shape.output_len()];
+            kernel(&x, &w, &b, shape, false, &mut out);
+            out.iter()
+                .zip(&exact)
+                .fold(0f64, |m, (a, e)| m.max((*a as f64 - e).abs()))
+                / scale
+        };
+        let (direct, winograd) = (error(conv3x3), error(conv3x3_winograd));
+        eprintln!(
+            "{c_in}→{c_out}, {side}²: max relative error direct {direct:.2e}, Winograd {winograd:.2e}"
+        );
+        assert!(winograd < 1e-5, "Winograd {winograd:e}");
+        assert!(
+            winograd < 4.0 * direct.max(1e-7),
+            "Winograd {winograd:e} vs direct {direct:e}"
+        );
+    }
+}
