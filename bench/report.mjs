@@ -83,8 +83,9 @@ function webTable() {
   if (paper && ort) {
     const ours = paper.timings.encode_plus16.median_ms;
     lines.push("", `Paper preset, CPU, encode + 16 samples: ours ${ms(ours)} vs ONNX Runtime Web 1 thread ` +
-      `${ms(ort.c_total_encode_plus16.median_ms)} = **${ratio(ours, ort.c_total_encode_plus16.median_ms)}** (goal ≤ 1.0×); ` +
-      `encode alone ${ratio(paper.timings.encode.median_ms, ort.a_encode.median_ms)}.`);
+      `${ms(ort.c_total_encode_plus16.median_ms)} = **${ratio(ours, ort.c_total_encode_plus16.median_ms)}** (goal ≤ 0.8×); ` +
+      `encode alone ${ratio(paper.timings.encode.median_ms, ort.a_encode.median_ms)} (goal ≤ 1.0×); encode + 16 against ` +
+      `its two threads ${ort2 ? ratio(ours, ort2.c_total_encode_plus16.median_ms) : "–"}.`);
   }
   return lines.join("\n");
 }
