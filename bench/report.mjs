@@ -59,24 +59,29 @@ function webTable() {
   const ab = web.cases.filter((c) => c.backend === "cpu" && c.timings.encode_direct_conv?.median_ms != null);
   if (ab.length) {
     lines.push("", "Kernel A/B in the same runs (CPU backend; each variant right after the shipped one):", "",
-      "| model path | encode: shipped kernels | direct 3×3 only | burn-flex only | encode + 16: shipped | direct only | burn-flex only |",
-      "|---|---|---|---|---|---|---|");
+      "| model path | encode: shipped kernels | F(2×2) for F(4×4) | direct 3×3 only | burn-flex only | encode + 16: shipped | F(2×2) for F(4×4) | direct only | burn-flex only |",
+      "|---|---|---|---|---|---|---|---|---|");
     for (const c of ab) {
       const t = c.timings;
-      lines.push(`| ${c.preset}, ${c.side}² | ${cell(t.encode)} | ${cell(t.encode_direct_conv)} | ${cell(t.encode_burn_conv)} | ` +
-        `${cell(t.encode_plus16)} | ${cell(t.encode_plus16_direct_conv)} | ${cell(t.encode_plus16_burn_conv)} |`);
+      // Runs from before F(4×4) existed have no F(2×2)-only rows.
+      const f2 = (s) => (s?.median_ms == null ? "–" : cell(s));
+      lines.push(`| ${c.preset}, ${c.side}² | ${cell(t.encode)} | ${f2(t.encode_f2_conv)} | ${cell(t.encode_direct_conv)} | ` +
+        `${cell(t.encode_burn_conv)} | ${cell(t.encode_plus16)} | ${f2(t.encode_plus16_f2_conv)} | ` +
+        `${cell(t.encode_plus16_direct_conv)} | ${cell(t.encode_plus16_burn_conv)} |`);
     }
   }
   if (web.kernels?.length) {
     lines.push("", `Per layer in the page's wasm (\`probsegKernelBench\`, src/kernel_bench.rs; one image, medians of ${web.kernel_runs ?? "?"} runs ` +
       "per kernel, interleaved; GFLOP/s counted as the direct convolution's multiply-adds so the columns compare):", "",
-      "| layer (c_in→c_out, side) | burn-flex conv2d + relu | direct | Winograd | direct GFLOP/s | Winograd GFLOP/s | the page uses |",
-      "|---|---|---|---|---|---|---|");
+      "| layer (c_in→c_out, side) | burn-flex conv2d + relu | direct | Winograd F(2×2) | F(4×4) | direct GFLOP/s | F(2×2) GFLOP/s | F(4×4) GFLOP/s | the page uses |",
+      "|---|---|---|---|---|---|---|---|---|");
     for (const l of web.kernels) {
       const gflops = (t) => (2 * l.c_in * l.c_out * 9 * l.side * l.side / (t * 1e6)).toFixed(1);
       const fine = (v) => `${v.toFixed(v < 1 ? 3 : 2)} ms`;
+      // Runs from before F(4×4) existed have no `winograd4_ms`.
+      const f4 = (f) => (l.winograd4_ms == null ? "–" : f(l.winograd4_ms));
       lines.push(`| ${l.c_in}→${l.c_out}, ${l.side}² | ${fine(l.burn_ms)} | ${fine(l.direct_ms)} | ${fine(l.winograd_ms)} | ` +
-        `${gflops(l.direct_ms)} | ${gflops(l.winograd_ms)} | ${l.chosen} |`);
+        `${f4(fine)} | ${gflops(l.direct_ms)} | ${gflops(l.winograd_ms)} | ${f4(gflops)} | ${l.chosen} |`);
     }
   }
   const paper = web.cases.find((c) => c.preset === "paper" && c.backend === "cpu");

@@ -111,7 +111,8 @@ async function modelPath(server, backend, options) {
     const raw = JSON.parse(json);
     const rows = {};
     for (const key of ["encode", "sample1", "sample16", "sample16_page", "encode_plus16", "train_step",
-                       "encode_burn_conv", "encode_plus16_burn_conv", "encode_direct_conv", "encode_plus16_direct_conv"]) {
+                       "encode_burn_conv", "encode_plus16_burn_conv", "encode_direct_conv", "encode_plus16_direct_conv",
+                       "encode_f2_conv", "encode_plus16_f2_conv"]) {
       rows[key] = summary(raw[key]);
     }
     return { ...options, backend: raw.backend, parameters: raw.parameters, load_ms: raw.load_ms, timings: rows };
@@ -157,7 +158,7 @@ try {
     result.kernel_runs = KERNEL_RUNS;
     for (const l of result.kernels) {
       console.log(`${l.c_in}→${l.c_out}, ${l.side}²: burn ${l.burn_ms.toFixed(3)} ms, direct ${l.direct_ms.toFixed(3)} ms, ` +
-        `Winograd ${l.winograd_ms.toFixed(3)} ms (page uses ${l.chosen})`);
+        `Winograd F(2×2) ${l.winograd_ms.toFixed(3)} ms, F(4×4) ${l.winograd4_ms.toFixed(3)} ms (page uses ${l.chosen})`);
     }
   }
   for (const backend of backends) {
@@ -173,7 +174,8 @@ try {
           `16 samples ${fmt(t.sample16)} (page chunks ${fmt(t.sample16_page)}), encode+16 ${fmt(t.encode_plus16)}, ` +
           `train step b${row.train_batch} ${fmt(t.train_step)}; burn-flex convolutions only: ` +
           `encode ${fmt(t.encode_burn_conv)}, encode+16 ${fmt(t.encode_plus16_burn_conv)}; direct kernel only: ` +
-          `encode ${fmt(t.encode_direct_conv)}, encode+16 ${fmt(t.encode_plus16_direct_conv)}`,
+          `encode ${fmt(t.encode_direct_conv)}, encode+16 ${fmt(t.encode_plus16_direct_conv)}; F(2×2) for F(4×4): ` +
+          `encode ${fmt(t.encode_f2_conv)}, encode+16 ${fmt(t.encode_plus16_f2_conv)}`,
       );
     }
   }

@@ -61,6 +61,9 @@ struct Timings {
     /// The same with our direct kernel on every layer (Winograd off), right after them.
     encode_direct_conv: Vec<f64>,
     encode_plus16_direct_conv: Vec<f64>,
+    /// The same with F(2×2, 3×3) where F(4×4, 3×3) would run, right after them.
+    encode_f2_conv: Vec<f64>,
+    encode_plus16_f2_conv: Vec<f64>,
     /// One fine-tuning step (posterior path, loss, backward, Adam; loss read back).
     train_step: Vec<f64>,
 }
@@ -116,25 +119,37 @@ async fn run(options: &Options) -> Result<Timings, BenchError> {
         let again = engine.encode_pixels(case.image.clone(), side, side).await?;
         engine.decode(&again, &zs(16)).await?;
         let t5 = now_ms();
+        // The kernel A/B: each variant right after the shipped kernels, same machine state.
         cpu_kernels::set_direct_conv(false);
-        let t6 = now_ms();
-        let plain = engine.encode_pixels(case.image.clone(), side, side).await?;
-        let t7 = now_ms();
-        engine.decode(&plain, &zs(16)).await?;
-        let t8 = now_ms();
+        let burn_conv = encode_and_16(&engine, &case.image, side, &zs(16)).await?;
         cpu_kernels::set_direct_conv(true);
         cpu_kernels::set_winograd(false);
-        let t9 = now_ms();
-        let direct = engine.encode_pixels(case.image.clone(), side, side).await?;
-        let t10 = now_ms();
-        engine.decode(&direct, &zs(16)).await?;
-        let t11 = now_ms();
+        let direct_conv = encode_and_16(&engine, &case.image, side, &zs(16)).await?;
         cpu_kernels::set_winograd(true);
+        cpu_kernels::set_winograd4(false);
+        let f2_conv = encode_and_16(&engine, &case.image, side, &zs(16)).await?;
+        cpu_kernels::set_winograd4(true);
         if timed {
-            timings.encode_burn_conv.push(t7 - t6);
-            timings.encode_plus16_burn_conv.push(t8 - t6);
-            timings.encode_direct_conv.push(t10 - t9);
-            timings.encode_plus16_direct_conv.push(t11 - t9);
+            for (encode, plus16, (e, e16)) in [
+                (
+                    &mut timings.encode_burn_conv,
+                    &mut timings.encode_plus16_burn_conv,
+                    burn_conv,
+                ),
+                (
+                    &mut timings.encode_direct_conv,
+                    &mut timings.encode_plus16_direct_conv,
+                    direct_conv,
+                ),
+                (
+                    &mut timings.encode_f2_conv,
+                    &mut timings.encode_plus16_f2_conv,
+                    f2_conv,
+                ),
+            ] {
+                encode.push(e);
+                plus16.push(e16);
+            }
             timings.encode.push(t1 - t0);
             timings.sample1.push(t2 - t1);
             timings.sample16.push(t3 - t2);
@@ -150,6 +165,20 @@ async fn run(options: &Options) -> Result<Timings, BenchError> {
 
 /// The hierarchical model's rows: encode, 1 and 16 samples (every scale drawn, the decoder below
 /// the first latent rerun per sample), 16 in the page's chunks, encode + 16.
+/// Encode, and encode + 16 samples (one batch), in milliseconds.
+async fn encode_and_16(
+    engine: &Engine,
+    image: &[f32],
+    side: usize,
+    zs: &[Vec<f32>],
+) -> Result<(f64, f64), BenchError> {
+    let t0 = now_ms();
+    let encoding = engine.encode_pixels(image.to_vec(), side, side).await?;
+    let t1 = now_ms();
+    engine.decode(&encoding, zs).await?;
+    Ok((t1 - t0, now_ms() - t0))
+}
+
 async fn time_hierarchical(
     engine: &Engine,
     options: &Options,

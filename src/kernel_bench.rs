@@ -1,5 +1,5 @@
 //! The per-layer half of the page's benchmark: each 3×3 layer shape of the models through our
-//! two kernels (direct, Winograd) and burn-flex's `conv2d` + ReLU, in this browser's wasm, so
+//! kernels (direct, Winograd F(2×2) and F(4×4)) and burn-flex's `conv2d` + ReLU, in this browser's wasm, so
 //! the kernel choice in wasm rests on measurements made where it runs. Exposed to the page as
 //! `probsegKernelBench(runs)`; `bench/web.mjs` calls it and `bench/report.mjs` tabulates it.
 
@@ -9,7 +9,7 @@ use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 use cpu_kernels::conv3x3::conv3x3;
 use cpu_kernels::layers::MODEL_LAYERS;
-use cpu_kernels::{Conv3x3Shape, conv3x3_winograd};
+use cpu_kernels::{Conv3x3Shape, conv3x3_winograd, conv3x3_winograd4};
 use probunet::SeededRng;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -25,6 +25,7 @@ struct LayerTimes {
     burn_ms: f64,
     direct_ms: f64,
     winograd_ms: f64,
+    winograd4_ms: f64,
     chosen: String,
 }
 
@@ -60,7 +61,7 @@ fn time_layer(c_in: usize, c_out: usize, side: usize, runs: usize) -> LayerTimes
     let bt = Tensor::<1>::from_data(TensorData::new(b.clone(), [c_out]), &d);
     let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
     let mut out = vec![0.0; shape.output_len()];
-    let mut times = [Vec::new(), Vec::new(), Vec::new()];
+    let mut times = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
     for run in 0..=runs {
         let t0 = now_ms();
         let _ = relu(conv2d(
@@ -75,13 +76,15 @@ fn time_layer(c_in: usize, c_out: usize, side: usize, runs: usize) -> LayerTimes
         let t2 = now_ms();
         conv3x3_winograd(&x, &w, &b, shape, true, &mut out);
         let t3 = now_ms();
+        conv3x3_winograd4(&x, &w, &b, shape, true, &mut out);
+        let t4 = now_ms();
         if run > 0 {
-            for (list, time) in times.iter_mut().zip([t1 - t0, t2 - t1, t3 - t2]) {
+            for (list, time) in times.iter_mut().zip([t1 - t0, t2 - t1, t3 - t2, t4 - t3]) {
                 list.push(time);
             }
         }
     }
-    let [burn_ms, direct_ms, winograd_ms] = times.map(|mut t| {
+    let [burn_ms, direct_ms, winograd_ms, winograd4_ms] = times.map(|mut t| {
         t.sort_by(f64::total_cmp);
         t[t.len() / 2]
     });
@@ -92,6 +95,7 @@ fn time_layer(c_in: usize, c_out: usize, side: usize, runs: usize) -> LayerTimes
         burn_ms,
         direct_ms,
         winograd_ms,
+        winograd4_ms,
         chosen: format!("{:?}", cpu_kernels::kernel_for(c_in, c_out, side, side)),
     }
 }

@@ -53,7 +53,7 @@ async fn webgpu_and_cpu_agree_on_the_smoke_test() {
     assert!(relative < 1e-4, "{on_gpu:?} vs {on_cpu:?}");
 }
 
-/// The simd128 forms of our 3×3 convolution (direct and Winograd: the page's CPU path) against
+/// The simd128 forms of our 3×3 convolution (direct and both Winograd tilings: the page's CPU path) against
 /// burn-flex's conv2d and the kernel's portable form, on shapes with ragged widths and channel
 /// counts.
 #[wasm_bindgen_test]
@@ -93,11 +93,14 @@ fn the_conv_kernel_matches_burns_convolution_in_wasm() {
         cpu_kernels::conv3x3_scalar(&xv, &kv, &bv, shape, false, &mut scalar);
         let mut winograd = vec![0.0; shape.output_len()];
         cpu_kernels::conv3x3_winograd(&xv, &kv, &bv, shape, false, &mut winograd);
+        let mut winograd4 = vec![0.0; shape.output_len()];
+        cpu_kernels::conv3x3_winograd4(&xv, &kv, &bv, shape, false, &mut winograd4);
         let scale = expected.iter().fold(1f32, |m, v| m.max(v.abs()));
         for (name, ours) in [
             ("simd128", &simd),
             ("portable", &scalar),
             ("winograd simd128", &winograd),
+            ("winograd F(4×4) simd128", &winograd4),
         ] {
             let err = ours
                 .iter()

@@ -39,7 +39,7 @@ test("probsegBench times the page's model path and reports page ready", async ()
     const layers = JSON.parse(await page.evaluate(() => window.probsegKernelBench(1)));
     assert.ok(layers.length > 10, `${layers.length} layers`);
     for (const l of layers) {
-      assert.ok(l.burn_ms > 0 && l.direct_ms > 0 && l.winograd_ms > 0, JSON.stringify(l));
+      assert.ok(l.burn_ms > 0 && l.direct_ms > 0 && l.winograd_ms > 0 && l.winograd4_ms > 0, JSON.stringify(l));
       assert.ok(["Direct", "Winograd"].includes(l.chosen), JSON.stringify(l));
     }
     // A bad request is refused with a message, not a hang.

@@ -1,4 +1,4 @@
-//! Our two 3×3 convolutions (direct, and Winograd F(2×2, 3×3)) against burn-flex's (conv2d +
+//! Our 3×3 convolutions (direct, and Winograd F(2×2, 3×3) and F(4×4, 3×3)) against burn-flex's (conv2d +
 //! ReLU) on the models' layer shapes, one image: medians of `BENCH_RUNS` (default 30) runs
 //! each, interleaved, and the GFLOP/s of each (counted as the direct convolution's
 //! multiply-adds, so the columns compare). `cargo bench -p cpu-kernels`.
@@ -11,7 +11,7 @@ use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Distribution, Tensor};
 use cpu_kernels::conv3x3::conv3x3;
 use cpu_kernels::layers::MODEL_LAYERS;
-use cpu_kernels::{Conv3x3Shape, conv3x3_winograd};
+use cpu_kernels::{Conv3x3Shape, conv3x3_winograd, conv3x3_winograd4};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -26,9 +26,9 @@ fn main() {
     let d = Device::flex();
     let normal = Distribution::Normal(0.0, 1.0);
     println!(
-        "| layer (c_in→c_out, side) | burn-flex conv2d + relu | direct | Winograd | best vs burn | direct GFLOP/s | Winograd GFLOP/s |"
+        "| layer (c_in→c_out, side) | burn-flex conv2d + relu | direct | F(2×2) | F(4×4) | best vs burn | direct GFLOP/s | F(2×2) GFLOP/s | F(4×4) GFLOP/s |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for (c_in, c_out, side) in MODEL_LAYERS {
         let x = Tensor::<4>::random([1, c_in, side, side], normal, &d);
         let w = Tensor::<4>::random([c_out, c_in, 3, 3], normal, &d);
@@ -53,7 +53,7 @@ fn main() {
             width: side,
         };
         let mut out = vec![0.0; shape.output_len()];
-        let mut times = [Vec::new(), Vec::new(), Vec::new()];
+        let mut times = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
         for run in 0..runs + 3 {
             let t = Instant::now();
             let _ = burn_op().into_data();
@@ -64,22 +64,28 @@ fn main() {
             let t = Instant::now();
             conv3x3_winograd(&xv, &wv, &bv, shape, true, &mut out);
             let t_winograd = t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            conv3x3_winograd4(&xv, &wv, &bv, shape, true, &mut out);
+            let t_winograd4 = t.elapsed().as_secs_f64();
             if run >= 3 {
-                for (list, time) in times.iter_mut().zip([t_burn, t_direct, t_winograd]) {
+                let all = [t_burn, t_direct, t_winograd, t_winograd4];
+                for (list, time) in times.iter_mut().zip(all) {
                     list.push(time);
                 }
             }
         }
-        let [burn, direct, winograd] = times.map(median);
+        let [burn, direct, winograd, winograd4] = times.map(median);
         let flops = 2.0 * (c_in * c_out * 9 * side * side) as f64;
         println!(
-            "| {c_in}→{c_out}, {side}² | {:.3} ms | {:.3} ms | {:.3} ms | {:.2}× | {:.1} | {:.1} |",
+            "| {c_in}→{c_out}, {side}² | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.2}× | {:.1} | {:.1} | {:.1} |",
             burn * 1e3,
             direct * 1e3,
             winograd * 1e3,
-            burn / direct.min(winograd),
+            winograd4 * 1e3,
+            burn / direct.min(winograd).min(winograd4),
             flops / direct / 1e9,
-            flops / winograd / 1e9
+            flops / winograd / 1e9,
+            flops / winograd4 / 1e9
         );
     }
 }

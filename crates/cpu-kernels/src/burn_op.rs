@@ -11,10 +11,11 @@ use burn::tensor::{Bytes, DType, Device, Shape, Tensor};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::conv3x3::{Conv3x3Shape, conv3x3};
-use crate::winograd::conv3x3_winograd;
+use crate::winograd::{conv3x3_winograd, conv3x3_winograd4};
 
 static DIRECT_CONV: AtomicBool = AtomicBool::new(true);
 static WINOGRAD: AtomicBool = AtomicBool::new(true);
+static WINOGRAD4: AtomicBool = AtomicBool::new(true);
 
 /// Turns our kernels off (every convolution then runs burn's), so benchmarks compare both in
 /// one run.
@@ -28,6 +29,12 @@ pub fn set_winograd(enabled: bool) {
     WINOGRAD.store(enabled, Ordering::Relaxed);
 }
 
+/// Turns F(4×4, 3×3) off (its layers then run F(2×2, 3×3)), so benchmarks compare both in one
+/// run.
+pub fn set_winograd4(enabled: bool) {
+    WINOGRAD4.store(enabled, Ordering::Relaxed);
+}
+
 /// Which kernel computes a 3×3 convolution on the CPU.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Conv3x3Kernel {
@@ -35,8 +42,10 @@ pub enum Conv3x3Kernel {
     Burn,
     /// [`crate::conv3x3::conv3x3`].
     Direct,
-    /// [`crate::winograd::conv3x3_winograd`].
+    /// [`crate::winograd::conv3x3_winograd`]: F(2×2, 3×3).
     Winograd,
+    /// [`crate::winograd::conv3x3_winograd4`]: F(4×4, 3×3).
+    Winograd4,
 }
 
 /// The kernel for a layer of this shape, by the crossovers measured on the models' layers
@@ -46,12 +55,19 @@ pub enum Conv3x3Kernel {
 /// by little); on 8×8 images its half-empty vectors of tiles lose natively. Below that the
 /// direct kernel's advantage is the memory it does not move; natively burn's GEMM wins where
 /// the reduction (9·c_in) is long and the image small. In wasm (one thread, 128-bit vectors)
-/// the direct kernel beat burn's on every layer measured.
+/// the direct kernel beat burn's on every layer measured. F(4×4)'s 4×4 tiles need larger
+/// images to fill vectors of tiles and amortise their transforms: it beat F(2×2) on the
+/// models' layers from 64×64 up natively (8-wide vectors) and from 32×32 up in wasm (4-wide),
+/// and lost below.
 pub fn kernel_for(c_in: usize, c_out: usize, h: usize, w: usize) -> Conv3x3Kernel {
     if !DIRECT_CONV.load(Ordering::Relaxed) {
         return Conv3x3Kernel::Burn;
     }
     if WINOGRAD.load(Ordering::Relaxed) && h >= 16 && w >= 16 {
+        let f4_side = if cfg!(target_arch = "wasm32") { 32 } else { 64 };
+        if WINOGRAD4.load(Ordering::Relaxed) && h >= f4_side && w >= f4_side {
+            return Conv3x3Kernel::Winograd4;
+        }
         return Conv3x3Kernel::Winograd;
     }
     if cfg!(target_arch = "wasm32") || c_in <= 4 || c_in * c_out <= 8 * h * w {
@@ -96,6 +112,7 @@ impl Conv3x3Backend for Flex {
         };
         let mut out = vec![0.0f32; shape.output_len()];
         let kernel = match kernel_for(c_in, c_out, height, width) {
+            Conv3x3Kernel::Winograd4 => conv3x3_winograd4,
             Conv3x3Kernel::Winograd => conv3x3_winograd,
             _ => conv3x3,
         };
@@ -163,4 +180,23 @@ pub fn conv3x3_bias_act(
     let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
     let out = conv2d(x, weight, Some(bias), options);
     if act_relu { relu(out) } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The crossovers the benchmarks measured (BENCHMARKS.md), natively.
+    #[test]
+    fn each_layer_gets_the_kernel_measured_fastest_for_it() {
+        use Conv3x3Kernel::*;
+        assert_eq!(kernel_for(32, 32, 128, 128), Winograd4);
+        assert_eq!(kernel_for(64, 64, 64, 64), Winograd4);
+        assert_eq!(kernel_for(128, 128, 32, 32), Winograd);
+        assert_eq!(kernel_for(192, 192, 16, 16), Winograd);
+        assert_eq!(kernel_for(1, 32, 8, 8), Direct);
+        assert_eq!(kernel_for(192, 192, 8, 8), Burn);
+        // A wide but short image is tiled by its shorter side.
+        assert_eq!(kernel_for(32, 32, 128, 16), Winograd);
+    }
 }

@@ -1,6 +1,6 @@
 //! ProbSeg's own CPU kernels, for the layers where burn's generic ones were measured too slow
 //! (BENCHMARKS.md): a 3×3 convolution with its bias and ReLU fused, direct ([`conv3x3`]) and
-//! by Winograd's F(2×2, 3×3) for the wide layers ([`winograd`]).
+//! by Winograd's F(2×2, 3×3) and F(4×4, 3×3) for the wide layers ([`winograd`]).
 //!
 //! The kernels work on plain f32 slices ([`conv3x3::conv3x3`]) and reach models through
 //! [`conv3x3_bias_act`], which runs them on burn's Flex (CPU) backend through a backend
@@ -15,6 +15,9 @@ pub mod winograd;
 
 pub use burn_op::{
     Conv3x3Backend, Conv3x3Kernel, conv3x3_bias_act, kernel_for, set_direct_conv, set_winograd,
+    set_winograd4,
 };
 pub use conv3x3::{Conv3x3Shape, conv3x3_scalar};
-pub use winograd::{conv3x3_winograd, conv3x3_winograd_scalar};
+pub use winograd::{
+    conv3x3_winograd, conv3x3_winograd_scalar, conv3x3_winograd4, conv3x3_winograd4_scalar,
+};

@@ -53,17 +53,20 @@ fn time(
 /// Rows measured in alternation (each variant once per run), so all see the same machine
 /// load: ProbSeg's kernels as shipped (Winograd for the wide layers, direct for the rest),
 /// the direct kernel alone, and burn-flex's convolution for every layer.
-fn time_kernel_ab(label: &str, runs: usize, mut f: impl FnMut(), device: &Device) -> [Row; 3] {
+fn time_kernel_ab(label: &str, runs: usize, mut f: impl FnMut(), device: &Device) -> [Row; 4] {
+    // (label, our kernels, Winograd, F(4×4)): each variant right after the shipped one.
     let variants = [
-        ("our 3×3 kernels", true, true),
-        ("our direct 3×3 kernel only", true, false),
-        ("burn-flex convolutions only", false, false),
+        ("our 3×3 kernels", true, true, true),
+        ("F(2×2) where F(4×4) runs", true, true, false),
+        ("our direct 3×3 kernel only", true, false, false),
+        ("burn-flex convolutions only", false, false, false),
     ];
-    let mut times = [Vec::new(), Vec::new(), Vec::new()];
+    let mut times = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
     for run in 0..=runs {
-        for (i, (_, ours, winograd)) in variants.into_iter().enumerate() {
+        for (i, (_, ours, winograd, winograd4)) in variants.into_iter().enumerate() {
             cpu_kernels::set_direct_conv(ours);
             cpu_kernels::set_winograd(winograd);
+            cpu_kernels::set_winograd4(winograd4);
             let t = Instant::now();
             f();
             device.sync().unwrap();
@@ -74,7 +77,8 @@ fn time_kernel_ab(label: &str, runs: usize, mut f: impl FnMut(), device: &Device
     }
     cpu_kernels::set_direct_conv(true);
     cpu_kernels::set_winograd(true);
-    let rows = [0, 1, 2].map(|i| {
+    cpu_kernels::set_winograd4(true);
+    let rows = [0, 1, 2, 3].map(|i| {
         times[i].sort();
         Row {
             label: format!("{label}, {}", variants[i].0),
