@@ -35,13 +35,16 @@ test("probsegBench times the page's model path and reports page ready", async ()
     }
     assert.equal(result.train_step.length, 1);
     assert.ok(result.train_step[0] > 0);
-    // The per-layer kernel benchmark: every layer timed through all three kernels.
+    // The per-layer kernel benchmark: every layer timed through all four kernels, and the
+    // page's wasm choosing each of its own three somewhere (F(4×4) on the large layers).
     const layers = JSON.parse(await page.evaluate(() => window.probsegKernelBench(1)));
     assert.ok(layers.length > 10, `${layers.length} layers`);
     for (const l of layers) {
       assert.ok(l.burn_ms > 0 && l.direct_ms > 0 && l.winograd_ms > 0 && l.winograd4_ms > 0, JSON.stringify(l));
-      assert.ok(["Direct", "Winograd"].includes(l.chosen), JSON.stringify(l));
+      assert.ok(["Direct", "Winograd", "Winograd4"].includes(l.chosen), JSON.stringify(l));
     }
+    const chosen = (side) => layers.find((l) => l.side === side).chosen;
+    assert.deepEqual([chosen(128), chosen(16), chosen(8)], ["Winograd4", "Winograd", "Direct"]);
     // A bad request is refused with a message, not a hang.
     await assert.rejects(
       page.evaluate((o) => window.probsegBench(JSON.stringify(o)), { ...options, preset: "huge" }),
