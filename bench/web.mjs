@@ -112,7 +112,7 @@ async function modelPath(server, backend, options) {
     const rows = {};
     for (const key of ["encode", "sample1", "sample16", "sample16_page", "encode_plus16", "train_step",
                        "encode_burn_conv", "encode_plus16_burn_conv", "encode_direct_conv", "encode_plus16_direct_conv",
-                       "encode_f2_conv", "encode_plus16_f2_conv"]) {
+                       "encode_f2_conv", "encode_plus16_f2_conv", "encode_workers", "encode_plus16_workers"]) {
       rows[key] = summary(raw[key]);
     }
     return { ...options, backend: raw.backend, parameters: raw.parameters, load_ms: raw.load_ms, timings: rows };
@@ -175,7 +175,8 @@ try {
           `train step b${row.train_batch} ${fmt(t.train_step)}; burn-flex convolutions only: ` +
           `encode ${fmt(t.encode_burn_conv)}, encode+16 ${fmt(t.encode_plus16_burn_conv)}; direct kernel only: ` +
           `encode ${fmt(t.encode_direct_conv)}, encode+16 ${fmt(t.encode_plus16_direct_conv)}; F(2×2) for F(4×4): ` +
-          `encode ${fmt(t.encode_f2_conv)}, encode+16 ${fmt(t.encode_plus16_f2_conv)}`,
+          `encode ${fmt(t.encode_f2_conv)}, encode+16 ${fmt(t.encode_plus16_f2_conv)}; two encode workers: ` +
+          `encode ${fmt(t.encode_workers)}, encode+16 ${fmt(t.encode_plus16_workers)}`,
       );
     }
   }

@@ -34,9 +34,9 @@ window.probsegWeights = fetch(tag.dataset.weights).then((response) =>
 );
 window.probsegWeights.catch(() => {}); // the app reports a failure when it fetches again
 try {
-  // The fine-tuning worker's script is fetched only when a run starts: keep it for offline use too.
-  const tuningWorker = new URL("tuning-worker.js", import.meta.url).href;
-  await enableOffline([tag.dataset.wasmJs, tag.dataset.wasm, tag.dataset.weights, tuningWorker]);
+  // The workers' scripts are fetched only when a worker starts: keep them for offline use too.
+  const workers = ["wasm-worker.js", "tuning-worker.js", "encode-worker.js"].map((file) => new URL(file, import.meta.url).href);
+  await enableOffline([tag.dataset.wasmJs, tag.dataset.wasm, tag.dataset.weights, ...workers]);
 } catch (error) {
   console.warn("offline use unavailable:", error);
 }

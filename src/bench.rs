@@ -14,8 +14,12 @@ use serde::{Deserialize, Serialize};
 use synth::Case;
 use wasm_bindgen::prelude::*;
 
-use crate::backend::{self, ActiveBackend, Preference};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::backend::{self, ActiveBackend, BackendKind, Preference};
 use crate::browser::{fetch_bytes, now_ms};
+use crate::encode_workers::EncodeWorkers;
 use crate::workbench::ShippedModel;
 use session::{DECODE_CHUNK, Engine};
 
@@ -64,6 +68,12 @@ struct Timings {
     /// The same with F(2×2, 3×3) where F(4×4, 3×3) would run, right after them.
     encode_f2_conv: Vec<f64>,
     encode_plus16_f2_conv: Vec<f64>,
+    /// Encode on the page's two encode workers (U-Net and projection on one, the prior net on
+    /// the other, the projection back to the page and on to the second worker), as the page
+    /// runs it; then encode + 16 samples with the 16 latents decoded 8 on each worker. CPU
+    /// backend only, measured in the same runs right after the rows above.
+    encode_workers: Vec<f64>,
+    encode_plus16_workers: Vec<f64>,
     /// One fine-tuning step (posterior path, loss, backward, Adam; loss read back).
     train_step: Vec<f64>,
 }
@@ -99,6 +109,10 @@ async fn run(options: &Options) -> Result<Timings, BenchError> {
     }
     let side = options.side;
     let case = Case::generate(7, side, side);
+    let workers = match active.kind {
+        BackendKind::Cpu => Some(start_workers(&bytes).await?),
+        BackendKind::WebGpu => None,
+    };
     for run in 0..options.warmup + options.runs {
         let timed = run >= options.warmup;
         let t0 = now_ms();
@@ -129,7 +143,15 @@ async fn run(options: &Options) -> Result<Timings, BenchError> {
         cpu_kernels::set_winograd4(false);
         let f2_conv = encode_and_16(&engine, &case.image, side, &zs(16)).await?;
         cpu_kernels::set_winograd4(true);
+        let on_workers = match &workers {
+            Some(workers) => Some(on_workers(workers, &engine, &case.image, side, &zs(16)).await?),
+            None => None,
+        };
         if timed {
+            if let Some((e, e16)) = on_workers {
+                timings.encode_workers.push(e);
+                timings.encode_plus16_workers.push(e16);
+            }
             for (encode, plus16, (e, e16)) in [
                 (
                     &mut timings.encode_burn_conv,
@@ -163,8 +185,6 @@ async fn run(options: &Options) -> Result<Timings, BenchError> {
     Ok(timings)
 }
 
-/// The hierarchical model's rows: encode, 1 and 16 samples (every scale drawn, the decoder below
-/// the first latent rerun per sample), 16 in the page's chunks, encode + 16.
 /// Encode, and encode + 16 samples (one batch), in milliseconds.
 async fn encode_and_16(
     engine: &Engine,
@@ -179,6 +199,43 @@ async fn encode_and_16(
     Ok((t1 - t0, now_ms() - t0))
 }
 
+/// The page's two encode workers, holding the model of `bytes`.
+async fn start_workers(bytes: &[u8]) -> Result<Rc<EncodeWorkers>, BenchError> {
+    let workers = Rc::new(EncodeWorkers::start().await?);
+    workers.load(Arc::new(bytes.to_vec())).await;
+    if !workers.is_ready() {
+        return Err("the encode workers could not load the model".into());
+    }
+    Ok(workers)
+}
+
+/// Encode, and encode + 16 samples, on the two encode workers, in milliseconds. The masks are
+/// checked against the page thread's own for the same latents: a benchmark of a wrong answer
+/// would be worthless.
+async fn on_workers(
+    workers: &EncodeWorkers,
+    engine: &Engine,
+    image: &[f32],
+    side: usize,
+    zs: &[Vec<f32>],
+) -> Result<(f64, f64), BenchError> {
+    let unanswered = "the encode workers did not answer";
+    let t0 = now_ms();
+    let made = workers.encode(image, side, side).await.ok_or(unanswered)?;
+    let ticket = made.ticket;
+    let encoding = engine.encoding_from(made)?;
+    let t1 = now_ms();
+    let masks = workers.decode(ticket, zs).await.ok_or(unanswered)?;
+    let t2 = now_ms();
+    let here = engine.encode_pixels(image.to_vec(), side, side).await?;
+    if masks != engine.decode(&here, zs).await? || engine.decode(&encoding, zs).await? != masks {
+        return Err("the encode workers' masks differ from the page's".into());
+    }
+    Ok((t1 - t0, t2 - t0))
+}
+
+/// The hierarchical model's rows: encode, 1 and 16 samples (every scale drawn, the decoder below
+/// the first latent rerun per sample), 16 in the page's chunks, encode + 16.
 async fn time_hierarchical(
     engine: &Engine,
     options: &Options,

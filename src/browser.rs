@@ -38,6 +38,14 @@ pub async fn sleep_ms(ms: i32) {
     let _ = JsFuture::from(promise).await;
 }
 
+/// A parameter of the page's address (`?name=value`).
+pub fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
+}
+
 /// Describes a JavaScript exception for a person.
 pub fn js_error(value: JsValue) -> String {
     value

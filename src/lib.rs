@@ -13,6 +13,7 @@ pub mod broken;
 pub mod browser;
 mod components;
 pub mod demo;
+pub mod encode_workers;
 #[cfg(feature = "bench")]
 pub mod kernel_bench;
 pub mod probe;
@@ -21,6 +22,7 @@ pub mod smoke_test;
 pub mod storage;
 pub mod tuning;
 pub mod viewport;
+pub mod wasm_worker;
 mod webgpu;
 pub mod workbench;
 

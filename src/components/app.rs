@@ -20,24 +20,18 @@ use super::tuning_panel::TuningPanel;
 use super::uncertainty::UncertaintyPanel;
 use super::viewer::Viewer;
 use crate::backend::Preference;
+use crate::browser::query_param;
 use crate::smoke_test::start;
 use crate::workbench::Workbench;
 
-/// Reads `?backend=` from the page's address.
-fn preference_from_url() -> Preference {
-    let search = web_sys::window()
-        .and_then(|window| window.location().search().ok())
-        .unwrap_or_default();
-    let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
-    Preference::from_query(params.and_then(|params| params.get("backend")).as_deref())
-}
-
 #[component]
 pub fn App() -> impl IntoView {
-    let preference = preference_from_url();
+    let preference = Preference::from_query(query_param("backend").as_deref());
+    // `?workers=off` keeps all model work on the page's thread (to compare, or to debug).
+    let workers = query_param("workers").as_deref() != Some("off");
     let wb = Workbench::new();
     provide_context(wb);
-    spawn_local(async move { wb.start(start(preference).await) });
+    spawn_local(async move { wb.start(start(preference).await, workers) });
     let has_image = move || wb.image.get().is_some();
     let open = move |(name, bytes)| wb.open_file(name, bytes);
     let layers = Layers {

@@ -101,7 +101,9 @@ pub fn Timings(
         <p class="timing">{backend}</p>
         {move || {
             analysis.get().map(|analysis| {
-                let encode = if analysis.encode_ms > 0.0 {
+                let encode = if analysis.encode_ms > 0.0 && analysis.encoded_elsewhere {
+                    format!("encode {:.0} ms on two workers · ", analysis.encode_ms)
+                } else if analysis.encode_ms > 0.0 {
                     format!("encode {:.0} ms · ", analysis.encode_ms)
                 } else {
                     "encoding reused · ".to_string()
@@ -120,6 +122,7 @@ pub fn Timings(
                         class="timing"
                         data-encode-ms=format!("{:.1}", analysis.encode_ms)
                         data-sample-ms=format!("{:.1}", analysis.sample_ms)
+                        data-elsewhere=analysis.encoded_elsewhere.to_string()
                     >
                         {format!(
                             "{encode}{} samples {:.0} ms{map}",

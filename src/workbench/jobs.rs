@@ -6,18 +6,21 @@ use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use imaging::Prepared;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use session::{Encoding, Engine, Host, Job, StepError, Steps};
+use metrics::Mask;
+use session::{Elsewhere, Encoding, Engine, Host, Job, StepError, Steps};
 
 use super::{Busy, LoadedImage, Selection, Workbench};
 use crate::browser::{now_ms, yield_now};
+use crate::encode_workers::EncodeWorkers;
 
-/// The page as the steps' host: timers let it paint between pieces of work, and progress goes
-/// to the status line.
-#[derive(Clone, Copy)]
+/// The page as the steps' host: timers let it paint between pieces of work, progress goes to
+/// the status line, and the encode workers (when running) take the model's work.
 struct PageHost {
     busy: RwSignal<Option<Busy>>,
+    helpers: Option<Rc<EncodeWorkers>>,
 }
 
 impl Host for PageHost {
@@ -35,6 +38,18 @@ impl Host for PageHost {
     fn now_ms(&self) -> f64 {
         now_ms()
     }
+
+    async fn encode_elsewhere(&self, crop: &Prepared) -> Option<Elsewhere> {
+        let (width, height) = (crop.width as usize, crop.height as usize);
+        self.helpers
+            .as_ref()?
+            .encode(&crop.data, width, height)
+            .await
+    }
+
+    async fn decode_elsewhere(&self, ticket: u64, zs: &[Vec<f32>]) -> Option<Vec<Mask>> {
+        self.helpers.as_ref()?.decode(ticket, zs).await
+    }
 }
 
 /// What one job step hands back to [`Workbench::conclude`].
@@ -42,7 +57,10 @@ type Outcome = Result<(), StepError>;
 
 impl Workbench {
     fn host(self) -> PageHost {
-        PageHost { busy: self.busy }
+        PageHost {
+            busy: self.busy,
+            helpers: self.helpers(),
+        }
     }
 
     /// Starts a job (cancelling every older one) that runs `work` on `engine`'s steps, then

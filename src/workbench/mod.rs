@@ -13,12 +13,15 @@ use imaging::{Slice, Window};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::backend::BackendKind;
 use crate::demo::{self, DemoCase, DemoEntry};
+use crate::encode_workers::EncodeWorkers;
 use crate::smoke_test::BackendReport;
 use session::{Analysis, LatentMap, ScaleRows};
 use session::{Encoding, Engine, Jobs};
 
 mod current;
+mod helpers;
 mod jobs;
 mod models;
 
@@ -120,6 +123,8 @@ pub struct Workbench {
     pub overlay: RwSignal<Overlay>,
     pub busy: RwSignal<Option<Busy>>,
     engine: StoredValue<Option<Rc<Engine>>, LocalStorage>,
+    /// The two workers that encode and decode off the page's thread (CPU backend).
+    helpers: StoredValue<Option<Rc<EncodeWorkers>>, LocalStorage>,
     encoding: StoredValue<Option<Rc<Encoding>>, LocalStorage>,
     weights: StoredValue<Option<Arc<Vec<u8>>>>,
     /// The shipped models' bytes once downloaded, so switching back is instant.
@@ -158,6 +163,7 @@ impl Workbench {
             }),
             busy: RwSignal::new(None),
             engine: StoredValue::new_local(None),
+            helpers: StoredValue::new_local(None),
             encoding: StoredValue::new_local(None),
             weights: StoredValue::new(None),
             shipped: StoredValue::new(Vec::new()),
@@ -170,11 +176,16 @@ impl Workbench {
     /// Loads the weights onto the chosen backend, then the teaching cases' list, the other
     /// shipped model and the cases. In that order: the page is ready when the model is, and
     /// decoding cases meanwhile would slow its download; once the cases are in, everything is
-    /// (offline too).
-    pub fn start(self, report: BackendReport) {
+    /// (offline too). On the CPU the two encode workers start once the page is ready, unless
+    /// `workers` is false.
+    pub fn start(self, report: BackendReport, workers: bool) {
+        let cpu = report.active.kind == BackendKind::Cpu;
         self.backend.set(Some(report));
         spawn_local(async move {
             self.load_first_weights().await;
+            if cpu && workers {
+                spawn_local(self.start_helpers());
+            }
             let index = demo::load_index().await;
             self.demos.set(index.clone());
             self.prefetch_models().await;

@@ -234,6 +234,7 @@ impl Workbench {
             expects: contract.expects,
             since_start_ms: now_ms(),
         });
+        self.share_model();
         Ok(())
     }
 }

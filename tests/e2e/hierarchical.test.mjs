@@ -56,6 +56,8 @@ for (const { name, webgpu, query } of [
       assert.deepEqual(shown.scaleRows.map((row) => row.masks), [6, 6, 6, 6], JSON.stringify(shown));
       assert.ok(shown.scaleRows.some((row) => row.distinct > 1), JSON.stringify(shown.scaleRows));
       assert.ok(Number(await page.getAttribute("#timings", "data-sample-ms")) > 0);
+      // The encode workers run only the probabilistic U-Net: this one stays on the page.
+      assert.equal(await page.getAttribute("#timings", "data-elsewhere"), "false");
       assert.ok(await page.isDisabled('button[data-download="latents"]'), "no latent vector to save");
 
       // A one-scale sample becomes the mask on the slice.

@@ -12,6 +12,7 @@
 
 use burn::tensor::{Tensor, TensorData};
 
+use crate::gaussian_encoder::DiagonalGaussian;
 use crate::init::SeededRng;
 use crate::model::{Encoded, ProbUNet};
 use metrics::Mask;
@@ -22,7 +23,7 @@ use metrics::Mask;
 pub struct ReadError(String);
 
 impl ReadError {
-    pub(crate) fn new(reason: String) -> Self {
+    pub fn new(reason: String) -> Self {
         Self(reason)
     }
 }
@@ -60,8 +61,13 @@ pub struct HostPrior {
 impl HostPrior {
     /// Reads image `index`'s prior from an encoding.
     pub async fn read(encoded: &Encoded, index: usize) -> Result<Self, ReadError> {
-        let mu = encoded.prior.mu.clone().narrow(0, index, 1);
-        let sigma = encoded.prior.sigma().narrow(0, index, 1);
+        Self::of(&encoded.prior, index).await
+    }
+
+    /// Reads image `index`'s distribution from a prior net's output ([`ProbUNet::prior_of`]).
+    pub async fn of(prior: &DiagonalGaussian, index: usize) -> Result<Self, ReadError> {
+        let mu = prior.mu.clone().narrow(0, index, 1);
+        let sigma = prior.sigma().narrow(0, index, 1);
         Ok(Self {
             mu: read_f32(mu).await?,
             sigma: read_f32(sigma).await?,
@@ -192,16 +198,24 @@ pub async fn decode_masks(
     encoded: &Encoded,
     zs: &[Vec<f32>],
 ) -> Result<Vec<Mask>, ReadError> {
+    decode_projected(model, &encoded.projection.clone().narrow(0, 0, 1), zs).await
+}
+
+/// [`decode_masks`] from one image's fcomb projection alone (`[1, P, H, W]`,
+/// [`ProbUNet::project`]): all a sample needs, so it can be decoded wherever the projection is.
+pub async fn decode_projected(
+    model: &ProbUNet,
+    projection: &Tensor<4>,
+    zs: &[Vec<f32>],
+) -> Result<Vec<Mask>, ReadError> {
     let n = zs.len();
     if n == 0 {
         return Ok(Vec::new());
     }
     let m = zs[0].len();
     let flat: Vec<f32> = zs.iter().flat_map(|z| z.iter().copied()).collect();
-    let device = encoded.projection.device();
-    let z = Tensor::<2>::from_data(TensorData::new(flat, [n, m]), &device);
-    let projection = encoded.projection.clone().narrow(0, 0, 1);
-    let logits = model.fcomb.forward_projected(projection, z);
+    let z = Tensor::<2>::from_data(TensorData::new(flat, [n, m]), &projection.device());
+    let logits = model.fcomb.forward_projected(projection.clone(), z);
     read_masks(logits).await
 }
 

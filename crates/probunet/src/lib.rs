@@ -31,7 +31,9 @@ pub mod upsample;
 pub mod weights;
 
 pub use config::{ConfigError, ProbUNetConfig};
-pub use explore::{GridCell, HostPrior, ReadError, complete_now, decode_masks, most_telling_dims};
+pub use explore::{
+    GridCell, HostPrior, ReadError, complete_now, decode_masks, decode_projected, most_telling_dims,
+};
 pub use finetune::{Augmentation, FineTuneConfig, FineTuneError, FineTuner, Pair, held_out_ged};
 pub use gaussian_encoder::{DiagonalGaussian, LOG_SIGMA_BOUNDS};
 pub use host_copy::copy_to_host;

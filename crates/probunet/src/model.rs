@@ -150,6 +150,18 @@ impl ProbUNet {
         }
     }
 
+    /// [`Self::encode`]'s image-only part of fcomb, `[B, P, H, W]`: the U-Net and fcomb's
+    /// projection without the prior, so the two can run in different places (the page runs them
+    /// on two workers) and give exactly what `encode` gives.
+    pub fn project(&self, x: Tensor<4>) -> Tensor<4> {
+        self.fcomb.project(self.unet.forward(x))
+    }
+
+    /// [`Self::encode`]'s prior p(z|x) alone.
+    pub fn prior_of(&self, x: Tensor<4>) -> DiagonalGaussian {
+        self.prior.forward(x)
+    }
+
     /// Logits for given latents `z` `[N, M]` (fast path). With one encoded image all N latents
     /// share it; with B images, N must equal B (one latent per image).
     pub fn sample(&self, encoded: &Encoded, z: Tensor<2>) -> Tensor<4> {

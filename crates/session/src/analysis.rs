@@ -29,6 +29,9 @@ pub struct Analysis {
     pub seed: u64,
     /// Encoder (+ prior) once per crop; 0 when the encoding was reused.
     pub encode_ms: f64,
+    /// The encoding was made elsewhere ([`crate::Host::encode_elsewhere`]), where the samples
+    /// were decoded too while it was held there.
+    pub encoded_elsewhere: bool,
     /// Every sample and the mean: fcomb, or the hierarchical model's decoder.
     pub sample_ms: f64,
 }

@@ -11,14 +11,13 @@ use metrics::Mask;
 use probunet::hierarchical::explore::{mean_mask, sample_masks, vary_one_scale};
 use probunet::hierarchical::{HierarchicalProbUNet, HpuEncoded};
 use probunet::weights::{ModelKind, WeightsError, load_stored, stored_kind};
-use probunet::{
-    Encoded, HostPrior, ProbUNet, ReadError, SeededRng, decode_masks, most_telling_dims,
-};
+use probunet::{HostPrior, ProbUNet, ReadError, SeededRng, decode_projected};
 
 use burn::tensor::{Device, Tensor, TensorData};
 use thiserror::Error;
 
 use crate::analysis::Sample;
+use crate::elsewhere::{Elsewhere, HostMap};
 
 /// The loaded model and the device it runs on.
 pub struct Engine {
@@ -48,6 +47,9 @@ pub enum EngineError {
     NoScales,
     #[error("no mask was decoded")]
     NothingDecoded,
+    /// A projection made elsewhere that does not fit this model.
+    #[error("an encoding of {got} does not fit this model, which needs {wanted}")]
+    Projection { got: String, wanted: String },
 }
 
 // One per loaded model, never moved in a hot path: boxing would only add an indirection.
@@ -60,9 +62,13 @@ enum Model {
 /// One encoded crop, on the device (and, for the probabilistic U-Net, its prior on the host).
 pub enum Encoding {
     Probabilistic {
-        // Boxed: burn's tensor handles make it ~1.5 kB, the other variant a few words.
-        encoded: Box<Encoded>,
+        /// fcomb's projection of the U-Net's features: all a sample needs of the image.
+        /// Boxed: a burn tensor handle is a few hundred bytes, the other variant a few words.
+        projection: Box<Projection>,
         prior: HostPrior,
+        /// The host's name for the same encoding where it was made, if that was elsewhere
+        /// ([`crate::Host::decode_elsewhere`]).
+        ticket: Option<u64>,
     },
     Hierarchical(HpuEncoded),
 }
@@ -74,6 +80,41 @@ impl Encoding {
             Encoding::Probabilistic { prior, .. } => Some(prior),
             Encoding::Hierarchical(_) => None,
         }
+    }
+
+    /// Where else this encoding is held, if anywhere.
+    pub fn ticket(&self) -> Option<u64> {
+        match self {
+            Encoding::Probabilistic { ticket, .. } => *ticket,
+            Encoding::Hierarchical(_) => None,
+        }
+    }
+}
+
+/// The probabilistic U-Net's projection of one image, `[1, P, H, W]` on the engine's device
+/// ([`probunet::ProbUNet::project`]).
+#[derive(Debug, Clone)]
+pub struct Projection(Tensor<4>);
+
+impl Projection {
+    /// Copies it to the host, to be sent elsewhere.
+    pub async fn read(&self) -> Result<HostMap, EngineError> {
+        let [_, channels, height, width] = self.0.dims();
+        let data = self
+            .0
+            .clone()
+            .into_data_async()
+            .await
+            .map_err(|e| ReadError::new(format!("{e:?}")))?
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .map_err(|e| ReadError::new(format!("{e:?}")))?;
+        Ok(HostMap {
+            channels,
+            height,
+            width,
+            data,
+        })
     }
 }
 
@@ -144,25 +185,113 @@ impl Engine {
         w: usize,
         h: usize,
     ) -> Result<Encoding, EngineError> {
+        let x = self.image(pixels, w, h)?;
+        match &self.model {
+            Model::Probabilistic(model) => {
+                let encoded = model.encode(x);
+                let prior = HostPrior::read(&encoded, 0).await?;
+                Ok(Encoding::Probabilistic {
+                    projection: Box::new(Projection(encoded.projection)),
+                    prior,
+                    ticket: None,
+                })
+            }
+            Model::Hierarchical(model) => Ok(Encoding::Hierarchical(model.encode(x))),
+        }
+    }
+
+    /// The probabilistic U-Net's encode without its prior: the U-Net and fcomb's projection.
+    /// With [`Self::prior_of`] it gives exactly what [`Self::encode_pixels`] gives, so the two
+    /// halves can run in two places (the page's two workers).
+    pub fn project(&self, pixels: Vec<f32>, w: usize, h: usize) -> Result<Projection, EngineError> {
+        let x = self.image(pixels, w, h)?;
+        Ok(Projection(self.probabilistic()?.project(x)))
+    }
+
+    /// The other half of the probabilistic U-Net's encode: its prior p(z|x).
+    pub async fn prior_of(
+        &self,
+        pixels: Vec<f32>,
+        w: usize,
+        h: usize,
+    ) -> Result<HostPrior, EngineError> {
+        let x = self.image(pixels, w, h)?;
+        Ok(HostPrior::of(&self.probabilistic()?.prior_of(x), 0).await?)
+    }
+
+    /// A projection sent from elsewhere, on this engine's device, checked against the model.
+    pub fn projection_from(&self, map: HostMap) -> Result<Projection, EngineError> {
+        let channels = self.probabilistic()?.fcomb.projection_channels();
         let divisor = self.size_divisor();
-        if !w.is_multiple_of(divisor) || !h.is_multiple_of(divisor) {
+        let fits = map.channels == channels
+            && map.data.len() == map.channels * map.height * map.width
+            && map.height > 0
+            && map.height.is_multiple_of(divisor)
+            && map.width.is_multiple_of(divisor);
+        if !fits {
+            return Err(EngineError::Projection {
+                got: format!(
+                    "{} values as {}×{}×{}",
+                    map.data.len(),
+                    map.channels,
+                    map.height,
+                    map.width
+                ),
+                wanted: format!("{channels} channels on a side that is a multiple of {divisor}"),
+            });
+        }
+        let shape = [1, map.channels, map.height, map.width];
+        let tensor = Tensor::from_data(TensorData::new(map.data, shape), &self.device);
+        Ok(Projection(tensor))
+    }
+
+    /// The encoding a host made elsewhere ([`crate::Host::encode_elsewhere`]), on this device.
+    pub fn encoding_from(&self, made: Elsewhere) -> Result<Encoding, EngineError> {
+        let prior_fits = made.prior.dims() == self.probabilistic()?.config().latent_dim
+            && made.prior.sigma.len() == made.prior.dims();
+        if !prior_fits {
+            return Err(EngineError::Projection {
+                got: format!("a {}-d prior", made.prior.dims()),
+                wanted: format!("{}-d", self.probabilistic()?.config().latent_dim),
+            });
+        }
+        Ok(Encoding::Probabilistic {
+            projection: Box::new(self.projection_from(made.projection)?),
+            prior: made.prior,
+            ticket: Some(made.ticket),
+        })
+    }
+
+    /// Masks for latents `zs` from a projection alone (what a helper holding only the
+    /// projection decodes).
+    pub async fn decode_projection(
+        &self,
+        projection: &Projection,
+        zs: &[Vec<f32>],
+    ) -> Result<Vec<Mask>, EngineError> {
+        Ok(decode_projected(self.probabilistic()?, &projection.0, zs).await?)
+    }
+
+    /// `w`×`h` pixels as the model's input tensor, if the side fits the model.
+    fn image(&self, pixels: Vec<f32>, w: usize, h: usize) -> Result<Tensor<4>, EngineError> {
+        let divisor = self.size_divisor();
+        if !w.is_multiple_of(divisor) || !h.is_multiple_of(divisor) || pixels.len() != w * h {
             return Err(EngineError::Side {
                 width: w,
                 height: h,
                 divisor,
             });
         }
-        let x = Tensor::<4>::from_data(TensorData::new(pixels, [1, 1, h, w]), &self.device);
+        Ok(Tensor::from_data(
+            TensorData::new(pixels, [1, 1, h, w]),
+            &self.device,
+        ))
+    }
+
+    fn probabilistic(&self) -> Result<&ProbUNet, EngineError> {
         match &self.model {
-            Model::Probabilistic(model) => {
-                let encoded = model.encode(x);
-                let prior = HostPrior::read(&encoded, 0).await?;
-                Ok(Encoding::Probabilistic {
-                    encoded: Box::new(encoded),
-                    prior,
-                })
-            }
-            Model::Hierarchical(model) => Ok(Encoding::Hierarchical(model.encode(x))),
+            Model::Probabilistic(model) => Ok(model),
+            Model::Hierarchical(_) => Err(EngineError::NoGlobalLatent),
         }
     }
 
@@ -228,22 +357,6 @@ impl Engine {
         }
     }
 
-    /// The two latent dimensions along which this crop's mask changes most within ±`extent` σ
-    /// (the latent map's default axes, [`most_telling_dims`]): one batched decode of the
-    /// prior mean and both ends of every dimension.
-    pub async fn telling_dims(
-        &self,
-        encoding: &Encoding,
-        extent: f32,
-    ) -> Result<(usize, usize), EngineError> {
-        let prior = encoding.prior().ok_or(EngineError::NoGlobalLatent)?;
-        let mut zs = vec![prior.mu.clone()];
-        zs.extend(prior.sweep(extent));
-        let masks = self.decode(encoding, &zs).await?;
-        let (mean, swept) = masks.split_first().ok_or(EngineError::NothingDecoded)?;
-        Ok(most_telling_dims(swept, mean))
-    }
-
     /// Masks of the probabilistic U-Net for latents `zs`, in one batched fcomb call.
     pub async fn decode(
         &self,
@@ -251,8 +364,8 @@ impl Engine {
         zs: &[Vec<f32>],
     ) -> Result<Vec<Mask>, EngineError> {
         match (&self.model, encoding) {
-            (Model::Probabilistic(model), Encoding::Probabilistic { encoded, .. }) => {
-                Ok(decode_masks(model, encoded, zs).await?)
+            (Model::Probabilistic(_), Encoding::Probabilistic { projection, .. }) => {
+                self.decode_projection(projection, zs).await
             }
             _ => Err(EngineError::NoGlobalLatent),
         }

@@ -9,11 +9,13 @@
 use std::future::Future;
 
 use imaging::{ImagingError, Prepared, Slice};
-use metrics::{MetricsError, UncertaintyMap};
-use probunet::SeededRng;
+use metrics::{Mask, MetricsError, UncertaintyMap};
+use probunet::weights::ModelKind;
+use probunet::{SeededRng, most_telling_dims};
 use thiserror::Error;
 
-use crate::analysis::{Analysis, LatentMap, ScaleRows};
+use crate::analysis::{Analysis, LatentMap, Sample, ScaleRows};
+use crate::elsewhere::Elsewhere;
 use crate::engine::{Encoding, Engine, EngineError};
 use crate::jobs::{Cancelled, Job};
 
@@ -36,6 +38,25 @@ pub trait Host {
     fn progress(&self, what: &str, fraction: Option<f64>);
     /// A clock in milliseconds, for the timings shown beside the results.
     fn now_ms(&self) -> f64;
+
+    /// Encodes `crop` for the probabilistic U-Net somewhere other than the engine's thread,
+    /// with the same weights (the page: the U-Net on one worker, the prior net on another).
+    /// `None`: not here or not now (the engine encodes it; a host that fails says so itself).
+    fn encode_elsewhere(&self, crop: &Prepared) -> impl Future<Output = Option<Elsewhere>> {
+        let _ = crop;
+        std::future::ready(None)
+    }
+
+    /// Masks for latents `zs` of the encoding held elsewhere as `ticket`, in order. `None`:
+    /// it is not held there any more (the engine decodes them).
+    fn decode_elsewhere(
+        &self,
+        ticket: u64,
+        zs: &[Vec<f32>],
+    ) -> impl Future<Output = Option<Vec<Mask>>> {
+        let _ = (ticket, zs);
+        std::future::ready(None)
+    }
 }
 
 /// Why a step stopped without a result.
@@ -81,13 +102,53 @@ impl<H: Host> Steps<'_, H> {
         self.job.check()
     }
 
+    /// Masks of the probabilistic U-Net for latents `zs`: where the encoding was made, if the
+    /// host still holds it there, else on the engine.
+    async fn decode(&self, encoding: &Encoding, zs: &[Vec<f32>]) -> Result<Vec<Mask>, StepError> {
+        if let Some(ticket) = encoding.ticket()
+            && let Some(masks) = self.host.decode_elsewhere(ticket, zs).await
+            && masks.len() == zs.len()
+        {
+            return Ok(masks);
+        }
+        Ok(self.engine.decode(encoding, zs).await?)
+    }
+
+    /// `n` samples from the model's prior, noise drawn from `rng` as [`Engine::sample`] draws it.
+    async fn draw(
+        &self,
+        encoding: &Encoding,
+        n: usize,
+        rng: &mut SeededRng,
+    ) -> Result<Vec<Sample>, StepError> {
+        let Some(prior) = encoding.prior() else {
+            return Ok(self.engine.sample(encoding, n, rng).await?);
+        };
+        let zs = prior.draw(n, rng);
+        let masks = self.decode(encoding, &zs).await?;
+        Ok(zs
+            .into_iter()
+            .zip(masks)
+            .map(|(z, mask)| Sample { z: Some(z), mask })
+            .collect())
+    }
+
     /// Prepares the crop around `center` by the model's input contract and encodes it.
     pub async fn encode(&self, slice: &Slice, center: (f32, f32)) -> Result<Encoded, StepError> {
         self.host.progress("Encoding the crop…", None);
         self.pause().await?;
         let crop = self.engine.contract().prepare(slice, center)?;
         let started = self.host.now_ms();
-        let encoding = self.engine.encode(&crop).await?;
+        let made = match self.engine.kind() {
+            ModelKind::Probabilistic => self.host.encode_elsewhere(&crop).await,
+            ModelKind::Hierarchical => None,
+        };
+        // What comes from elsewhere is checked against the model; if it does not fit, the
+        // engine encodes here: the person gets a result either way.
+        let encoding = match made.map(|made| self.engine.encoding_from(made)) {
+            Some(Ok(encoding)) => encoding,
+            _ => self.engine.encode(&crop).await?,
+        };
         let encode_ms = self.host.now_ms() - started;
         self.job.check()?;
         Ok(Encoded {
@@ -116,9 +177,16 @@ impl<H: Host> Steps<'_, H> {
             );
             self.pause().await?;
             let chunk = DECODE_CHUNK.min(n - samples.len());
-            samples.extend(self.engine.sample(encoding, chunk, &mut rng).await?);
+            samples.extend(self.draw(encoding, chunk, &mut rng).await?);
         }
-        let mean = self.engine.mean(encoding).await?;
+        let mean = match encoding.prior() {
+            Some(prior) => self
+                .decode(encoding, std::slice::from_ref(&prior.mu))
+                .await?
+                .pop()
+                .ok_or(EngineError::NothingDecoded)?,
+            None => self.engine.mean(encoding).await?,
+        };
         let sample_ms = self.host.now_ms() - started;
         self.job.check()?;
         let masks: Vec<_> = samples.iter().map(|s| s.mask.clone()).collect();
@@ -130,6 +198,7 @@ impl<H: Host> Steps<'_, H> {
             mean,
             seed,
             encode_ms,
+            encoded_elsewhere: encoding.ticket().is_some(),
             sample_ms,
         })
     }
@@ -176,7 +245,15 @@ impl<H: Host> Steps<'_, H> {
         };
         let (x_dim, y_dim) = match axes {
             Some(axes) => axes,
-            None => self.engine.telling_dims(encoding, MAP_EXTENT).await?,
+            None => {
+                // The two dimensions along which the mask changes most within ±MAP_EXTENT σ:
+                // one decode of the prior mean and both ends of every dimension.
+                let mut zs = vec![prior.mu.clone()];
+                zs.extend(prior.sweep(MAP_EXTENT));
+                let masks = self.decode(encoding, &zs).await?;
+                let (mean, swept) = masks.split_first().ok_or(EngineError::NothingDecoded)?;
+                most_telling_dims(swept, mean)
+            }
         };
         self.job.check()?;
         let grid = prior
@@ -186,7 +263,7 @@ impl<H: Host> Steps<'_, H> {
         let mut masks = Vec::with_capacity(grid.len());
         for row in grid.chunks(MAP_CELLS) {
             let zs: Vec<Vec<f32>> = row.iter().map(|cell| cell.z.clone()).collect();
-            masks.extend(self.engine.decode(encoding, &zs).await?);
+            masks.extend(self.decode(encoding, &zs).await?);
             self.pause().await?;
         }
         Ok(Some(LatentMap {

@@ -5,13 +5,14 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 
 use burn::tensor::Device;
-use imaging::{InputContract, Slice};
+use imaging::{InputContract, Prepared, Slice};
+use metrics::Mask;
 use probunet::hierarchical::{HierarchicalProbUNet, HpuNetConfig};
 use probunet::weights::{Precision, save_weights};
 use probunet::{ProbUNet, ProbUNetConfig, complete_now};
 use session::{
-    DECODE_CHUNK, Encoded, Engine, EngineError, Host, Job, Jobs, MAP_CELLS, SCALE_ROW_SAMPLES,
-    StepError, Steps,
+    DECODE_CHUNK, Elsewhere, Encoded, Engine, EngineError, Host, Job, Jobs, MAP_CELLS, Projection,
+    SCALE_ROW_SAMPLES, StepError, Steps,
 };
 
 const SIDE: u32 = 16;
@@ -218,7 +219,7 @@ fn the_hierarchical_model_has_scale_rows_and_no_latent_map() {
             .is_none()
     );
     assert!(matches!(
-        run(engine.telling_dims(&encoded.encoding, 3.0)),
+        run(engine.decode(&encoded.encoding, &[vec![0.0; 6]])),
         Err(EngineError::NoGlobalLatent)
     ));
 }
@@ -258,4 +259,190 @@ fn map_axes_outside_the_latent_are_refused() {
         .steps(&engine)
         .latent_map(&encoded.encoding, Some((0, 5))));
     assert!(matches!(outcome, Err(StepError::MapAxes { x: 0, y: 5 })));
+}
+
+/// A host that encodes and decodes elsewhere as the page's workers do: on a second engine with
+/// the same weights, keeping the projection under a ticket. Counts what it did.
+struct HelperHost {
+    base: TestHost,
+    helper: Engine,
+    held: RefCell<Option<(u64, Projection)>>,
+    encodes: Cell<usize>,
+    decoded: Cell<usize>,
+    /// Sends a projection with one channel too many (a helper with other weights).
+    misfit: bool,
+}
+
+impl HelperHost {
+    fn new(helper: Engine) -> Self {
+        Self {
+            base: TestHost::default(),
+            helper,
+            held: RefCell::new(None),
+            encodes: Cell::new(0),
+            decoded: Cell::new(0),
+            misfit: false,
+        }
+    }
+
+    /// Runs `work` on `engine`'s steps with this host, in a job of its own.
+    fn run<'a, T, F: Future<Output = T>>(
+        &'a self,
+        engine: &'a Engine,
+        work: impl FnOnce(Steps<'a, HelperHost>) -> F,
+    ) -> T {
+        let job = Box::leak(Box::new(self.base.jobs.start()));
+        run(work(Steps {
+            engine,
+            host: self,
+            job,
+        }))
+    }
+}
+
+impl Host for HelperHost {
+    fn pause(&self) -> impl Future<Output = ()> {
+        self.base.pause()
+    }
+
+    fn progress(&self, what: &str, fraction: Option<f64>) {
+        self.base.progress(what, fraction);
+    }
+
+    fn now_ms(&self) -> f64 {
+        0.0
+    }
+
+    fn encode_elsewhere(&self, crop: &Prepared) -> impl Future<Output = Option<Elsewhere>> {
+        let (w, h) = (crop.width as usize, crop.height as usize);
+        let pixels = crop.data.clone();
+        async move {
+            self.encodes.set(self.encodes.get() + 1);
+            let projection = self.helper.project(pixels.clone(), w, h).ok()?;
+            let prior = self.helper.prior_of(pixels, w, h).await.ok()?;
+            let mut map = projection.read().await.ok()?;
+            if self.misfit {
+                map.channels += 1;
+            }
+            let ticket = self.encodes.get() as u64;
+            self.held.replace(Some((ticket, projection)));
+            Some(Elsewhere {
+                ticket,
+                projection: map,
+                prior,
+            })
+        }
+    }
+
+    fn decode_elsewhere(
+        &self,
+        ticket: u64,
+        zs: &[Vec<f32>],
+    ) -> impl Future<Output = Option<Vec<Mask>>> {
+        let held = self.held.borrow().clone();
+        async move {
+            let (held_ticket, projection) = held?;
+            if held_ticket != ticket {
+                return None;
+            }
+            self.decoded.set(self.decoded.get() + zs.len());
+            self.helper.decode_projection(&projection, zs).await.ok()
+        }
+    }
+}
+
+/// Samples, mean and default latent map of the test crop through `steps`.
+async fn analyse<H: Host>(steps: Steps<'_, H>) -> (session::Analysis, session::LatentMap) {
+    let encoded = steps.encode(&slice(), CENTER).await.unwrap();
+    let map = steps.latent_map(&encoded.encoding, None).await.unwrap();
+    let analysis = steps
+        .sample(
+            &encoded.encoding,
+            encoded.crop,
+            2 * DECODE_CHUNK + 1,
+            5,
+            0.0,
+        )
+        .await
+        .unwrap();
+    (analysis, map.unwrap())
+}
+
+#[test]
+fn encoding_and_decoding_elsewhere_give_exactly_what_the_engine_gives() {
+    let engine = probabilistic();
+    let here = Rig::new(None);
+    let (local, local_map) = run(analyse(here.steps(&engine)));
+
+    let host = HelperHost::new(probabilistic());
+    let (remote, remote_map) = host.run(&engine, analyse);
+    assert_eq!(host.encodes.get(), 1);
+    // Every mask came from the helper: samples, the mean, the axes' sweep and the map.
+    let n = 2 * DECODE_CHUNK + 1;
+    let sweep = 1 + 2 * remote.prior.as_ref().unwrap().dims();
+    assert_eq!(host.decoded.get(), n + 1 + sweep + MAP_CELLS * MAP_CELLS);
+    assert_eq!(remote.prior, local.prior);
+    assert_eq!(remote.samples, local.samples);
+    assert_eq!(remote.mean, local.mean);
+    assert_eq!(
+        (remote_map.x_dim, remote_map.y_dim),
+        (local_map.x_dim, local_map.y_dim)
+    );
+    assert_eq!(remote_map.masks, local_map.masks);
+}
+
+#[test]
+fn an_encoding_from_elsewhere_that_does_not_fit_is_made_here_instead() {
+    let engine = probabilistic();
+    let (local, _) = run(analyse(Rig::new(None).steps(&engine)));
+    let mut host = HelperHost::new(probabilistic());
+    host.misfit = true;
+    let (remote, _) = host.run(&engine, analyse);
+    assert_eq!(host.encodes.get(), 1, "it was asked");
+    assert_eq!(
+        host.decoded.get(),
+        0,
+        "nothing is decoded against a refused encoding"
+    );
+    assert_eq!(remote.samples, local.samples);
+}
+
+#[test]
+fn samples_of_an_encoding_no_longer_held_elsewhere_are_decoded_here() {
+    let engine = probabilistic();
+    let host = HelperHost::new(probabilistic());
+    let encoded = host.run(&engine, |steps| async move {
+        steps.encode(&slice(), CENTER).await.unwrap()
+    });
+    assert_eq!(encoded.encoding.ticket(), Some(1));
+    // The helper moved on to another crop (ticket 2).
+    host.run(&engine, |steps| async move {
+        steps.encode(&slice(), (8.0, 8.0)).await.unwrap()
+    });
+    let kept = &encoded;
+    let analysis = host.run(&engine, |steps| async move {
+        steps
+            .sample(&kept.encoding, kept.crop.clone(), 4, 3, 0.0)
+            .await
+    });
+    let local = run(Rig::new(None).steps(&engine).sample(
+        &encoded.encoding,
+        encoded.crop.clone(),
+        4,
+        3,
+        0.0,
+    ));
+    assert_eq!(host.decoded.get(), 0);
+    assert_eq!(analysis.unwrap().samples, local.unwrap().samples);
+}
+
+#[test]
+fn the_hierarchical_model_is_encoded_here() {
+    let engine = hierarchical();
+    let host = HelperHost::new(probabilistic());
+    let encoded = host.run(&engine, |steps| async move {
+        steps.encode(&slice(), CENTER).await.unwrap()
+    });
+    assert_eq!(host.encodes.get(), 0);
+    assert_eq!(encoded.encoding.ticket(), None);
 }

@@ -9,11 +9,12 @@ use probunet::LossValues;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use super::{envelope, to_json};
+use super::to_json;
 use crate::backend;
 use crate::browser::js_error;
 use crate::tuning::run::{self, Control, FinishedRun, RunObserver, RunRequest};
 use crate::tuning::wire::{Report, WirePair, WireRequest};
+use crate::wasm_worker::envelope;
 
 /// Posts reports to the page; holds the last pause/cancel the page sent.
 struct WorkerSide {

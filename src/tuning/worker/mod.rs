@@ -2,9 +2,8 @@
 //! steps themselves would block it, on WebGPU the kernels' compilation and launches (seconds
 //! at a time on a software adapter).
 //!
-//! The worker is a second instance of this same wasm (`public/tuning-worker.js` imports the
-//! page's own files, already in the browser's cache), started without the UI (`main.rs`): no
-//! second build, and the model code is the page's. It opens its own device on the page's
+//! The worker is a second instance of this same wasm ([`crate::wasm_worker`]), started without
+//! the UI: no second build, and the model code is the page's. It opens its own device on the page's
 //! backend. The page posts the run (weights, pairs, settings) and then only pause/cancel; the
 //! worker runs [`run::train`](super::run::train) and posts a [`Report`](super::wire::Report)
 //! per event, checkpoints and the weights last. Nothing leaves the browser: a worker is the
@@ -15,21 +14,10 @@
 mod inside;
 mod page;
 
-use js_sys::{Object, Reflect};
 use serde::Serialize;
-use wasm_bindgen::JsValue;
 
 pub use inside::tuning_worker;
 pub(super) use page::{WorkerError, train_in_worker};
-
-/// A plain JS object of `fields`: the envelope of every message.
-fn envelope(fields: &[(&str, JsValue)]) -> JsValue {
-    let object = Object::new();
-    for (key, value) in fields {
-        let _ = Reflect::set(&object, &JsValue::from_str(key), value);
-    }
-    object.into()
-}
 
 fn to_json(value: &impl Serialize) -> Result<String, String> {
     serde_json::to_string(value).map_err(|e| e.to_string())

@@ -1,0 +1,90 @@
+// The two encode workers (src/encode_workers/): on the CPU backend the page hands the model's
+// encode (U-Net on one worker, prior net on the other) and its samples to them, and shows
+// exactly what its own thread would have shown. A dead worker costs nothing but speed; WebGPU
+// starts none.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startStaticServer, launchBrowser, openApp, waitForBackend, waitForModel, waitForAnalysis, openDemo } from "./harness.mjs";
+
+let server;
+before(async () => {
+  server = await startStaticServer();
+});
+after(async () => {
+  await server?.close();
+});
+
+const encodeWorkers = (page) => page.workers().filter((w) => w.url().includes("encode-worker.js"));
+const elsewhere = (page) => page.getAttribute("#timings", "data-elsewhere");
+
+/** Opens a teaching case and waits for its own analysis (each one draws a new gallery). */
+async function openAndAnalyse(page, name) {
+  const old = await page.$("#gallery");
+  await openDemo(page, name);
+  if (old) await page.waitForFunction((gallery) => !gallery.isConnected, old, { timeout: 60_000 });
+  return waitForAnalysis(page);
+}
+
+/** Opens LIDC teaching cases, alternating between two, until the workers encoded one (they
+ *  start and load the model after the page is ready); returns the last case's name. */
+async function untilOnWorkers(page) {
+  for (let i = 0; i < 20; i++) {
+    const name = i % 2 === 0 ? "lidc-0794" : "lidc-0450";
+    await openAndAnalyse(page, name);
+    if ((await elsewhere(page)) === "true") return name;
+    await page.waitForTimeout(500);
+  }
+  assert.fail("the encode workers never took the work");
+}
+
+test("the encode workers give exactly what the page's own thread gives (cpu)", async () => {
+  const browser = await launchBrowser({ webgpu: false });
+  try {
+    // The page's own thread, workers off.
+    const here = await openApp(browser, `${server.url}/?workers=off`);
+    assert.equal((await waitForBackend(here.page)).backend, "cpu");
+    await waitForModel(here.page);
+    const local = await openAndAnalyse(here.page, "lidc-0450");
+    assert.equal(await elsewhere(here.page), "false");
+    assert.equal(encodeWorkers(here.page).length, 0, "?workers=off starts none");
+    assert.deepEqual(here.consoleErrors, []);
+    await here.context.close();
+
+    const { page, consoleErrors } = await openApp(browser, `${server.url}/`);
+    await waitForModel(page);
+    const last = await untilOnWorkers(page);
+    assert.equal(encodeWorkers(page).length, 2);
+    const remote = last === "lidc-0450" ? await waitForAnalysis(page) : await openAndAnalyse(page, "lidc-0450");
+    assert.equal(await elsewhere(page), "true");
+    assert.match(await page.textContent("#timings"), /encode \d+ ms on two workers/);
+    assert.deepEqual(remote, local, "the same samples, uncertainty and latent map");
+
+    // A worker that dies: the page says so in the console (a warning) and computes itself.
+    await encodeWorkers(page)[1].evaluate(() => setTimeout(() => { throw new Error("simulated worker crash"); }));
+    await page.waitForTimeout(500);
+    await openAndAnalyse(page, "lidc-0794");
+    const after = await openAndAnalyse(page, "lidc-0450");
+    assert.equal(await elsewhere(page), "false", "the page's own thread took over");
+    assert.deepEqual(after, local);
+    // The crash we caused may be logged from the worker; nothing else may be.
+    assert.deepEqual(consoleErrors.filter((e) => !e.includes("simulated worker crash")), []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("WebGPU starts no encode workers", async () => {
+  const browser = await launchBrowser({ webgpu: true });
+  try {
+    const { page, consoleErrors } = await openApp(browser, `${server.url}/?backend=webgpu`);
+    assert.equal((await waitForBackend(page)).backend, "webgpu");
+    await waitForModel(page);
+    await openAndAnalyse(page, "lidc-0450");
+    await page.waitForTimeout(1000);
+    assert.equal(encodeWorkers(page).length, 0);
+    assert.equal(await elsewhere(page), "false");
+    assert.deepEqual(consoleErrors, []);
+  } finally {
+    await browser.close();
+  }
+});
