@@ -14,6 +14,16 @@ pub struct Sample {
     pub mask: Mask,
 }
 
+impl Sample {
+    /// The probabilistic U-Net's samples: each latent with the mask it decoded to.
+    pub fn from_latents(zs: Vec<Vec<f32>>, masks: Vec<Mask>) -> Vec<Sample> {
+        zs.into_iter()
+            .zip(masks)
+            .map(|(z, mask)| Sample { z: Some(z), mask })
+            .collect()
+    }
+}
+
 /// The model's distribution of segmentations for one crop.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {

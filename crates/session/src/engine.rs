@@ -307,11 +307,7 @@ impl Engine {
             (Model::Probabilistic(_), Encoding::Probabilistic { prior, .. }) => {
                 let zs = prior.draw(n, rng);
                 let masks = self.decode(encoding, &zs).await?;
-                Ok(zs
-                    .into_iter()
-                    .zip(masks)
-                    .map(|(z, mask)| Sample { z: Some(z), mask })
-                    .collect())
+                Ok(Sample::from_latents(zs, masks))
             }
             (Model::Hierarchical(model), Encoding::Hierarchical(encoded)) => {
                 let masks = sample_masks(model, encoded, n, rng).await?;

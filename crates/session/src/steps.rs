@@ -126,11 +126,7 @@ impl<H: Host> Steps<'_, H> {
         };
         let zs = prior.draw(n, rng);
         let masks = self.decode(encoding, &zs).await?;
-        Ok(zs
-            .into_iter()
-            .zip(masks)
-            .map(|(z, mask)| Sample { z: Some(z), mask })
-            .collect())
+        Ok(Sample::from_latents(zs, masks))
     }
 
     /// Prepares the crop around `center` by the model's input contract and encodes it.
