@@ -44,7 +44,7 @@ test("probsegBench times the page's model path and reports page ready", async ()
       assert.ok(["Direct", "Winograd", "Winograd4"].includes(l.chosen), JSON.stringify(l));
     }
     const chosen = (side) => layers.find((l) => l.side === side).chosen;
-    assert.deepEqual([chosen(128), chosen(16), chosen(8)], ["Winograd4", "Winograd", "Direct"]);
+    assert.deepEqual([chosen(128), chosen(16), chosen(8), chosen(4)], ["Winograd4", "Winograd", "Winograd", "Direct"]);
     // A bad request is refused with a message, not a hang.
     await assert.rejects(
       page.evaluate((o) => window.probsegBench(JSON.stringify(o)), { ...options, preset: "huge" }),

@@ -51,8 +51,9 @@ pub enum Conv3x3Kernel {
 /// The kernel for a layer of this shape, by the crossovers measured on the models' layers
 /// (`cargo bench -p cpu-kernels` natively, `probsegKernelBench` in the browser; BENCHMARKS.md).
 /// Winograd's tiles are 2×2 and its transforms cost per channel: from 16×16 up it beat the
-/// direct kernel on every measured layer, natively and in wasm, even with few channels (there
-/// by little); on 8×8 images its half-empty vectors of tiles lose natively. Below that the
+/// direct kernel on every measured layer natively, and from 8×8 up in wasm, even with few
+/// channels (there by little); on 8×8 images its half-empty vectors of tiles lose natively
+/// (8-wide), not in wasm (4-wide). Below that the
 /// direct kernel's advantage is the memory it does not move; natively burn's GEMM wins where
 /// the reduction (9·c_in) is long and the image small. In wasm (one thread, 128-bit vectors)
 /// the direct kernel beat burn's on every layer measured. F(4×4)'s 4×4 tiles need larger
@@ -63,7 +64,8 @@ pub fn kernel_for(c_in: usize, c_out: usize, h: usize, w: usize) -> Conv3x3Kerne
     if !DIRECT_CONV.load(Ordering::Relaxed) {
         return Conv3x3Kernel::Burn;
     }
-    if WINOGRAD.load(Ordering::Relaxed) && h >= 16 && w >= 16 {
+    let f2_side = if cfg!(target_arch = "wasm32") { 8 } else { 16 };
+    if WINOGRAD.load(Ordering::Relaxed) && h >= f2_side && w >= f2_side {
         let f4_side = if cfg!(target_arch = "wasm32") { 32 } else { 64 };
         if WINOGRAD4.load(Ordering::Relaxed) && h >= f4_side && w >= f4_side {
             return Conv3x3Kernel::Winograd4;
@@ -186,7 +188,8 @@ pub fn conv3x3_bias_act(
 mod tests {
     use super::*;
 
-    /// The crossovers the benchmarks measured (BENCHMARKS.md), natively.
+    /// The crossovers the benchmarks measured (BENCHMARKS.md), natively (the page's wasm:
+    /// `tests/e2e/bench.test.mjs`).
     #[test]
     fn each_layer_gets_the_kernel_measured_fastest_for_it() {
         use Conv3x3Kernel::*;
