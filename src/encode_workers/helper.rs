@@ -2,16 +2,21 @@
 
 use futures::StreamExt;
 use futures::channel::mpsc::UnboundedReceiver;
+use futures::future::{Either, select};
 use futures::lock::Mutex;
 use js_sys::{Array, Reflect};
 use wasm_bindgen::JsValue;
 
 use super::wire::{Reply, Request};
+use crate::browser::sleep_ms;
 use crate::wasm_worker::{self, Incoming, WasmWorker, field};
 
 /// The worker's script, next to the page's loader.
 const SCRIPT: &str = "public/encode-worker.js";
 const WHAT: &str = "an encode worker";
+/// How long an answer may take before the worker counts as failed (and the page computes):
+/// the slowest request, the paper preset's encode at 128², takes well under a second.
+const ANSWER_WITHIN_MS: i32 = 15_000;
 
 pub(super) struct Helper {
     worker: WasmWorker,
@@ -53,7 +58,19 @@ impl Helper {
             .worker
             .post_message_with_transfer(&wasm_worker::envelope(&fields), &transfer)
             .map_err(|e| format!("could not ask {WHAT}: {}", crate::browser::js_error(e)))?;
-        match read(replies.next().await)? {
+        let answer = {
+            let deadline = std::pin::pin!(sleep_ms(ANSWER_WITHIN_MS));
+            match select(replies.next(), deadline).await {
+                Either::Left((incoming, _)) => read(incoming)?,
+                Either::Right(_) => {
+                    return Err(format!(
+                        "{WHAT} did not answer within {} s",
+                        ANSWER_WITHIN_MS / 1000
+                    ));
+                }
+            }
+        };
+        match answer {
             (Reply::Failed { message }, _) => Err(format!("{WHAT} failed: {message}")),
             answer => Ok(answer),
         }

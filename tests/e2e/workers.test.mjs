@@ -73,6 +73,44 @@ test("the encode workers give exactly what the page's own thread gives (cpu)", a
   }
 });
 
+test("an encode worker that stops answering costs a wait, not the result (cpu)", async () => {
+  const browser = await launchBrowser({ webgpu: false });
+  try {
+    // Workers that start and take the model, then never answer: the page must give up on them
+    // (after its 15 s limit) and compute itself. No service worker: it would fetch past the route.
+    const context = await browser.newContext({ serviceWorkers: "block" });
+    const page = await context.newPage();
+    const consoleErrors = [];
+    const warnings = [];
+    page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+    page.on("console", (m) => m.type() === "warning" && warnings.push(m.text()));
+    const silent = `self.onmessage = () => {
+      self.postMessage({ report: JSON.stringify({ kind: "ready" }) });
+      self.onmessage = (event) => {
+        if (JSON.parse(event.data.request).kind !== "load") return;
+        self.loaded = true;
+        self.postMessage({ report: JSON.stringify({ kind: "loaded" }) });
+      };
+    };`;
+    await page.route("**/encode-worker.js", (route) => route.fulfill({ contentType: "text/javascript", body: silent }));
+    await page.goto(`${server.url}/`);
+    await waitForModel(page);
+    for (let i = 0; i < 100 && encodeWorkers(page).length < 2; i++) await page.waitForTimeout(100);
+    for (const worker of encodeWorkers(page)) {
+      for (let i = 0; i < 100 && !(await worker.evaluate(() => self.loaded === true)); i++) await page.waitForTimeout(100);
+    }
+    const started = Date.now();
+    const shown = await openAndAnalyse(page, "lidc-0450");
+    assert.ok(Date.now() - started >= 14_000, "the page waited for the workers first");
+    assert.equal(await elsewhere(page), "false");
+    assert.ok(shown.samples === 16 && shown.latentCells === 49, JSON.stringify(shown));
+    assert.ok(warnings.some((w) => /did not answer within 15 s/.test(w)), warnings.join("\n"));
+    assert.deepEqual(consoleErrors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
 test("WebGPU starts no encode workers", async () => {
   const browser = await launchBrowser({ webgpu: true });
   try {
