@@ -28,7 +28,8 @@ async function openAndAnalyse(page, name) {
 /** Opens LIDC teaching cases, alternating between two, until the workers encoded one (they
  *  start and load the model after the page is ready); returns the last case's name. */
 async function untilOnWorkers(page) {
-  for (let i = 0; i < 20; i++) {
+  // A cold machine compiles the workers' wasm for several seconds: allow about a minute.
+  for (let i = 0; i < 60; i++) {
     const name = i % 2 === 0 ? "lidc-0794" : "lidc-0450";
     await openAndAnalyse(page, name);
     if ((await elsewhere(page)) === "true") return name;
