@@ -23,7 +23,7 @@ use metrics::Mask;
 pub struct ReadError(String);
 
 impl ReadError {
-    pub fn new(reason: String) -> Self {
+    pub(crate) fn new(reason: String) -> Self {
         Self(reason)
     }
 }
@@ -39,7 +39,8 @@ pub fn complete_now<F: std::future::Future>(future: F) -> Option<F::Output> {
     }
 }
 
-pub(crate) async fn read_f32(tensor: Tensor<2>) -> Result<Vec<f32>, ReadError> {
+/// A tensor's values on the host, row-major (async: on WebGPU in the browser reads must be).
+pub async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, ReadError> {
     let data = tensor
         .into_data_async()
         .await

@@ -32,7 +32,8 @@ pub mod weights;
 
 pub use config::{ConfigError, ProbUNetConfig};
 pub use explore::{
-    GridCell, HostPrior, ReadError, complete_now, decode_masks, decode_projected, most_telling_dims,
+    GridCell, HostPrior, ReadError, complete_now, decode_masks, decode_projected,
+    most_telling_dims, read_f32,
 };
 pub use finetune::{Augmentation, FineTuneConfig, FineTuneError, FineTuner, Pair, held_out_ged};
 pub use gaussian_encoder::{DiagonalGaussian, LOG_SIGMA_BOUNDS};

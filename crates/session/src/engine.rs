@@ -11,7 +11,7 @@ use metrics::Mask;
 use probunet::hierarchical::explore::{mean_mask, sample_masks, vary_one_scale};
 use probunet::hierarchical::{HierarchicalProbUNet, HpuEncoded};
 use probunet::weights::{ModelKind, WeightsError, load_stored, stored_kind};
-use probunet::{HostPrior, ProbUNet, ReadError, SeededRng, decode_projected};
+use probunet::{HostPrior, ProbUNet, ReadError, SeededRng, decode_projected, read_f32};
 
 use burn::tensor::{Device, Tensor, TensorData};
 use thiserror::Error;
@@ -37,6 +37,12 @@ pub enum EngineError {
         width: usize,
         height: usize,
         divisor: usize,
+    },
+    #[error("{got} intensities for a {width}×{height} crop")]
+    Pixels {
+        got: usize,
+        width: usize,
+        height: usize,
     },
     /// An encoding from another model than this one (the model was switched mid-job).
     #[error("the model changed while this crop was being sampled; run it again")]
@@ -100,20 +106,11 @@ impl Projection {
     /// Copies it to the host, to be sent elsewhere.
     pub async fn read(&self) -> Result<HostMap, EngineError> {
         let [_, channels, height, width] = self.0.dims();
-        let data = self
-            .0
-            .clone()
-            .into_data_async()
-            .await
-            .map_err(|e| ReadError::new(format!("{e:?}")))?
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .map_err(|e| ReadError::new(format!("{e:?}")))?;
         Ok(HostMap {
             channels,
             height,
             width,
-            data,
+            data: read_f32(self.0.clone()).await?,
         })
     }
 }
@@ -226,6 +223,7 @@ impl Engine {
         let fits = map.channels == channels
             && map.data.len() == map.channels * map.height * map.width
             && map.height > 0
+            && map.width > 0
             && map.height.is_multiple_of(divisor)
             && map.width.is_multiple_of(divisor);
         if !fits {
@@ -275,11 +273,18 @@ impl Engine {
     /// `w`×`h` pixels as the model's input tensor, if the side fits the model.
     fn image(&self, pixels: Vec<f32>, w: usize, h: usize) -> Result<Tensor<4>, EngineError> {
         let divisor = self.size_divisor();
-        if !w.is_multiple_of(divisor) || !h.is_multiple_of(divisor) || pixels.len() != w * h {
+        if !w.is_multiple_of(divisor) || !h.is_multiple_of(divisor) {
             return Err(EngineError::Side {
                 width: w,
                 height: h,
                 divisor,
+            });
+        }
+        if pixels.len() != w * h {
+            return Err(EngineError::Pixels {
+                got: pixels.len(),
+                width: w,
+                height: h,
             });
         }
         Ok(Tensor::from_data(

@@ -446,3 +446,30 @@ fn the_hierarchical_model_is_encoded_here() {
     assert_eq!(host.encodes.get(), 0);
     assert_eq!(encoded.encoding.ticket(), None);
 }
+
+#[test]
+fn pixels_and_projections_that_do_not_fit_are_refused_in_words() {
+    let engine = probabilistic();
+    let side = SIDE as usize;
+    let error = engine.project(vec![0.5; 10], side, side).unwrap_err();
+    assert!(
+        matches!(error, EngineError::Pixels { got: 10, .. }),
+        "{error}"
+    );
+    assert_eq!(error.to_string(), "10 intensities for a 16×16 crop");
+    let map = run(engine
+        .project(vec![0.5; side * side], side, side)
+        .unwrap()
+        .read())
+    .unwrap();
+    let empty = session::HostMap {
+        width: 0,
+        data: Vec::new(),
+        ..map.clone()
+    };
+    assert!(matches!(
+        engine.projection_from(empty),
+        Err(EngineError::Projection { .. })
+    ));
+    assert!(engine.projection_from(map).is_ok());
+}
