@@ -76,6 +76,17 @@ function webTable() {
         `${cell(t.encode_plus16_direct_conv)} | ${cell(t.encode_plus16_burn_conv)} |`);
     }
   }
+  // Runs from before the fused fcomb head have no layer-path row.
+  const fcomb = web.cases.filter((c) => c.backend === "cpu" && c.timings.sample16_layers?.median_ms != null);
+  if (fcomb.length) {
+    lines.push("", "Sampling A/B in the same runs (CPU backend, 16 latents in one batch, masks read back):", "",
+      "| model path | fused fcomb head (shipped) | fcomb's layers through burn | layers / fused |", "|---|---|---|---|");
+    for (const c of fcomb) {
+      const t = c.timings;
+      lines.push(`| ${c.preset}, ${c.side}² | ${cell(t.sample16)} | ${cell(t.sample16_layers)} | ` +
+        `${ratio(t.sample16_layers.median_ms, t.sample16.median_ms)} |`);
+    }
+  }
   if (web.kernels?.length) {
     lines.push("", `Per layer in the page's wasm (\`probsegKernelBench\`, src/kernel_bench.rs; one image, medians of ${web.kernel_runs ?? "?"} runs ` +
       "per kernel, interleaved; GFLOP/s counted as the direct convolution's multiply-adds so the columns compare):", "",

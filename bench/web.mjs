@@ -110,7 +110,7 @@ async function modelPath(server, backend, options) {
     );
     const raw = JSON.parse(json);
     const rows = {};
-    for (const key of ["encode", "sample1", "sample16", "sample16_page", "encode_plus16", "train_step",
+    for (const key of ["encode", "sample1", "sample16", "sample16_page", "sample16_layers", "encode_plus16", "train_step",
                        "encode_burn_conv", "encode_plus16_burn_conv", "encode_direct_conv", "encode_plus16_direct_conv",
                        "encode_f2_conv", "encode_plus16_f2_conv", "encode_workers", "encode_plus16_workers"]) {
       rows[key] = summary(raw[key]);
@@ -171,7 +171,8 @@ try {
       const fmt = (s) => (s.median_ms == null ? "–" : `${s.median_ms.toFixed(1)} ms`);
       console.log(
         `${row.preset} ${row.side}² ${row.backend}: encode ${fmt(t.encode)}, 1 sample ${fmt(t.sample1)}, ` +
-          `16 samples ${fmt(t.sample16)} (page chunks ${fmt(t.sample16_page)}), encode+16 ${fmt(t.encode_plus16)}, ` +
+          `16 samples ${fmt(t.sample16)} (page chunks ${fmt(t.sample16_page)}, fcomb's layers ${fmt(t.sample16_layers)}), ` +
+          `encode+16 ${fmt(t.encode_plus16)}, ` +
           `train step b${row.train_batch} ${fmt(t.train_step)}; burn-flex convolutions only: ` +
           `encode ${fmt(t.encode_burn_conv)}, encode+16 ${fmt(t.encode_plus16_burn_conv)}; direct kernel only: ` +
           `encode ${fmt(t.encode_direct_conv)}, encode+16 ${fmt(t.encode_plus16_direct_conv)}; F(2×2) for F(4×4): ` +

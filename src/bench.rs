@@ -55,6 +55,9 @@ struct Timings {
     sample16: Vec<f64>,
     /// 16 latents as the page draws them: in chunks of `DECODE_CHUNK`.
     sample16_page: Vec<f64>,
+    /// `sample16` with fcomb through burn's layers instead of the fused head (measured right
+    /// after the rows above: an A/B on one machine state; CPU backend only).
+    sample16_layers: Vec<f64>,
     /// Encode then 16 samples in one batch, end to end.
     encode_plus16: Vec<f64>,
     /// Encode, and encode + 16, with every convolution through burn-flex instead of our 3×3
@@ -134,6 +137,10 @@ async fn run(options: &Options) -> Result<Timings, BenchError> {
         engine.decode(&again, &zs(16)).await?;
         let t5 = now_ms();
         // The kernel A/B: each variant right after the shipped kernels, same machine state.
+        cpu_kernels::set_fused_fcomb(false);
+        engine.decode(&encoding, &zs(16)).await?;
+        cpu_kernels::set_fused_fcomb(true);
+        let t6 = now_ms();
         cpu_kernels::set_direct_conv(false);
         let burn_conv = encode_and_16(&engine, &case.image, side, &zs(16)).await?;
         cpu_kernels::set_direct_conv(true);
@@ -177,6 +184,7 @@ async fn run(options: &Options) -> Result<Timings, BenchError> {
             timings.sample16.push(t3 - t2);
             timings.sample16_page.push(t4 - t3);
             timings.encode_plus16.push(t5 - t4);
+            timings.sample16_layers.push(t6 - t5);
         }
     }
     if options.train_runs > 0 {

@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail, ensure};
 use burn::tensor::{Tensor, TensorData};
 use clap::{Args, ValueEnum};
-use probunet::prior_fit::{PriorFitConfig, PriorFitter, PriorGradient, RaterBatch};
+use probunet::prior_fit::{PriorFitConfig, PriorFitter, PriorGradient, PriorObjective, RaterBatch};
 use probunet::{Precision, save_weights};
 
 use crate::model_io::{self, PriorFitRecord, RunMeta};
@@ -80,6 +80,18 @@ pub struct FitPriorArgs {
     #[arg(long, value_enum, default_value_t = GradientArg::StraightThrough, value_name = "HOW")]
     pub gradient: GradientArg,
 
+    /// What the prior is fitted to: `energy` — the energy distance between its decoded samples
+    /// and each image's raters; `posterior-mixture` — the reverse KL divergence to the mixture
+    /// of the raters' posteriors (no decoding: keeps the prior's mass where some rater's
+    /// posterior is; see `probunet::prior_fit`).
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Energy, value_name = "WHAT")]
+    pub objective: ObjectiveArg,
+
+    /// With `--objective posterior-mixture`: weight of training's forward KL term (the mean
+    /// over raters of KL(posterior ‖ prior)) added to the reverse divergence; 0 leaves it out.
+    #[arg(long, default_value_t = 0.0, value_name = "W")]
+    pub forward_kl_weight: f32,
+
     /// Write half-precision weights (what the page ships) instead of full precision.
     #[arg(long)]
     pub half: bool,
@@ -101,6 +113,22 @@ impl From<GradientArg> for PriorGradient {
         match arg {
             GradientArg::StraightThrough => PriorGradient::StraightThrough,
             GradientArg::ScoreFunction => PriorGradient::ScoreFunction,
+        }
+    }
+}
+
+/// `--objective` values (clap's side of [`PriorObjective`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ObjectiveArg {
+    Energy,
+    PosteriorMixture,
+}
+
+impl From<ObjectiveArg> for PriorObjective {
+    fn from(arg: ObjectiveArg) -> Self {
+        match arg {
+            ObjectiveArg::Energy => PriorObjective::EnergyDistance,
+            ObjectiveArg::PosteriorMixture => PriorObjective::PosteriorMixture,
         }
     }
 }
@@ -130,6 +158,15 @@ pub fn run(args: &FitPriorArgs) -> Result<()> {
         args.lr.is_finite() && args.lr > 0.0,
         "--lr must be a positive number"
     );
+    let mixture = args.objective == ObjectiveArg::PosteriorMixture;
+    ensure!(
+        !(mixture && args.train_fcomb),
+        "--train-fcomb needs --objective energy: the posterior mixture never decodes a sample"
+    );
+    ensure!(
+        args.forward_kl_weight.is_finite() && args.forward_kl_weight >= 0.0,
+        "--forward-kl-weight must be a number ≥ 0"
+    );
     let source = args.source.source(&model_io::contract_at(&model, size))?;
     let schedule = Schedule {
         kind: ScheduleKind::Cosine,
@@ -154,6 +191,8 @@ pub fn run(args: &FitPriorArgs) -> Result<()> {
         .with_grad_clip(args.grad_clip)
         .with_train_fcomb(args.train_fcomb)
         .with_gradient(args.gradient.into())
+        .with_objective(args.objective.into())
+        .with_forward_kl_weight(args.forward_kl_weight)
         .with_seed(noise_rng(args.seed, 0).next_u64());
     let mut fitter = PriorFitter::new(model, config);
     let started = Instant::now();
@@ -187,7 +226,11 @@ pub fn run(args: &FitPriorArgs) -> Result<()> {
                 values.objective
             );
         }
-        progress.update(step, &[("batch GED", values.ged, 4)], "", lr);
+        let shown = match values.ged {
+            Some(ged) => ("batch GED", ged),
+            None => ("objective", values.objective),
+        };
+        progress.update(step, &[(shown.0, shown.1, 4)], "", lr);
     }
     progress.finish();
     let fitted = fitter.inference_model();
@@ -209,11 +252,13 @@ pub fn run(args: &FitPriorArgs) -> Result<()> {
             steps: args.steps + before.as_ref().map_or(0, |r| r.steps),
             fcomb_steps: if args.train_fcomb { args.steps } else { 0 }
                 + before.as_ref().map_or(0, |r| r.fcomb_steps),
-            score_function_steps: if args.gradient == GradientArg::ScoreFunction {
+            score_function_steps: if args.gradient == GradientArg::ScoreFunction && !mixture {
                 args.steps
             } else {
                 0
             } + before.as_ref().map_or(0, |r| r.score_function_steps),
+            posterior_mixture_steps: if mixture { args.steps } else { 0 }
+                + before.as_ref().map_or(0, |r| r.posterior_mixture_steps),
             samples: args.samples,
             data: source.describe(),
             seconds: seconds + before.map_or(0.0, |r| r.seconds),

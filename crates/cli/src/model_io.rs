@@ -62,6 +62,10 @@ pub struct PriorFitRecord {
     /// score-function`); the others were straight-through.
     #[serde(default)]
     pub score_function_steps: usize,
+    /// Of those, the steps fitted to the posterior mixture (`--objective posterior-mixture`)
+    /// rather than the energy distance.
+    #[serde(default)]
+    pub posterior_mixture_steps: usize,
     /// Prior samples per image and step.
     pub samples: usize,
     /// Where the data came from.
@@ -197,7 +201,14 @@ pub fn masks_from_logits(logits: Tensor<4>) -> Result<Vec<Mask>> {
     let [n, c, h, w] = logits.dims();
     anyhow::ensure!(c == 2, "expected 2 classes, the model has {c}");
     let margin = logits.clone().narrow(1, 1, 1) - logits.narrow(1, 0, 1);
-    let values = to_vec(margin)?;
+    masks_from_margins(margin.reshape([n, h * w]), w, h)
+}
+
+/// Margins `[N, H·W]` (lesion logit minus background logit) → N hard masks of `w`×`h`, with
+/// [`masks_from_logits`]' tie rule.
+pub fn masks_from_margins(margins: Tensor<2>, w: usize, h: usize) -> Result<Vec<Mask>> {
+    let n = margins.dims()[0];
+    let values = to_vec(margins)?;
     values
         .chunks(h * w)
         .take(n)

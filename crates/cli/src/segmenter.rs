@@ -12,7 +12,8 @@ use probunet::weights::{ModelKind, load_stored, stored_kind};
 use probunet::{Precision, ProbUNet, SeededRng, save_weights};
 
 use crate::model_io::{
-    RunMeta, at_side, images_tensor, masks_from_logits, masks_tensor, read_meta, resolve_side,
+    RunMeta, at_side, images_tensor, masks_from_logits, masks_from_margins, masks_tensor,
+    read_meta, resolve_side,
 };
 
 /// A loaded model of either kind (one per process, so the size difference costs nothing).
@@ -127,7 +128,9 @@ impl Segmenter {
         rng: &mut SeededRng,
     ) -> Result<Vec<Mask>> {
         let logits = match (self, &image.encoded) {
-            (Self::Probabilistic(m), Encoded::Probabilistic(e)) => m.sample_n(e, n, rng).logits,
+            (Self::Probabilistic(m), Encoded::Probabilistic(e)) => {
+                return image.decode(m, e, m.draw_prior(e, n, rng));
+            }
             (Self::Hierarchical(m), Encoded::Hierarchical(e)) => m.sample_n(e, n, &[], rng),
             _ => bail!("an image encoded by the other model"),
         };
@@ -159,7 +162,7 @@ impl Segmenter {
         let logits = match (self, &image.encoded) {
             (Self::Probabilistic(m), Encoded::Probabilistic(e)) => {
                 let posteriors = m.posterior(x.repeat_dim(0, masks.len()), y);
-                m.sample(e, posteriors.draw_mixture(weights, n, rng))
+                return image.decode(m, e, posteriors.draw_mixture(weights, n, rng));
             }
             (Self::Hierarchical(m), Encoded::Hierarchical(e)) => {
                 m.posterior_mixture(e, x, y, weights, n, rng)
@@ -175,12 +178,26 @@ impl Segmenter {
         let y = masks_tensor(masks, &x.device());
         let logits = match (self, &image.encoded) {
             (Self::Probabilistic(m), Encoded::Probabilistic(e)) => {
-                m.sample(e, m.posterior(x.repeat_dim(0, masks.len()), y).mu)
+                let z = m.posterior(x.repeat_dim(0, masks.len()), y).mu;
+                return image.decode(m, e, z);
             }
             (Self::Hierarchical(m), Encoded::Hierarchical(e)) => m.reconstruct_from(e, x, y),
             _ => bail!("an image encoded by the other model"),
         };
         masks_from_logits(logits)
+    }
+}
+
+impl EncodedImage {
+    /// The probabilistic model's masks for latents `z` `[N, M]` on this image (its fused head).
+    fn decode(
+        &self,
+        model: &ProbUNet,
+        encoded: &probunet::Encoded,
+        z: Tensor<2>,
+    ) -> Result<Vec<Mask>> {
+        let [.., h, w] = self.x.dims();
+        masks_from_margins(model.fcomb.margins(encoded.projection.clone(), z), w, h)
     }
 }
 

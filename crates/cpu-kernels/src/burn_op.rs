@@ -139,7 +139,7 @@ fn dims4(t: &FlexTensor) -> [usize; 4] {
 }
 
 /// The tensor's values, without a copy where it is contiguous f32 already.
-fn f32_values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
+pub(crate) fn f32_values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
     match t.as_slice::<f32>() {
         Some(values) => std::borrow::Cow::Borrowed(values),
         None => std::borrow::Cow::Owned(

@@ -1,6 +1,7 @@
 //! ProbSeg's own CPU kernels, for the layers where burn's generic ones were measured too slow
 //! (BENCHMARKS.md): a 3×3 convolution with its bias and ReLU fused, direct ([`conv3x3`]) and
-//! by Winograd's F(2×2, 3×3) and F(4×4, 3×3) for the wide layers ([`winograd`]).
+//! by Winograd's F(2×2, 3×3) and F(4×4, 3×3) for the wide layers ([`winograd`]), and fcomb's
+//! per-sample layers fused into one pass ([`fcomb`]).
 //!
 //! The kernels work on plain f32 slices ([`conv3x3::conv3x3`]) and reach models through
 //! [`conv3x3_bias_act`], which runs them on burn's Flex (CPU) backend through a backend
@@ -9,6 +10,8 @@
 
 pub mod burn_op;
 pub mod conv3x3;
+pub mod fcomb;
+pub mod fcomb_op;
 pub mod layers;
 mod vector;
 pub mod winograd;
@@ -18,6 +21,10 @@ pub use burn_op::{
     set_winograd4,
 };
 pub use conv3x3::{Conv3x3Shape, conv3x3_scalar};
+pub use fcomb::{FcombHead, fcomb_margins, fcomb_margins_scalar};
+pub use fcomb_op::{
+    FcombBackend, FcombHeadTensors, FcombSizes, fcomb_head_margins, fused_fcomb, set_fused_fcomb,
+};
 pub use winograd::{
     conv3x3_winograd, conv3x3_winograd_scalar, conv3x3_winograd4, conv3x3_winograd4_scalar,
 };

@@ -169,6 +169,18 @@ fn main() {
         &device,
     ));
     rows.push(time(
+        (
+            "(c) 16 samples given (a), fused head (margins, as the page decodes)",
+            Some("c_sample16_batched"),
+        ),
+        runs,
+        || {
+            let margins = model.fcomb.margins(enc.projection.clone(), z16.clone());
+            let _ = margins.sum().into_scalar::<f32>();
+        },
+        &device,
+    ));
+    rows.push(time(
         ("(c) 16 samples given (a), plain concat path", None),
         runs,
         || read(model.sample_plain(&enc, z16.clone())),
@@ -192,6 +204,23 @@ fn main() {
         || {
             let e = model.encode(x.clone());
             read(model.sample_n(&e, 16, &mut SeededRng::new(3)).logits);
+        },
+        &device,
+    ));
+    rows.push(time(
+        (
+            "(a)+(c) encode + 16 samples, fused head",
+            Some("c_total_encode_plus16"),
+        ),
+        runs,
+        || {
+            let e = model.encode(x.clone());
+            let z = model.draw_prior(&e, 16, &mut SeededRng::new(3));
+            let _ = model
+                .fcomb
+                .margins(e.projection, z)
+                .sum()
+                .into_scalar::<f32>();
         },
         &device,
     ));

@@ -216,16 +216,21 @@ pub async fn decode_projected(
     let m = zs[0].len();
     let flat: Vec<f32> = zs.iter().flat_map(|z| z.iter().copied()).collect();
     let z = Tensor::<2>::from_data(TensorData::new(flat, [n, m]), &projection.device());
-    let logits = model.fcomb.forward_projected(projection.clone(), z);
-    read_masks(logits).await
+    let [_, _, h, w] = projection.dims();
+    read_margin_masks(model.fcomb.margins(projection.clone(), z), w, h).await
 }
 
 /// Reads the arg-max foreground masks of two-class logits `[N, 2, H, W]` back to the host.
 pub(crate) async fn read_masks(logits: Tensor<4>) -> Result<Vec<Mask>, ReadError> {
     let [n, _, h, w] = logits.dims();
-    // Foreground where logit₁ > logit₀: the arg-max of two classes, ties to the background.
     let margin = logits.clone().narrow(1, 1, 1) - logits.narrow(1, 0, 1);
-    let values = read_f32(margin.reshape([n, h * w])).await?;
+    read_margin_masks(margin.reshape([n, h * w]), w, h).await
+}
+
+/// Masks of `w`×`h` from margins `[N, H·W]` (foreground minus background logit).
+async fn read_margin_masks(margins: Tensor<2>, w: usize, h: usize) -> Result<Vec<Mask>, ReadError> {
+    // Foreground where logit₁ > logit₀: the arg-max of two classes, ties to the background.
+    let values = read_f32(margins).await?;
     Ok(values
         .chunks(h * w)
         .map(|plane| Mask::from_fn(w, h, |x, y| plane[y * w + x] > 0.0))

@@ -8,7 +8,9 @@
 //! `W_f · f + b` (the *projection*) depends only on the image and is computed once per image by
 //! [`Fcomb::project`]; each sample adds the per-channel constant `W_z · z` (a tiny matmul) and
 //! runs the remaining 1×1 convs. [`Fcomb::forward_concat`] is the paper's literal path, kept as
-//! the reference the fast path is tested against.
+//! the reference the fast path is tested against. [`Fcomb::margins`] is what inference needs of
+//! a two-class model (foreground minus background logit), through `cpu_kernels`' fused head:
+//! the per-sample layers in one pass, without a tensor per layer.
 
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
@@ -16,6 +18,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor};
+use cpu_kernels::{FcombHeadTensors, fcomb_head_margins, fused_fcomb};
 
 use crate::unet::{Init, conv};
 
@@ -108,6 +111,57 @@ impl Fcomb {
             x = layer.forward(relu(x));
         }
         x
+    }
+}
+
+impl Fcomb {
+    /// Margins `[N, H·W]` — foreground minus background logit, positive where the mask is
+    /// drawn — for latents `z` `[N, M]` on one image's `projection` `[1, P, H, W]`. The fused
+    /// head where no gradient is tracked; [`Self::forward_projected`] otherwise (and for a
+    /// head without hidden layers, or when a benchmark turned the fused head off). Equal to the margin of `forward_projected` up to float
+    /// rounding.
+    ///
+    /// # Panics
+    /// If the model does not have two classes or `projection` holds more than one image.
+    pub fn margins(&self, projection: Tensor<4>, z: Tensor<2>) -> Tensor<2> {
+        let [b, _, h, w] = projection.dims();
+        let n = z.dims()[0];
+        assert_eq!(b, 1, "margins decode one image's projection");
+        let output = self.layers.last().expect("fcomb has an output layer");
+        assert_eq!(output.weight.dims()[0], 2, "margins need two classes");
+        let fused =
+            fused_fcomb() && self.layers.len() > 2 && !projection.is_autodiff() && !z.is_autodiff();
+        if !fused {
+            let logits = self.forward_projected(projection, z);
+            return (logits.clone().narrow(1, 1, 1) - logits.narrow(1, 0, 1)).reshape([n, h * w]);
+        }
+        let offsets = self.latent_offset(z);
+        fcomb_head_margins(projection, offsets, self.head_tensors())
+    }
+
+    /// The layers after the first as the fused head takes them.
+    fn head_tensors(&self) -> FcombHeadTensors {
+        let p = self.projection_channels();
+        let (output, hidden) = self.layers[1..].split_last().expect("an output layer");
+        let bias = |layer: &Conv2d| match &layer.bias {
+            Some(b) => b.val(),
+            None => Tensor::zeros([layer.weight.dims()[0]], &layer.weight.device()),
+        };
+        let out_weight = output.weight.val().reshape([2, p]);
+        let out_bias = bias(output);
+        FcombHeadTensors {
+            hidden_weights: Tensor::stack(
+                hidden
+                    .iter()
+                    .map(|layer| layer.weight.val().reshape([p, p]))
+                    .collect(),
+                0,
+            ),
+            hidden_biases: Tensor::stack(hidden.iter().map(bias).collect(), 0),
+            margin_weight: out_weight.clone().narrow(0, 1, 1) - out_weight.narrow(0, 0, 1),
+            margin_bias: (out_bias.clone().narrow(0, 1, 1) - out_bias.narrow(0, 0, 1))
+                .reshape([1, 1]),
+        }
     }
 }
 

@@ -90,6 +90,52 @@ fn trains_and_evaluates_on_the_lidc_multirater_folder() {
         (fit["steps"].as_u64(), fit["fcomb_steps"].as_u64()),
         (Some(1), Some(1))
     );
+    // Then to the mixture of the raters' posteriors (no decoding): the record adds up.
+    let text = ok(&[
+        "fit-prior",
+        "--weights",
+        s(&dir.join("fitted.bpk")),
+        "--out",
+        s(&dir.join("mixture.bpk")),
+        "--data",
+        s(&data),
+        "--steps",
+        "2",
+        "--batch-size",
+        "2",
+        "--samples",
+        "2",
+        "--objective",
+        "posterior-mixture",
+        "--forward-kl-weight",
+        "0.5",
+    ]);
+    assert!(text.contains("wrote"), "{text}");
+    let fit = &read_json(&dir.join("mixture.json"))["prior_fit"];
+    assert_eq!(
+        (
+            fit["steps"].as_u64(),
+            fit["fcomb_steps"].as_u64(),
+            fit["posterior_mixture_steps"].as_u64()
+        ),
+        (Some(3), Some(1), Some(2))
+    );
+    // fcomb never learns from an objective that decodes nothing: refused before any work.
+    assert_refused(
+        &[
+            "fit-prior",
+            "--weights",
+            s(&dir.join("fitted.bpk")),
+            "--out",
+            s(&dir.join("never.bpk")),
+            "--data",
+            s(&data),
+            "--objective",
+            "posterior-mixture",
+            "--train-fcomb",
+        ],
+        "--train-fcomb needs --objective energy",
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

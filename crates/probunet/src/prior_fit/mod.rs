@@ -43,9 +43,11 @@ use crate::learner::Learner;
 use crate::model::ProbUNet;
 
 mod energy;
+mod mixture;
 
 use energy::off_diagonal_mean;
 pub use energy::{IOU_SMOOTHING, jaccard_distances, sample_terms, score_weights};
+use mixture::mixture_terms;
 
 /// How the objective's gradient reaches the prior net.
 #[derive(Config, Debug, PartialEq, Eq, Copy)]
@@ -76,6 +78,19 @@ impl PriorGradient {
     }
 }
 
+/// What the prior net is fitted to.
+#[derive(Config, Debug, PartialEq, Eq, Copy)]
+pub enum PriorObjective {
+    /// The energy distance between the decoded samples and the annotations (this module's
+    /// docs): fits what the samples look like, through the frozen decoder.
+    EnergyDistance,
+    /// The reverse KL divergence to the mixture of the annotations' posteriors
+    /// ([`mixture`](self::mixture)'s docs), blended with training's forward KL by
+    /// [`PriorFitConfig::forward_kl_weight`]: fits where the prior's mass lies in latent space,
+    /// without the decoder.
+    PosteriorMixture,
+}
+
 /// Settings of [`PriorFitter`].
 #[derive(Config, Debug)]
 pub struct PriorFitConfig {
@@ -94,6 +109,13 @@ pub struct PriorFitConfig {
     /// The prior net's gradient estimator.
     #[config(default = "PriorGradient::StraightThrough")]
     pub gradient: PriorGradient,
+    /// What the prior is fitted to.
+    #[config(default = "PriorObjective::EnergyDistance")]
+    pub objective: PriorObjective,
+    /// With [`PriorObjective::PosteriorMixture`]: the weight of training's forward term
+    /// mean_k KL(q_k ‖ p) added to the reverse one (0: the reverse divergence alone).
+    #[config(default = 0.0)]
+    pub forward_kl_weight: f32,
 }
 
 /// A batch of images with all their annotations.
@@ -108,11 +130,12 @@ pub struct RaterBatch {
 /// The values of one fitting step (host floats).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PriorFitValues {
-    /// The objective D, mean over the batch (what is differentiated).
+    /// The objective, mean over the batch (what is differentiated).
     pub objective: f32,
-    /// D minus the annotations' own term mean_{k≠l} d(Y_k, Y_l): the batch's mean GED
-    /// estimate between samples and annotations.
-    pub ged: f32,
+    /// The batch's mean GED estimate between samples and annotations (the energy distance's
+    /// objective minus the annotations' own term mean_{k≠l} d(Y_k, Y_l)); `None` where the
+    /// objective decodes no samples.
+    pub ged: Option<f32>,
 }
 
 /// Owns a model whose prior net (and, with [`PriorFitConfig::train_fcomb`], fcomb) trains, and
@@ -128,9 +151,14 @@ impl PriorFitter {
     /// `config.train_fcomb`) frozen.
     ///
     /// # Panics
-    /// If `config.samples` < 2 (< 3 for [`PriorGradient::ScoreFunction`]) or the model does
-    /// not have two classes.
+    /// If `config.samples` < 2 (< 3 for [`PriorGradient::ScoreFunction`]), the model does
+    /// not have two classes, or fcomb is to train on an objective that never decodes.
     pub fn new(model: ProbUNet, config: PriorFitConfig) -> Self {
+        assert!(
+            !(config.train_fcomb && config.objective == PriorObjective::PosteriorMixture),
+            "the posterior-mixture objective does not decode, so fcomb cannot learn from it"
+        );
+
         let least = config.gradient.min_samples();
         assert!(
             config.samples >= least,
@@ -175,6 +203,16 @@ impl PriorFitter {
         let raters = batch.raters.clone().to_device(&device);
         let [b, k, h, w] = raters.dims();
         let n = config.samples;
+        if config.objective == PriorObjective::PosteriorMixture {
+            let terms = mixture_terms(model, images, raters, n, rng);
+            let objective = terms.reverse + terms.forward * config.forward_kl_weight;
+            let grads = GradientsParams::from_grads(objective.backward(), model);
+            let values = PriorFitValues {
+                objective: objective.into_scalar::<f32>(),
+                ged: None,
+            };
+            return (grads, values);
+        }
 
         let encoded = model.encode(images);
         // One fcomb call per image (its n latents share the projection).
@@ -214,7 +252,7 @@ impl PriorFitter {
         let grads = GradientsParams::from_grads(differentiated.backward(), model);
         let values = PriorFitValues {
             objective: objective.clone().into_scalar::<f32>(),
-            ged: (objective.detach() - annotation_term.mean()).into_scalar::<f32>(),
+            ged: Some((objective.detach() - annotation_term.mean()).into_scalar::<f32>()),
         };
         (grads, values)
     }
@@ -233,10 +271,7 @@ mod tests {
 
     /// A tiny model before and after a few fitting steps on one image with two annotations
     /// (the left and the right half).
-    fn fit_a_few_steps(
-        train_fcomb: bool,
-        gradient: PriorGradient,
-    ) -> (ProbUNet, ProbUNet, Tensor<4>) {
+    fn fit_a_few_steps(config: PriorFitConfig) -> (ProbUNet, ProbUNet, Tensor<4>) {
         let device = Device::flex();
         let model = ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 1, &device);
         let side = 16;
@@ -256,14 +291,12 @@ mod tests {
             images: images.clone(),
             raters: Tensor::from_data(TensorData::new(raters, [1, 2, side, side]), &device),
         };
-        let config = PriorFitConfig::new()
-            .with_samples(8)
-            .with_train_fcomb(train_fcomb)
-            .with_gradient(gradient);
-        let mut fitter = PriorFitter::new(model.clone(), config);
+        let decodes = config.objective == PriorObjective::EnergyDistance;
+        let mut fitter = PriorFitter::new(model.clone(), config.with_samples(8));
         for _ in 0..5 {
             let values = fitter.step(&batch, 1e-2);
-            assert!(values.objective.is_finite() && values.ged.is_finite());
+            assert!(values.objective.is_finite());
+            assert_eq!(values.ged.map(f32::is_finite), decodes.then_some(true));
         }
         (model, fitter.inference_model(), images)
     }
@@ -273,9 +306,10 @@ mod tests {
     }
 
     /// Fits a few steps and checks that the U-Net and the posterior stay, the prior moves, and
-    /// fcomb's first and last layers move exactly when `train_fcomb`.
-    fn check_what_moves(train_fcomb: bool, gradient: PriorGradient) {
-        let (before, after, images) = fit_a_few_steps(train_fcomb, gradient);
+    /// fcomb's first and last layers move exactly when `config.train_fcomb`.
+    fn check_what_moves(config: PriorFitConfig) {
+        let train_fcomb = config.train_fcomb;
+        let (before, after, images) = fit_a_few_steps(config);
         let weights = |m: &ProbUNet| {
             let last = m.fcomb.layers.len() - 1;
             [
@@ -299,14 +333,36 @@ mod tests {
 
     #[test]
     fn fitting_moves_the_prior_net_alone() {
-        check_what_moves(false, PriorGradient::StraightThrough);
-        check_what_moves(false, PriorGradient::ScoreFunction);
+        let config = PriorFitConfig::new();
+        check_what_moves(config.clone().with_gradient(PriorGradient::StraightThrough));
+        check_what_moves(config.clone().with_gradient(PriorGradient::ScoreFunction));
+        check_what_moves(
+            config
+                .clone()
+                .with_objective(PriorObjective::PosteriorMixture),
+        );
+        check_what_moves(
+            config
+                .with_objective(PriorObjective::PosteriorMixture)
+                .with_forward_kl_weight(0.5),
+        );
     }
 
     #[test]
     fn with_train_fcomb_the_decoder_head_moves_too() {
-        check_what_moves(true, PriorGradient::StraightThrough);
-        check_what_moves(true, PriorGradient::ScoreFunction);
+        let config = PriorFitConfig::new().with_train_fcomb(true);
+        check_what_moves(config.clone().with_gradient(PriorGradient::StraightThrough));
+        check_what_moves(config.with_gradient(PriorGradient::ScoreFunction));
+    }
+
+    #[test]
+    #[should_panic(expected = "does not decode")]
+    fn fcomb_cannot_train_on_the_posterior_mixture() {
+        let model = ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 1, &Device::flex());
+        let config = PriorFitConfig::new()
+            .with_train_fcomb(true)
+            .with_objective(PriorObjective::PosteriorMixture);
+        PriorFitter::new(model, config);
     }
 
     #[test]

@@ -91,6 +91,26 @@ fn fast_path_equals_plain_concat_path() {
     assert!(diff <= 1e-4, "fast vs plain: {diff}");
 }
 
+/// The fused head (our kernel on the CPU) against the layers' margin, on the paper's fcomb
+/// (two hidden layers of 32) and on a head with one.
+#[test]
+fn fused_margins_equal_the_layers_margin() {
+    let d = device();
+    for config in [ProbUNetConfig::paper(), ProbUNetConfig::tiny()] {
+        let model = ProbUNet::new_seeded(&config, 5, &d);
+        let enc = model.encode(image([1, 1, 32, 32], 3, &d));
+        let z = latents(7, config.latent_dim, 4, &d) * 2.0;
+        let logits = model.sample(&enc, z.clone());
+        let expected =
+            (logits.clone().narrow(1, 1, 1) - logits.narrow(1, 0, 1)).reshape([7, 32 * 32]);
+        let fused = model.fcomb.margins(enc.projection.clone(), z);
+        let scale = expected.clone().abs().max().into_scalar::<f32>();
+        assert!(scale > 1e-3, "margins are not trivially zero ({scale})");
+        let diff = max_abs_diff(fused, expected);
+        assert!(diff <= 1e-4, "fused vs layers: {diff}");
+    }
+}
+
 #[test]
 fn sample_n_is_one_batched_call_reproducible_by_seed() {
     let d = device();
