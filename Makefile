@@ -84,10 +84,11 @@ test-fuzz:
 	FUZZ_TARGET_DIR=$${CARGO_TARGET_DIR:-$(CURDIR)/target}/fuzz scripts/fuzz.sh decode 300 -seed=1 -runs=$(FUZZ_RUNS_DECODE)
 	FUZZ_TARGET_DIR=$${CARGO_TARGET_DIR:-$(CURDIR)/target}/fuzz scripts/fuzz.sh segmentation 300 -seed=1 -runs=$(FUZZ_RUNS_SEGMENTATION)
 
-# --release shares the compiled dependencies with Trunk's release build (burn compiles slowly).
+# The `web` profile (index.html names it for Trunk) shares the compiled dependencies with the
+# page's build (burn compiles slowly).
 # No -q: cargo would hand --quiet to wasm-bindgen-test-runner, which rejects it.
 test-wasm:
-	WASM_BINDGEN_TEST_TIMEOUT=60 cargo test --target $(WASM_TARGET) --release -p probseg-web
+	WASM_BINDGEN_TEST_TIMEOUT=60 cargo test --target $(WASM_TARGET) --profile web -p probseg-web
 
 test-e2e: build build-bench browser-deps
 	cd $(E2E_DIR) && PROBSEG_BENCH_DIST=$(BENCH_DIST) node --test --test-concurrency=1 ./*.test.mjs

@@ -115,6 +115,32 @@ fn the_conv_kernel_matches_burns_convolution_in_wasm() {
     }
 }
 
+/// The fused fcomb head as the page runs it (simd128) against fcomb's layers through burn.
+#[wasm_bindgen_test]
+fn the_fused_fcomb_head_matches_its_layers_in_wasm() {
+    use burn::tensor::{Device, Distribution, Tensor};
+    use probunet::{ProbUNet, ProbUNetConfig};
+
+    let d = Device::flex();
+    let model = ProbUNet::new_seeded(&ProbUNetConfig::small(), 3, &d);
+    let encoded = model.encode(Tensor::<4>::random(
+        [1, 1, 24, 24],
+        Distribution::Default,
+        &d,
+    ));
+    let z = Tensor::<2>::random([9, 6], Distribution::Normal(0.0, 2.0), &d);
+    let logits = model.sample(&encoded, z.clone());
+    let expected = (logits.clone().narrow(1, 1, 1) - logits.narrow(1, 0, 1)).reshape([9, 24 * 24]);
+    let scale = expected.clone().abs().max().into_scalar::<f32>();
+    let fused = model.fcomb.margins(encoded.projection.clone(), z);
+    let err = (fused - expected).abs().max().into_scalar::<f32>();
+    assert!(
+        scale > 1e-3 && err / scale < 1e-5,
+        "relative error {}",
+        err / scale
+    );
+}
+
 #[wasm_bindgen_test]
 fn preference_parses_the_query() {
     assert_eq!(Preference::from_query(Some("WebGPU")), Preference::WebGpu);

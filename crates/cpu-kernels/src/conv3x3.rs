@@ -61,6 +61,11 @@ pub fn conv3x3(
         return;
     }
     #[cfg(target_arch = "x86_64")]
+    if crate::vector::avx512_chosen() {
+        // The same blocks of 16 lanes: half the 32 zmm registers.
+        return run::<4>(input, weight, bias, shape, relu, out, 3 * 16, group_avx512);
+    }
+    #[cfg(target_arch = "x86_64")]
     if crate::vector::avx2_available() {
         // 4 output channels × 3 vectors of 8 positions: 12 accumulators, 3 input vectors and
         // a broadcast weight fill the 16 ymm registers.
@@ -119,6 +124,16 @@ fn group_avx2(image: &Image, first: usize, out: &mut [f32]) {
         image.group::<crate::vector::Avx2, 4, 3>(first, out)
     }
     // SAFETY: only chosen after `avx2_available()`.
+    unsafe { inner(image, first, out) }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn group_avx512(image: &Image, first: usize, out: &mut [f32]) {
+    #[target_feature(enable = "avx512f")]
+    unsafe fn inner(image: &Image, first: usize, out: &mut [f32]) {
+        image.group::<crate::vector::Avx512, 4, 3>(first, out)
+    }
+    // SAFETY: only chosen after `avx512_chosen()`.
     unsafe { inner(image, first, out) }
 }
 

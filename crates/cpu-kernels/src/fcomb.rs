@@ -126,6 +126,23 @@ fn decode(
     out: &mut [f32],
 ) {
     #[cfg(target_arch = "x86_64")]
+    if crate::vector::avx512_chosen() {
+        #[target_feature(enable = "avx512f")]
+        unsafe fn blocks_avx512(
+            head: FcombHead<'_>,
+            projection: &[f32],
+            pixels: usize,
+            offsets: &[f32],
+            out: &mut [f32],
+        ) -> usize {
+            // 4 output channels × 2 vectors of 16 pixels.
+            unsafe { blocks::<crate::vector::Avx512, 2>(head, projection, pixels, offsets, out) }
+        }
+        // SAFETY: AVX-512F was just detected.
+        let done = unsafe { blocks_avx512(head, projection, pixels, offsets, out) };
+        return tail(head, projection, pixels, done, offsets, out);
+    }
+    #[cfg(target_arch = "x86_64")]
     if crate::vector::avx2_available() {
         #[target_feature(enable = "avx2,fma")]
         unsafe fn blocks_avx2(
@@ -355,9 +372,22 @@ mod tests {
     }
 
     /// Channel counts that do and do not fill the 4-row blocks, no hidden layer to two, pixel
-    /// counts with and without a tail after the vector blocks, one sample to several groups.
+    /// counts with and without a tail after the vector blocks, one sample to several groups;
+    /// on a CPU with AVX-512 both its form and the AVX2 one.
     #[test]
     fn fused_margins_match_the_definition() {
+        #[cfg(target_arch = "x86_64")]
+        for avx512 in [true, false] {
+            crate::set_avx512(avx512);
+            margins_match_the_definition();
+        }
+        #[cfg(target_arch = "x86_64")]
+        crate::set_avx512(true);
+        #[cfg(not(target_arch = "x86_64"))]
+        margins_match_the_definition();
+    }
+
+    fn margins_match_the_definition() {
         for (seed, (p, layers, pixels, samples)) in [
             (32, 2, 256, 16),
             (6, 1, 37, 3),

@@ -25,6 +25,8 @@ pub use fcomb::{FcombHead, fcomb_margins, fcomb_margins_scalar};
 pub use fcomb_op::{
     FcombBackend, FcombHeadTensors, FcombSizes, fcomb_head_margins, fused_fcomb, set_fused_fcomb,
 };
+#[cfg(target_arch = "x86_64")]
+pub use vector::set_avx512;
 pub use winograd::{
     conv3x3_winograd, conv3x3_winograd_scalar, conv3x3_winograd4, conv3x3_winograd4_scalar,
 };

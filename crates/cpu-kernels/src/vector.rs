@@ -1,5 +1,5 @@
-//! The few vector operations the kernels need, once per instruction set: AVX2 + FMA on x86-64
-//! (chosen at run time), simd128 in wasm (a compile-time target feature there: the page's
+//! The few vector operations the kernels need, once per instruction set: AVX-512F, else AVX2 +
+//! FMA on x86-64 (chosen at run time), simd128 in wasm (a compile-time target feature there: the page's
 //! build enables it), and plain scalars everywhere else.
 //!
 //! The kernels are written once, generic over [`Vector`], and instantiated inside a
@@ -108,10 +108,64 @@ mod x86 {
     pub(crate) fn available() -> bool {
         std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
     }
+
+    /// Sixteen lanes of AVX-512F (fused multiply-add included).
+    #[derive(Clone, Copy)]
+    pub(crate) struct Avx512(__m512);
+
+    unsafe impl Vector for Avx512 {
+        const LANES: usize = 16;
+        #[inline(always)]
+        unsafe fn splat(v: f32) -> Self {
+            Avx512(unsafe { _mm512_set1_ps(v) })
+        }
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            Avx512(unsafe { _mm512_loadu_ps(p) })
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            unsafe { _mm512_storeu_ps(p, self.0) }
+        }
+        #[inline(always)]
+        unsafe fn mul_add(a: Self, b: Self, acc: Self) -> Self {
+            Avx512(unsafe { _mm512_fmadd_ps(a.0, b.0, acc.0) })
+        }
+        #[inline(always)]
+        unsafe fn relu(self) -> Self {
+            Avx512(unsafe { _mm512_max_ps(self.0, _mm512_setzero_ps()) })
+        }
+        #[inline(always)]
+        unsafe fn add(self, b: Self) -> Self {
+            Avx512(unsafe { _mm512_add_ps(self.0, b.0) })
+        }
+        #[inline(always)]
+        unsafe fn sub(self, b: Self) -> Self {
+            Avx512(unsafe { _mm512_sub_ps(self.0, b.0) })
+        }
+    }
+
+    static AVX512: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+    /// Turns the AVX-512 forms off (the kernels then run their AVX2 forms), so benchmarks and
+    /// tests reach both on a CPU that has AVX-512.
+    pub fn set_avx512(enabled: bool) {
+        AVX512.store(enabled, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the kernels run [`Avx512`]: this CPU has it and it was not turned off.
+    pub(crate) fn avx512_chosen() -> bool {
+        AVX512.load(std::sync::atomic::Ordering::Relaxed)
+            && std::is_x86_feature_detected!("avx512f")
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) use x86::available as avx2_available;
+#[cfg(target_arch = "x86_64")]
+pub use x86::set_avx512;
+#[cfg(target_arch = "x86_64")]
+pub(crate) use x86::{Avx512, avx512_chosen};
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub(crate) use wasm::Simd128;

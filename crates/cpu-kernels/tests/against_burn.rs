@@ -69,8 +69,21 @@ const SHAPES: [(usize, usize, usize, usize, usize); 15] = [
 /// A slice kernel's signature.
 type Kernel = fn(&[f32], &[f32], &[f32], Conv3x3Shape, bool, &mut [f32]);
 
+/// Every form against burn: on a CPU with AVX-512 both its forms and the AVX2 ones.
 #[test]
 fn the_kernel_matches_burns_convolution_on_random_shapes() {
+    #[cfg(target_arch = "x86_64")]
+    for avx512 in [true, false] {
+        cpu_kernels::set_avx512(avx512);
+        matches_burn_on_random_shapes();
+    }
+    #[cfg(target_arch = "x86_64")]
+    cpu_kernels::set_avx512(true);
+    #[cfg(not(target_arch = "x86_64"))]
+    matches_burn_on_random_shapes();
+}
+
+fn matches_burn_on_random_shapes() {
     for (seed, (batch, c_in, c_out, height, width)) in SHAPES.into_iter().enumerate() {
         let shape = Conv3x3Shape {
             batch,

@@ -52,21 +52,27 @@ fn time(
 
 /// Rows measured in alternation (each variant once per run), so all see the same machine
 /// load: ProbSeg's kernels as shipped (Winograd for the wide layers, direct for the rest),
-/// the direct kernel alone, and burn-flex's convolution for every layer.
-fn time_kernel_ab(label: &str, runs: usize, mut f: impl FnMut(), device: &Device) -> [Row; 4] {
-    // (label, our kernels, Winograd, F(4×4)): each variant right after the shipped one.
+/// the direct kernel alone, burn-flex's convolution for every layer, and (on a CPU with
+/// AVX-512) our kernels in their AVX2 form.
+fn time_kernel_ab(label: &str, runs: usize, mut f: impl FnMut(), device: &Device) -> [Row; 5] {
+    // (label, our kernels, Winograd, F(4×4), AVX-512): each variant right after the shipped one.
     let variants = [
-        ("our 3×3 kernels", true, true, true),
-        ("F(2×2) where F(4×4) runs", true, true, false),
-        ("our direct 3×3 kernel only", true, false, false),
-        ("burn-flex convolutions only", false, false, false),
+        ("our 3×3 kernels", true, true, true, true),
+        ("F(2×2) where F(4×4) runs", true, true, false, true),
+        ("our direct 3×3 kernel only", true, false, false, true),
+        ("burn-flex convolutions only", false, false, false, true),
+        ("our kernels' AVX2 form", true, true, true, false),
     ];
-    let mut times = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+    let mut times = [(); 5].map(|_| Vec::new());
     for run in 0..=runs {
-        for (i, (_, ours, winograd, winograd4)) in variants.into_iter().enumerate() {
+        for (i, (_, ours, winograd, winograd4, avx512)) in variants.into_iter().enumerate() {
             cpu_kernels::set_direct_conv(ours);
             cpu_kernels::set_winograd(winograd);
             cpu_kernels::set_winograd4(winograd4);
+            #[cfg(target_arch = "x86_64")]
+            cpu_kernels::set_avx512(avx512);
+            #[cfg(not(target_arch = "x86_64"))]
+            let _ = avx512;
             let t = Instant::now();
             f();
             device.sync().unwrap();
@@ -78,7 +84,9 @@ fn time_kernel_ab(label: &str, runs: usize, mut f: impl FnMut(), device: &Device
     cpu_kernels::set_direct_conv(true);
     cpu_kernels::set_winograd(true);
     cpu_kernels::set_winograd4(true);
-    let rows = [0, 1, 2, 3].map(|i| {
+    #[cfg(target_arch = "x86_64")]
+    cpu_kernels::set_avx512(true);
+    let rows = [0, 1, 2, 3, 4].map(|i| {
         times[i].sort();
         Row {
             label: format!("{label}, {}", variants[i].0),

@@ -110,6 +110,20 @@ fn dispatch<T: Tiling<A, M>, const A: usize, const M: usize>(
         return;
     }
     #[cfg(target_arch = "x86_64")]
+    if crate::vector::avx512_chosen() {
+        // 4 channels × 3 vectors of 16 tiles.
+        return run::<T, A, M, 4>(
+            input,
+            weight,
+            bias,
+            shape,
+            relu,
+            out,
+            16,
+            group_avx512::<T, A, M>,
+        );
+    }
+    #[cfg(target_arch = "x86_64")]
     if crate::vector::avx2_available() {
         // As the direct kernel: 4 channels × 3 vectors of 8 tiles in 12 ymm accumulators.
         return run::<T, A, M, 4>(
@@ -165,6 +179,24 @@ fn group_avx2<T: Tiling<A, M>, const A: usize, const M: usize>(
         image.group::<crate::vector::Avx2, 4, 3>(first, out)
     }
     // SAFETY: only chosen after `avx2_available()`.
+    unsafe { inner(image, first, out) }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn group_avx512<T: Tiling<A, M>, const A: usize, const M: usize>(
+    image: &Image<T, A, M>,
+    first: usize,
+    out: &mut [f32],
+) {
+    #[target_feature(enable = "avx512f")]
+    unsafe fn inner<T: Tiling<A, M>, const A: usize, const M: usize>(
+        image: &Image<T, A, M>,
+        first: usize,
+        out: &mut [f32],
+    ) {
+        image.group::<crate::vector::Avx512, 4, 3>(first, out)
+    }
+    // SAFETY: only chosen after `avx512_chosen()`.
     unsafe { inner(image, first, out) }
 }
 
@@ -248,10 +280,10 @@ struct Image<'a, T, const A: usize, const M: usize> {
     tiling: std::marker::PhantomData<T>,
 }
 
-/// The most values one register block's products per element take (`OB·XB·LANES` ≤ 4·4·8).
-const BLOCK_SCRATCH: usize = 128;
+/// The most values one register block's products per element take (`OB·XB·LANES` ≤ 4·4·16).
+const BLOCK_SCRATCH: usize = 256;
 /// The most tiles one register block spans (`XB·LANES`).
-const BLOCK_TILES: usize = 32;
+const BLOCK_TILES: usize = 64;
 
 impl<T: Tiling<A, M>, const A: usize, const M: usize> Image<'_, T, A, M> {
     /// Computes the output planes in `out` (whole channels, from register block `first`),
