@@ -54,8 +54,8 @@ pub enum Conv3x3Kernel {
 /// direct kernel on every measured layer natively, and from 8×8 up in wasm, even with few
 /// channels (there by little); on 8×8 images its half-empty vectors of tiles lose natively
 /// (8-wide), not in wasm (4-wide). Below that the
-/// direct kernel's advantage is the memory it does not move; natively burn's GEMM wins where
-/// the reduction (9·c_in) is long and the image small. In wasm (one thread, 128-bit vectors)
+/// direct kernel's advantage is the memory it does not move; natively (AVX2) burn's GEMM wins
+/// where the reduction (9·c_in) is long and the image small. In wasm (one thread, 128-bit vectors)
 /// the direct kernel beat burn's on every layer measured. F(4×4)'s 4×4 tiles need larger
 /// images to fill vectors of tiles and amortise their transforms: it beat F(2×2) on the
 /// models' layers from 64×64 up natively (8-wide vectors) and from 32×32 up in wasm (4-wide),
@@ -64,19 +64,40 @@ pub fn kernel_for(c_in: usize, c_out: usize, h: usize, w: usize) -> Conv3x3Kerne
     if !DIRECT_CONV.load(Ordering::Relaxed) {
         return Conv3x3Kernel::Burn;
     }
-    let f2_side = if cfg!(target_arch = "wasm32") { 8 } else { 16 };
+    let wasm = cfg!(target_arch = "wasm32");
+    let avx512 = avx512_chosen();
+    // With AVX-512's 16 lanes the direct kernel beat F(2×2) on the 16² layers (its vectors of
+    // tiles half empty there) and burn's GEMM on every layer down to 8².
+    let f2_side = match (wasm, avx512) {
+        (true, _) => 8,
+        (false, true) => 32,
+        (false, false) => 16,
+    };
     if WINOGRAD.load(Ordering::Relaxed) && h >= f2_side && w >= f2_side {
-        let f4_side = if cfg!(target_arch = "wasm32") { 32 } else { 64 };
+        let f4_side = if wasm { 32 } else { 64 };
         if WINOGRAD4.load(Ordering::Relaxed) && h >= f4_side && w >= f4_side {
             return Conv3x3Kernel::Winograd4;
         }
         return Conv3x3Kernel::Winograd;
     }
-    if cfg!(target_arch = "wasm32") || c_in <= 4 || c_in * c_out <= 8 * h * w {
+    let direct = if avx512 {
+        h * w > 16
+    } else {
+        wasm || c_in <= 4 || c_in * c_out <= 8 * h * w
+    };
+    if direct {
         Conv3x3Kernel::Direct
     } else {
         Conv3x3Kernel::Burn
     }
+}
+
+/// Whether the kernels run their AVX-512 forms (never outside x86-64).
+fn avx512_chosen() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return crate::vector::avx512_chosen();
+    #[cfg(not(target_arch = "x86_64"))]
+    false
 }
 
 /// Operations a backend runs with ProbSeg's own kernels.
@@ -196,10 +217,17 @@ mod tests {
         assert_eq!(kernel_for(32, 32, 128, 128), Winograd4);
         assert_eq!(kernel_for(64, 64, 64, 64), Winograd4);
         assert_eq!(kernel_for(128, 128, 32, 32), Winograd);
-        assert_eq!(kernel_for(192, 192, 16, 16), Winograd);
         assert_eq!(kernel_for(1, 32, 8, 8), Direct);
-        assert_eq!(kernel_for(192, 192, 8, 8), Burn);
-        // A wide but short image is tiled by its shorter side.
-        assert_eq!(kernel_for(32, 32, 128, 16), Winograd);
+        if avx512_chosen() {
+            assert_eq!(kernel_for(192, 192, 16, 16), Direct);
+            assert_eq!(kernel_for(192, 192, 8, 8), Direct);
+            assert_eq!(kernel_for(48, 48, 4, 4), Burn);
+            // A wide but short image is tiled by its shorter side.
+            assert_eq!(kernel_for(32, 32, 128, 16), Direct);
+        } else {
+            assert_eq!(kernel_for(192, 192, 16, 16), Winograd);
+            assert_eq!(kernel_for(192, 192, 8, 8), Burn);
+            assert_eq!(kernel_for(32, 32, 128, 16), Winograd);
+        }
     }
 }
