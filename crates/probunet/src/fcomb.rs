@@ -117,8 +117,8 @@ impl Fcomb {
 impl Fcomb {
     /// Margins `[N, H·W]` — foreground minus background logit, positive where the mask is
     /// drawn — for latents `z` `[N, M]` on one image's `projection` `[1, P, H, W]`. The fused
-    /// head where no gradient is tracked; [`Self::forward_projected`] otherwise (and for a
-    /// head without hidden layers, or when a benchmark turned the fused head off). Equal to the margin of `forward_projected` up to float
+    /// head on the CPU where no gradient is tracked; [`Self::forward_projected`] otherwise
+    /// (WebGPU, autodiff, a head without hidden layers, or a benchmark that turned it off). Equal to the margin of `forward_projected` up to float
     /// rounding.
     ///
     /// # Panics
@@ -129,8 +129,14 @@ impl Fcomb {
         assert_eq!(b, 1, "margins decode one image's projection");
         let output = self.layers.last().expect("fcomb has an output layer");
         assert_eq!(output.weight.dims()[0], 2, "margins need two classes");
-        let fused =
-            fused_fcomb() && self.layers.len() > 2 && !projection.is_autodiff() && !z.is_autodiff();
+        // On the CPU only. On WebGPU the extension's default (burn's batched matmuls) made the
+        // page's first samples on the e2e suite's software adapter take over three minutes;
+        // the layers are what ran there before, and a GPU gains nothing from the fusion.
+        let fused = fused_fcomb()
+            && self.layers.len() > 2
+            && projection.device() == Device::flex()
+            && !projection.is_autodiff()
+            && !z.is_autodiff();
         if !fused {
             let logits = self.forward_projected(projection, z);
             return (logits.clone().narrow(1, 1, 1) - logits.narrow(1, 0, 1)).reshape([n, h * w]);
