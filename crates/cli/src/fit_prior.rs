@@ -164,6 +164,10 @@ pub fn run(args: &FitPriorArgs) -> Result<()> {
         "--train-fcomb needs --objective energy: the posterior mixture never decodes a sample"
     );
     ensure!(
+        !(mixture && args.gradient == GradientArg::ScoreFunction),
+        "--gradient applies to --objective energy: the posterior mixture is differentiated through its reparameterised samples"
+    );
+    ensure!(
         args.forward_kl_weight.is_finite() && args.forward_kl_weight >= 0.0,
         "--forward-kl-weight must be a number ≥ 0"
     );

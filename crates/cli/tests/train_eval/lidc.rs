@@ -136,6 +136,22 @@ fn trains_and_evaluates_on_the_lidc_multirater_folder() {
         ],
         "--train-fcomb needs --objective energy",
     );
+    assert_refused(
+        &[
+            "fit-prior",
+            "--weights",
+            s(&dir.join("fitted.bpk")),
+            "--out",
+            s(&dir.join("never.bpk")),
+            "--data",
+            s(&data),
+            "--objective",
+            "posterior-mixture",
+            "--gradient",
+            "score-function",
+        ],
+        "--gradient applies to --objective energy",
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
