@@ -58,7 +58,7 @@ pub fn fcomb_margins(
     offsets: &[f32],
     margins: &mut [f32],
 ) {
-    check_lengths(head, projection, pixels, offsets, margins);
+    let job = Job::checked(head, projection, pixels, offsets, margins);
     if margins.is_empty() {
         return;
     }
@@ -71,7 +71,7 @@ pub fn fcomb_margins(
         let first = g * per_group;
         let count = out.len() / pixels;
         let offsets = &offsets[first * p..(first + count) * p];
-        decode(head, projection, pixels, offsets, out);
+        Job { offsets, ..job }.decode(out);
     });
 }
 
@@ -83,130 +83,7 @@ pub fn fcomb_margins_scalar(
     offsets: &[f32],
     margins: &mut [f32],
 ) {
-    head.check();
-    assert_eq!(
-        projection.len(),
-        head.channels * pixels,
-        "projection length"
-    );
-    assert_eq!(
-        margins.len() * head.channels,
-        offsets.len() * pixels,
-        "margins length"
-    );
-    let mut scratch = Scratch::new(head.channels, 1);
-    for x in 0..pixels {
-        // SAFETY: lengths checked above; one pixel per block.
-        unsafe { block::<Scalar, 1>(head, projection, pixels, x, offsets, margins, &mut scratch) };
-    }
-}
-
-/// The slices must be exactly as long as `head` and `pixels` say: the kernels read by pointer.
-fn check_lengths(
-    head: FcombHead<'_>,
-    projection: &[f32],
-    pixels: usize,
-    offsets: &[f32],
-    margins: &[f32],
-) {
-    head.check();
-    let p = head.channels;
-    assert_eq!(projection.len(), p * pixels, "projection length");
-    assert_eq!(offsets.len() % p, 0, "offsets length");
-    assert_eq!(margins.len(), offsets.len() / p * pixels, "margins length");
-}
-
-/// One group of samples, every pixel: whole vector blocks by the instruction set's kernel, the
-/// remaining pixels one by one.
-fn decode(
-    head: FcombHead<'_>,
-    projection: &[f32],
-    pixels: usize,
-    offsets: &[f32],
-    out: &mut [f32],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::vector::avx512_chosen() {
-        #[target_feature(enable = "avx512f")]
-        unsafe fn blocks_avx512(
-            head: FcombHead<'_>,
-            projection: &[f32],
-            pixels: usize,
-            offsets: &[f32],
-            out: &mut [f32],
-        ) -> usize {
-            // 4 output channels × 2 vectors of 16 pixels.
-            unsafe { blocks::<crate::vector::Avx512, 2>(head, projection, pixels, offsets, out) }
-        }
-        // SAFETY: AVX-512F was just detected.
-        let done = unsafe { blocks_avx512(head, projection, pixels, offsets, out) };
-        return tail(head, projection, pixels, done, offsets, out);
-    }
-    #[cfg(target_arch = "x86_64")]
-    if crate::vector::avx2_available() {
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn blocks_avx2(
-            head: FcombHead<'_>,
-            projection: &[f32],
-            pixels: usize,
-            offsets: &[f32],
-            out: &mut [f32],
-        ) -> usize {
-            // 4 output channels × 2 vectors of 8 pixels: 8 accumulators.
-            unsafe { blocks::<crate::vector::Avx2, 2>(head, projection, pixels, offsets, out) }
-        }
-        // SAFETY: AVX2 and FMA were just detected.
-        let done = unsafe { blocks_avx2(head, projection, pixels, offsets, out) };
-        return tail(head, projection, pixels, done, offsets, out);
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        // 4 output channels × 2 vectors of 4 pixels: 8 accumulators, 2 activations and a weight
-        // in the 15 registers V8 leaves to wasm on x64.
-        // SAFETY: simd128 is a compile-time feature of this build.
-        let done =
-            unsafe { blocks::<crate::vector::Simd128, 2>(head, projection, pixels, offsets, out) };
-        return tail(head, projection, pixels, done, offsets, out);
-    }
-    #[allow(unreachable_code)]
-    tail(head, projection, pixels, 0, offsets, out)
-}
-
-/// Pixels from `from` on, one at a time.
-fn tail(
-    head: FcombHead<'_>,
-    projection: &[f32],
-    pixels: usize,
-    from: usize,
-    offsets: &[f32],
-    out: &mut [f32],
-) {
-    let mut scratch = Scratch::new(head.channels, 1);
-    for x in from..pixels {
-        // SAFETY: lengths checked by the caller; one pixel per block.
-        unsafe { block::<Scalar, 1>(head, projection, pixels, x, offsets, out, &mut scratch) };
-    }
-}
-
-/// Every whole block of `XB·LANES` pixels; returns the first pixel not done.
-///
-/// # Safety
-/// `V`'s instruction set must be available; slice lengths as [`fcomb_margins`] checks them.
-#[inline(always)]
-unsafe fn blocks<V: Vector, const XB: usize>(
-    head: FcombHead<'_>,
-    projection: &[f32],
-    pixels: usize,
-    offsets: &[f32],
-    out: &mut [f32],
-) -> usize {
-    let width = XB * V::LANES;
-    let whole = pixels / width * width;
-    let mut scratch = Scratch::new(head.channels, width);
-    for x in (0..whole).step_by(width) {
-        unsafe { block::<V, XB>(head, projection, pixels, x, offsets, out, &mut scratch) };
-    }
-    whole
+    Job::checked(head, projection, pixels, offsets, margins).tail(0, margins);
 }
 
 /// Two activation buffers of `P × width` values: one layer's input and output.
@@ -224,60 +101,156 @@ impl Scratch {
     }
 }
 
-/// Every sample of the `XB·LANES` pixels from `x0`.
-///
-/// # Safety
-/// `V`'s instruction set must be available; `x0 + XB·LANES ≤ pixels`; slice lengths as
-/// [`fcomb_margins`] checks them; `scratch` sized for `XB·LANES` pixels.
-#[inline(always)]
-unsafe fn block<V: Vector, const XB: usize>(
-    head: FcombHead<'_>,
-    projection: &[f32],
+/// What every block of one call reads: the head, the projection (`[P, pixels]`) and the
+/// samples' offsets (`[N, P]`); the margins (`[N, pixels]`) are written beside it.
+#[derive(Clone, Copy)]
+struct Job<'a> {
+    head: FcombHead<'a>,
+    projection: &'a [f32],
     pixels: usize,
-    x0: usize,
-    offsets: &[f32],
-    out: &mut [f32],
-    scratch: &mut Scratch,
-) {
-    let p = head.channels;
-    let lanes = V::LANES;
-    let width = XB * lanes;
-    for (s, offset) in offsets.chunks_exact(p).enumerate() {
-        let h = scratch.input.as_mut_ptr();
-        for (c, &off) in offset.iter().enumerate() {
-            let from = unsafe { projection.as_ptr().add(c * pixels + x0) };
-            for x in 0..XB {
-                unsafe {
-                    let v = V::load(from.add(x * lanes)).add(V::splat(off)).relu();
-                    v.store(h.add(c * width + x * lanes));
+    offsets: &'a [f32],
+}
+
+impl<'a> Job<'a> {
+    /// The slices must be exactly as long as `head` and `pixels` say: the kernels read by
+    /// pointer.
+    fn checked(
+        head: FcombHead<'a>,
+        projection: &'a [f32],
+        pixels: usize,
+        offsets: &'a [f32],
+        margins: &[f32],
+    ) -> Self {
+        head.check();
+        let p = head.channels;
+        assert_eq!(projection.len(), p * pixels, "projection length");
+        assert_eq!(offsets.len() % p, 0, "offsets length");
+        assert_eq!(margins.len(), offsets.len() / p * pixels, "margins length");
+        Self {
+            head,
+            projection,
+            pixels,
+            offsets,
+        }
+    }
+
+    /// Every pixel: whole vector blocks by the instruction set's kernel, the rest one by one.
+    fn decode(self, out: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if crate::vector::avx512_chosen() {
+            #[target_feature(enable = "avx512f")]
+            unsafe fn blocks_avx512(job: Job<'_>, out: &mut [f32]) -> usize {
+                // 4 output channels × 2 vectors of 16 pixels.
+                unsafe { job.blocks::<crate::vector::Avx512, 2>(out) }
+            }
+            // SAFETY: AVX-512F was just detected.
+            let done = unsafe { blocks_avx512(self, out) };
+            return self.tail(done, out);
+        }
+        #[cfg(target_arch = "x86_64")]
+        if crate::vector::avx2_available() {
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn blocks_avx2(job: Job<'_>, out: &mut [f32]) -> usize {
+                // 4 output channels × 2 vectors of 8 pixels: 8 accumulators.
+                unsafe { job.blocks::<crate::vector::Avx2, 2>(out) }
+            }
+            // SAFETY: AVX2 and FMA were just detected.
+            let done = unsafe { blocks_avx2(self, out) };
+            return self.tail(done, out);
+        }
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        {
+            // 4 output channels × 2 vectors of 4 pixels: 8 accumulators, 2 activations and a
+            // weight in the 15 registers V8 leaves to wasm on x64.
+            // SAFETY: simd128 is a compile-time feature of this build.
+            let done = unsafe { self.blocks::<crate::vector::Simd128, 2>(out) };
+            return self.tail(done, out);
+        }
+        #[allow(unreachable_code)]
+        self.tail(0, out)
+    }
+
+    /// Pixels from `from` on, one at a time.
+    fn tail(self, from: usize, out: &mut [f32]) {
+        let mut scratch = Scratch::new(self.head.channels, 1);
+        for x in from..self.pixels {
+            // SAFETY: lengths checked by `checked`; one pixel per block.
+            unsafe { self.block::<Scalar, 1>(x, out, &mut scratch) };
+        }
+    }
+
+    /// Every whole block of `XB·LANES` pixels; returns the first pixel not done.
+    ///
+    /// # Safety
+    /// `V`'s instruction set must be available.
+    #[inline(always)]
+    unsafe fn blocks<V: Vector, const XB: usize>(self, out: &mut [f32]) -> usize {
+        let width = XB * V::LANES;
+        let whole = self.pixels / width * width;
+        let mut scratch = Scratch::new(self.head.channels, width);
+        for x in (0..whole).step_by(width) {
+            unsafe { self.block::<V, XB>(x, out, &mut scratch) };
+        }
+        whole
+    }
+    /// Every sample of the `XB·LANES` pixels from `x0`.
+    ///
+    /// # Safety
+    /// `V`'s instruction set must be available; `x0 + XB·LANES ≤ pixels`; `scratch` sized for
+    /// `XB·LANES` pixels.
+    #[inline(always)]
+    unsafe fn block<V: Vector, const XB: usize>(
+        self,
+        x0: usize,
+        out: &mut [f32],
+        scratch: &mut Scratch,
+    ) {
+        let Job {
+            head,
+            projection,
+            pixels,
+            offsets,
+        } = self;
+        let p = head.channels;
+        let lanes = V::LANES;
+        let width = XB * lanes;
+        for (s, offset) in offsets.chunks_exact(p).enumerate() {
+            let h = scratch.input.as_mut_ptr();
+            for (c, &off) in offset.iter().enumerate() {
+                let from = unsafe { projection.as_ptr().add(c * pixels + x0) };
+                for x in 0..XB {
+                    unsafe {
+                        let v = V::load(from.add(x * lanes)).add(V::splat(off)).relu();
+                        v.store(h.add(c * width + x * lanes));
+                    }
                 }
             }
-        }
-        for l in 0..head.layers() {
-            let weights = &head.hidden_weights[l * p * p..(l + 1) * p * p];
-            let biases = &head.hidden_biases[l * p..(l + 1) * p];
-            let (input, output) = (scratch.input.as_ptr(), scratch.output.as_mut_ptr());
-            let mut o = 0;
-            while o + 4 <= p {
-                unsafe { rows::<V, XB, 4>(weights, biases, p, o, input, output) };
-                o += 4;
+            for l in 0..head.layers() {
+                let weights = &head.hidden_weights[l * p * p..(l + 1) * p * p];
+                let biases = &head.hidden_biases[l * p..(l + 1) * p];
+                let (input, output) = (scratch.input.as_ptr(), scratch.output.as_mut_ptr());
+                let mut o = 0;
+                while o + 4 <= p {
+                    unsafe { rows::<V, XB, 4>(weights, biases, p, o, input, output) };
+                    o += 4;
+                }
+                while o < p {
+                    unsafe { rows::<V, XB, 1>(weights, biases, p, o, input, output) };
+                    o += 1;
+                }
+                std::mem::swap(&mut scratch.input, &mut scratch.output);
             }
-            while o < p {
-                unsafe { rows::<V, XB, 1>(weights, biases, p, o, input, output) };
-                o += 1;
+            let h = scratch.input.as_ptr();
+            let mut acc = [unsafe { V::splat(head.margin_bias) }; XB];
+            for (c, &w) in head.margin_weight.iter().enumerate() {
+                let w = unsafe { V::splat(w) };
+                for (x, a) in acc.iter_mut().enumerate() {
+                    *a = unsafe { V::mul_add(w, V::load(h.add(c * width + x * lanes)), *a) };
+                }
             }
-            std::mem::swap(&mut scratch.input, &mut scratch.output);
-        }
-        let h = scratch.input.as_ptr();
-        let mut acc = [unsafe { V::splat(head.margin_bias) }; XB];
-        for (c, &w) in head.margin_weight.iter().enumerate() {
-            let w = unsafe { V::splat(w) };
-            for (x, a) in acc.iter_mut().enumerate() {
-                *a = unsafe { V::mul_add(w, V::load(h.add(c * width + x * lanes)), *a) };
+            for (x, a) in acc.into_iter().enumerate() {
+                unsafe { a.store(out.as_mut_ptr().add(s * pixels + x0 + x * lanes)) };
             }
-        }
-        for (x, a) in acc.into_iter().enumerate() {
-            unsafe { a.store(out.as_mut_ptr().add(s * pixels + x0 + x * lanes)) };
         }
     }
 }
@@ -322,11 +295,11 @@ unsafe fn rows<V: Vector, const XB: usize, const OB: usize>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A deterministic pseudo-random sequence in [-1, 1).
-    fn values(n: usize, seed: u64) -> Vec<f32> {
+    pub(crate) fn values(n: usize, seed: u64) -> Vec<f32> {
         let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         (0..n)
             .map(|_| {

@@ -201,6 +201,7 @@ pub fn fcomb_head_margins(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fcomb::tests::values;
 
     fn flex(values: Vec<f32>, dims: &[usize]) -> FlexTensor {
         FlexTensor::new(
@@ -208,15 +209,6 @@ mod tests {
             Layout::contiguous(Shape::from(dims.to_vec())),
             DType::F32,
         )
-    }
-
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        (0..n as u32)
-            .map(|i| {
-                ((i.wrapping_mul(2_654_435_761) ^ seed.wrapping_mul(40_503)) % 2001) as f32 / 1000.0
-                    - 1.0
-            })
-            .collect()
     }
 
     /// The kernel Flex runs and the default other backends run give the same margins.

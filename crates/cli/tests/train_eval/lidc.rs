@@ -120,36 +120,27 @@ fn trains_and_evaluates_on_the_lidc_multirater_folder() {
         ),
         (Some(3), Some(1), Some(2))
     );
-    // fcomb never learns from an objective that decodes nothing: refused before any work.
-    assert_refused(
-        &[
+    // fcomb never learns from an objective that decodes nothing, and the gradient estimators
+    // are the energy distance's: both refused before any work.
+    let (fitted, never) = (dir.join("fitted.bpk"), dir.join("never.bpk"));
+    let mixture_with = |extra: &[&'static str]| -> Vec<&str> {
+        let base = [
             "fit-prior",
             "--weights",
-            s(&dir.join("fitted.bpk")),
+            s(&fitted),
             "--out",
-            s(&dir.join("never.bpk")),
+            s(&never),
             "--data",
             s(&data),
-            "--objective",
-            "posterior-mixture",
-            "--train-fcomb",
-        ],
+        ];
+        [&base[..], &["--objective", "posterior-mixture"], extra].concat()
+    };
+    assert_refused(
+        &mixture_with(&["--train-fcomb"]),
         "--train-fcomb needs --objective energy",
     );
     assert_refused(
-        &[
-            "fit-prior",
-            "--weights",
-            s(&dir.join("fitted.bpk")),
-            "--out",
-            s(&dir.join("never.bpk")),
-            "--data",
-            s(&data),
-            "--objective",
-            "posterior-mixture",
-            "--gradient",
-            "score-function",
-        ],
+        &mixture_with(&["--gradient", "score-function"]),
         "--gradient applies to --objective energy",
     );
     std::fs::remove_dir_all(&dir).unwrap();
