@@ -269,9 +269,9 @@ mod tests {
     use crate::ProbUNetConfig;
     use burn::tensor::{Device, TensorData};
 
-    /// A tiny model before and after a few fitting steps on one image with two annotations
-    /// (the left and the right half).
-    fn fit_a_few_steps(config: PriorFitConfig) -> (ProbUNet, ProbUNet, Tensor<4>) {
+    /// A tiny model and one 16² noise image with two annotations: the left and the right half,
+    /// or (`agree`) the left half twice.
+    fn tiny_case(agree: bool) -> (ProbUNet, RaterBatch) {
         let device = Device::flex();
         let model = ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 1, &device);
         let side = 16;
@@ -284,13 +284,21 @@ mod tests {
         );
         let raters: Vec<f32> = (0..2)
             .flat_map(|r| {
-                (0..side * side).map(move |i| f32::from((i % side < side / 2) == (r == 0)))
+                let left = agree || r == 0;
+                (0..side * side).map(move |i| f32::from((i % side < side / 2) == left))
             })
             .collect();
         let batch = RaterBatch {
-            images: images.clone(),
+            images,
             raters: Tensor::from_data(TensorData::new(raters, [1, 2, side, side]), &device),
         };
+        (model, batch)
+    }
+
+    /// The tiny model before and after a few fitting steps on the disagreeing case.
+    fn fit_a_few_steps(config: PriorFitConfig) -> (ProbUNet, ProbUNet, Tensor<4>) {
+        let (model, batch) = tiny_case(false);
+        let images = batch.images.clone();
         let decodes = config.objective == PriorObjective::EnergyDistance;
         let mut fitter = PriorFitter::new(model.clone(), config.with_samples(8));
         for _ in 0..5 {
@@ -359,26 +367,7 @@ mod tests {
     /// first steps' mean against the last steps', the same latent noise order in both runs).
     #[test]
     fn the_posterior_mixture_fit_lowers_its_divergence() {
-        let device = Device::flex();
-        let model = ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 1, &device);
-        let side = 16;
-        let images = Tensor::<4>::from_data(
-            TensorData::new(
-                SeededRng::new(2).normals(side * side, 1.0),
-                [1, 1, side, side],
-            ),
-            &device,
-        );
-        let left: Vec<f32> = (0..side * side)
-            .map(|i| f32::from(i % side < side / 2))
-            .collect();
-        let batch = RaterBatch {
-            images,
-            raters: Tensor::from_data(
-                TensorData::new([left.clone(), left].concat(), [1, 2, side, side]),
-                &device,
-            ),
-        };
+        let (model, batch) = tiny_case(true);
         let config = PriorFitConfig::new()
             .with_samples(8)
             .with_objective(PriorObjective::PosteriorMixture);
