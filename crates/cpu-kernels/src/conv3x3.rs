@@ -15,6 +15,7 @@
 //! and broadcasts `OB` weights (packed so that they are adjacent). Positions are processed in
 //! tiles that keep their input rows in cache across all output-channel blocks.
 
+use crate::parallel::{for_each_group, parallel_groups};
 use crate::vector::{Scalar, Vector};
 
 /// Sizes of one convolution: `batch` images of `c_in × height × width` into `c_out` channels.
@@ -298,37 +299,6 @@ impl Image<'_> {
 
 /// Values a register block stores before they are scattered to the output.
 const LANE_SCRATCH: usize = 64;
-
-/// How many channel groups to run as tasks: one per thread natively (at most one per block),
-/// one in wasm (the page's workers each run one instance).
-pub(crate) fn parallel_groups(blocks: usize) -> usize {
-    #[cfg(not(target_arch = "wasm32"))]
-    return rayon::current_num_threads().clamp(1, blocks.max(1));
-    #[cfg(target_arch = "wasm32")]
-    {
-        let _ = blocks;
-        1
-    }
-}
-
-/// Runs `group(g, chunk)` on consecutive `chunk_len` pieces of `out` (the last may be shorter):
-/// in parallel natively, in order in wasm.
-pub(crate) fn for_each_group<F>(out: &mut [f32], chunk_len: usize, group: F)
-where
-    F: Fn(usize, &mut [f32]) + Sync + Send,
-{
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        use rayon::prelude::*;
-        out.par_chunks_mut(chunk_len)
-            .enumerate()
-            .for_each(|(g, chunk)| group(g, chunk));
-    }
-    #[cfg(target_arch = "wasm32")]
-    for (g, chunk) in out.chunks_mut(chunk_len).enumerate() {
-        group(g, chunk);
-    }
-}
 
 /// One register block: `OB` output channels from `channel` at the `XB·LANES` positions from
 /// `i`, bias added, before activation.

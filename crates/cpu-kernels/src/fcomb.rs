@@ -8,7 +8,7 @@
 //! of scratch (L1) from the projection to the margin, every sample of the block is decoded
 //! while its projection is in cache, and only the margins are written.
 
-use crate::conv3x3::{for_each_group, parallel_groups};
+use crate::parallel::{for_each_group, parallel_groups};
 use crate::vector::{Scalar, Vector};
 
 /// fcomb after its first layer's image part, as plain slices (see probunet's `fcomb.rs` for the

@@ -1,7 +1,8 @@
 //! ProbSeg's own CPU kernels, for the layers where burn's generic ones were measured too slow
 //! (BENCHMARKS.md): a 3×3 convolution with its bias and ReLU fused, direct ([`conv3x3`]) and
 //! by Winograd's F(2×2, 3×3) and F(4×4, 3×3) for the wide layers ([`winograd`]), and fcomb's
-//! per-sample layers fused into one pass ([`fcomb`]).
+//! per-sample layers fused into one pass ([`fcomb`]), and the U-Net's pooling and upsampling
+//! with its concatenation ([`resample`]).
 //!
 //! The kernels work on plain f32 slices ([`conv3x3::conv3x3`]) and reach models through
 //! [`conv3x3_bias_act`], which runs them on burn's Flex (CPU) backend through a backend
@@ -13,6 +14,9 @@ pub mod conv3x3;
 pub mod fcomb;
 pub mod fcomb_op;
 pub mod layers;
+mod parallel;
+pub mod resample;
+pub mod resample_op;
 mod vector;
 pub mod winograd;
 
@@ -25,6 +29,7 @@ pub use fcomb::{FcombHead, fcomb_margins, fcomb_margins_scalar};
 pub use fcomb_op::{
     FcombBackend, FcombHeadTensors, FcombSizes, fcomb_head_margins, fused_fcomb, set_fused_fcomb,
 };
+pub use resample_op::{ResampleBackend, avg_pool2x2, set_resample_kernels, upsample2x_concat};
 #[cfg(target_arch = "x86_64")]
 pub use vector::set_avx512;
 pub use winograd::{

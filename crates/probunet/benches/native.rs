@@ -2,7 +2,8 @@
 //!
 //! `cargo bench -p probunet --bench native` — prints a Markdown table of medians (and minima).
 //! `BENCH_RUNS=n` sets the timed runs per row (default 15); `BENCH_PRESET=small|tiny` another model;
-//! `BENCH_SKIP_SLOW=1` leaves out the naive and training rows (a quick look at sampling).
+//! `BENCH_SKIP_SLOW=1` leaves out the naive and training rows (a quick look at sampling);
+//! `BENCH_ENCODE_LOOP=n` only runs encode n times and prints nothing (for `perf record`).
 //! Rows follow `shared/peers/NOTES.md` so they compare one to one with the PyTorch figures;
 //! `BENCH_JSON=path` also writes them as JSON (with the peers' key of each row) for
 //! `bench/report.mjs`, which puts them beside the peers' figures of the same run.
@@ -50,46 +51,92 @@ fn time(
     row
 }
 
+/// One configuration of our kernels in the A/B rows.
+#[derive(Clone, Copy)]
+struct Variant {
+    label: &'static str,
+    conv: bool,
+    winograd: bool,
+    winograd4: bool,
+    avx512: bool,
+    resample: bool,
+}
+
+impl Variant {
+    const SHIPPED: Variant = Variant {
+        label: "our 3×3 kernels",
+        conv: true,
+        winograd: true,
+        winograd4: true,
+        avx512: true,
+        resample: true,
+    };
+
+    fn apply(self) {
+        cpu_kernels::set_direct_conv(self.conv);
+        cpu_kernels::set_winograd(self.winograd);
+        cpu_kernels::set_winograd4(self.winograd4);
+        cpu_kernels::set_resample_kernels(self.resample);
+        #[cfg(target_arch = "x86_64")]
+        cpu_kernels::set_avx512(self.avx512);
+    }
+}
+
 /// Rows measured in alternation (each variant once per run), so all see the same machine
-/// load: ProbSeg's kernels as shipped (Winograd for the wide layers, direct for the rest),
-/// the direct kernel alone, burn-flex's convolution for every layer, and (on a CPU with
-/// AVX-512) our kernels in their AVX2 form.
-fn time_kernel_ab(label: &str, runs: usize, mut f: impl FnMut(), device: &Device) -> [Row; 5] {
-    // (label, our kernels, Winograd, F(4×4), AVX-512): each variant right after the shipped one.
+/// load: ProbSeg's kernels as shipped (Winograd for the wide layers, direct for the rest, our
+/// pooling and upsampling), the direct kernel alone, burn-flex's convolution for every layer,
+/// (on a CPU with AVX-512) our kernels in their AVX2 form, and burn-flex's pooling and
+/// interpolation.
+fn time_kernel_ab(label: &str, runs: usize, mut f: impl FnMut(), device: &Device) -> [Row; 6] {
+    let shipped = Variant::SHIPPED;
     let variants = [
-        ("our 3×3 kernels", true, true, true, true),
-        ("F(2×2) where F(4×4) runs", true, true, false, true),
-        ("our direct 3×3 kernel only", true, false, false, true),
-        ("burn-flex convolutions only", false, false, false, true),
-        ("our kernels' AVX2 form", true, true, true, false),
+        shipped,
+        Variant {
+            label: "F(2×2) where F(4×4) runs",
+            winograd4: false,
+            ..shipped
+        },
+        Variant {
+            label: "our direct 3×3 kernel only",
+            winograd: false,
+            winograd4: false,
+            ..shipped
+        },
+        Variant {
+            label: "burn-flex convolutions only",
+            conv: false,
+            winograd: false,
+            winograd4: false,
+            ..shipped
+        },
+        Variant {
+            label: "our kernels' AVX2 form",
+            avx512: false,
+            ..shipped
+        },
+        Variant {
+            label: "burn-flex pooling and upsampling",
+            resample: false,
+            ..shipped
+        },
     ];
-    let mut times = [(); 5].map(|_| Vec::new());
+    let mut times = variants.map(|_| Vec::new());
     for run in 0..=runs {
-        for (i, (_, ours, winograd, winograd4, avx512)) in variants.into_iter().enumerate() {
-            cpu_kernels::set_direct_conv(ours);
-            cpu_kernels::set_winograd(winograd);
-            cpu_kernels::set_winograd4(winograd4);
-            #[cfg(target_arch = "x86_64")]
-            cpu_kernels::set_avx512(avx512);
-            #[cfg(not(target_arch = "x86_64"))]
-            let _ = avx512;
+        for (variant, times) in variants.iter().zip(times.iter_mut()) {
+            variant.apply();
             let t = Instant::now();
             f();
             device.sync().unwrap();
             if run > 0 {
-                times[i].push(t.elapsed());
+                times.push(t.elapsed());
             }
         }
     }
-    cpu_kernels::set_direct_conv(true);
-    cpu_kernels::set_winograd(true);
-    cpu_kernels::set_winograd4(true);
-    #[cfg(target_arch = "x86_64")]
-    cpu_kernels::set_avx512(true);
-    let rows = [0, 1, 2, 3, 4].map(|i| {
+    shipped.apply();
+    let rows = [0, 1, 2, 3, 4, 5].map(|i| {
         times[i].sort();
         Row {
-            label: format!("{label}, {}", variants[i].0),
+            label: format!("{label}, {}", variants[i].label),
             peer: None,
             median: times[i][times[i].len() / 2],
             min: times[i][0],
@@ -138,6 +185,16 @@ fn main() {
     let read = |t: Tensor<4>| {
         let _ = t.sum().into_scalar::<f32>();
     };
+
+    if let Some(n) = std::env::var("BENCH_ENCODE_LOOP")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        for _ in 0..n {
+            read(model.encode(x.clone()).projection);
+        }
+        return;
+    }
 
     let mut rows = Vec::new();
     rows.push(time(

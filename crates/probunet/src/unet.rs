@@ -11,12 +11,10 @@ use burn::module::{Module, Param};
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::tensor::activation::relu;
-use burn::tensor::module::avg_pool2d;
-use burn::tensor::ops::AvgPoolOptions;
 use burn::tensor::{Device, Tensor};
 
 use crate::init::{SeededRng, scaled_normal_conv};
-use crate::upsample::upsample_bilinear;
+use crate::upsample::upsample_concat;
 
 /// How fresh parameters are filled: He-normal from a seeded host RNG, or zeros when they are
 /// about to be overwritten by loaded weights (skips drawing 5 M random numbers).
@@ -139,7 +137,7 @@ impl Encoder {
         let mut features = Vec::with_capacity(self.blocks.len());
         for (i, block) in self.blocks.iter().enumerate() {
             if i > 0 {
-                x = avg_pool2d(x, AvgPoolOptions::new([2, 2]));
+                x = cpu_kernels::avg_pool2x2(x);
             }
             x = block.forward(x);
             features.push(x.clone());
@@ -183,9 +181,7 @@ impl Decoder {
         let mut x = features.pop().expect("an encoder has at least one level");
         for block in &self.blocks {
             let skip = features.pop().expect("one skip per decoder level");
-            let [_, _, h, w] = skip.dims();
-            let up = upsample_bilinear(x, [h, w]);
-            x = block.forward(Tensor::cat(vec![up, skip], 1));
+            x = block.forward(upsample_concat(x, skip));
         }
         x
     }

@@ -31,6 +31,17 @@ pub fn upsample_bilinear(x: Tensor<4>, [h_out, w_out]: [usize; 2]) -> Tensor<4> 
     )
 }
 
+/// The decoder's join: `x` upsampled bilinearly to `skip`'s size, then `skip`, along the
+/// channels. At inference an exact doubling is one pass of ProbSeg's kernel on the CPU
+/// ([`cpu_kernels::upsample2x_concat`]; burn's `interpolate` and `cat` on other devices).
+pub fn upsample_concat(x: Tensor<4>, skip: Tensor<4>) -> Tensor<4> {
+    let ([_, _, h, w], [_, _, hs, ws]) = (x.dims(), skip.dims());
+    if !x.is_autodiff() && !skip.is_autodiff() && hs == 2 * h && ws == 2 * w {
+        return cpu_kernels::upsample2x_concat(x, skip);
+    }
+    Tensor::cat(vec![upsample_bilinear(x, [hs, ws]), skip], 1)
+}
+
 /// Doubles one spatial axis (2 = rows, 3 = columns) with the fixed ¼–¾ weights.
 fn double_along(x: Tensor<4>, axis: usize) -> Tensor<4> {
     let n = x.dims()[axis];

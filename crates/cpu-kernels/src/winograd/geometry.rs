@@ -2,6 +2,7 @@
 //! the pixels the output transform writes.
 
 use super::BLOCK_TILES;
+use crate::parallel::{for_each_group, planes_per_task};
 
 /// Where tiles and their split rows lie for one image size, tile size and vector width.
 #[derive(Clone, Copy)]
@@ -48,17 +49,21 @@ impl Geometry {
 /// `p` at entry `p / M` of phase `p % M`; `M` is `geo.m`, a constant here so the index needs
 /// no division).
 pub(super) fn split_planes<const M: usize>(image: &[f32], c_in: usize, geo: &Geometry) -> Vec<f32> {
-    let (h, w) = (geo.h, geo.w);
-    let mut split = vec![0.0; c_in * geo.plane_len()];
-    for c in 0..c_in {
-        for y in 0..h {
-            let row = &mut split[c * geo.plane_len() + (y + 1) * geo.row_len()..][..geo.row_len()];
-            for (x, &value) in image[(c * h + y) * w..][..w].iter().enumerate() {
-                let p = x + 1;
-                row[(p % M) * geo.phase + p / M] = value;
+    let (h, w, plane_len) = (geo.h, geo.w, geo.plane_len());
+    let mut split = vec![0.0; c_in * plane_len];
+    let per_task = planes_per_task(c_in, plane_len);
+    for_each_group(&mut split, per_task * plane_len, |g, planes| {
+        for (k, plane) in planes.chunks_exact_mut(plane_len).enumerate() {
+            let c = g * per_task + k;
+            for y in 0..h {
+                let row = &mut plane[(y + 1) * geo.row_len()..][..geo.row_len()];
+                for (x, &value) in image[(c * h + y) * w..][..w].iter().enumerate() {
+                    let p = x + 1;
+                    row[(p % M) * geo.phase + p / M] = value;
+                }
             }
         }
-    }
+    });
     split
 }
 

@@ -29,7 +29,8 @@
 mod geometry;
 mod tiling;
 
-use crate::conv3x3::{Conv3x3Shape, check_lengths, for_each_group, parallel_groups};
+use crate::conv3x3::{Conv3x3Shape, check_lengths};
+use crate::parallel::{for_each_group, parallel_groups, planes_per_task};
 use crate::vector::{Scalar, Vector};
 use geometry::{Corners, Geometry, split_planes};
 use tiling::{F2, F4, MAX_ALPHA, MAX_M, Tiling};
@@ -201,29 +202,37 @@ fn group_avx512<T: Tiling<A, M>, const A: usize, const M: usize>(
 }
 
 /// `U = G·g·Gᵀ` per channel pair as `[c_out / OB (rounded up)][ALPHA²][c_in][OB]`, missing
-/// output channels zero.
+/// output channels zero; register blocks shared between threads.
 fn transform_weights<T: Tiling<A, M>, const A: usize, const M: usize, const OB: usize>(
     weight: &[f32],
     c_out: usize,
     c_in: usize,
 ) -> Vec<f32> {
     let elements = A * A;
-    let mut packed = vec![0.0; c_out.div_ceil(OB) * elements * c_in * OB];
-    for o in 0..c_out {
-        let (block, lane) = (o / OB, o % OB);
-        for c in 0..c_in {
-            let g = &weight[(o * c_in + c) * 9..][..9];
-            // G·g: ALPHA rows of three, one column of g at a time.
-            let [c0, c1, c2] = [0, 1, 2].map(|x| T::weight_column([g[x], g[3 + x], g[6 + x]]));
-            for i in 0..A {
-                let row = T::weight_column([c0[i], c1[i], c2[i]]);
-                for (j, &value) in row.iter().enumerate() {
-                    let element = i * A + j;
-                    packed[((block * elements + element) * c_in + c) * OB + lane] = value;
+    let block_len = elements * c_in * OB;
+    let blocks = c_out.div_ceil(OB);
+    let mut packed = vec![0.0; blocks * block_len];
+    let per_task = planes_per_task(blocks, block_len);
+    for_each_group(&mut packed, per_task * block_len, |g, chunk| {
+        for (k, packed) in chunk.chunks_exact_mut(block_len).enumerate() {
+            let block = g * per_task + k;
+            for lane in 0..OB.min(c_out - block * OB) {
+                let o = block * OB + lane;
+                for c in 0..c_in {
+                    let g = &weight[(o * c_in + c) * 9..][..9];
+                    // G·g: ALPHA rows of three, one column of g at a time.
+                    let [c0, c1, c2] =
+                        [0, 1, 2].map(|x| T::weight_column([g[x], g[3 + x], g[6 + x]]));
+                    for i in 0..A {
+                        let row = T::weight_column([c0[i], c1[i], c2[i]]);
+                        for (j, &value) in row.iter().enumerate() {
+                            packed[((i * A + j) * c_in + c) * OB + lane] = value;
+                        }
+                    }
                 }
             }
         }
-    }
+    });
     packed
 }
 

@@ -4,8 +4,6 @@
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::tensor::activation::relu;
-use burn::tensor::module::avg_pool2d;
-use burn::tensor::ops::AvgPoolOptions;
 use burn::tensor::{Device, Tensor};
 
 use crate::unet::{Init, conv_act, conv_scaled};
@@ -99,9 +97,9 @@ impl Level {
     }
 }
 
-/// 2×2 average pooling.
+/// 2×2 average pooling (ProbSeg's kernel on the CPU at inference).
 pub fn down(x: Tensor<4>) -> Tensor<4> {
-    avg_pool2d(x, AvgPoolOptions::new([2, 2]))
+    cpu_kernels::avg_pool2x2(x)
 }
 
 /// Nearest-neighbour ×2 upsampling, as a reshape (exact and differentiable on every backend).

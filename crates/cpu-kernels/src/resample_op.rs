@@ -1,0 +1,161 @@
+//! The resampling kernels ([`crate::resample`]) as burn operations: a backend extension routed
+//! to Flex, and burn's own operations everywhere else.
+
+use burn::backend::TensorMetadata;
+use burn::backend::flex::{FlexTensor, Layout};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, Dispatch, Flex, backend_extension};
+use burn::tensor::module::{avg_pool2d, interpolate};
+use burn::tensor::ops::{AvgPoolOptions, InterpolateMode, InterpolateOptions};
+use burn::tensor::{Bytes, DType, Shape, Tensor};
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::burn_op::f32_values;
+use crate::resample;
+
+static RESAMPLE: AtomicBool = AtomicBool::new(true);
+
+/// Turns our pooling and upsampling off (burn's then run on the CPU too), so benchmarks compare
+/// both in one run.
+pub fn set_resample_kernels(enabled: bool) {
+    RESAMPLE.store(enabled, Ordering::Relaxed);
+}
+
+/// The U-Net's resampling with ProbSeg's kernels.
+#[backend_extension(Flex)]
+pub trait ResampleBackend: Backend {
+    /// 2×2 average pooling, stride 2, no padding.
+    fn avg_pool2x2(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        Self::avg_pool2d(x, [2, 2], [2, 2], [0, 0], true, false)
+    }
+
+    /// `cat([upsample×2(x), skip], 1)`, bilinear with half-pixel centres.
+    fn upsample2x_concat(x: FloatTensor<Self>, skip: FloatTensor<Self>) -> FloatTensor<Self> {
+        let [_, _, h, w] = x.shape().dims::<4>();
+        let options = InterpolateOptions::new(InterpolateMode::Bilinear).with_align_corners(false);
+        let up = Self::interpolate(x, [2 * h, 2 * w], options);
+        Self::float_cat(vec![up, skip], 1)
+    }
+}
+
+impl ResampleBackend for Flex {
+    fn avg_pool2x2(x: FlexTensor) -> FlexTensor {
+        let [b, c, h, w] = dims4(&x);
+        let mut out = vec![0.0f32; b * c * (h / 2) * (w / 2)];
+        resample::avg_pool2x2(&f32_values(&x), [b, c, h, w], &mut out);
+        flex(out, [b, c, h / 2, w / 2])
+    }
+
+    fn upsample2x_concat(x: FlexTensor, skip: FlexTensor) -> FlexTensor {
+        let [b, cx, h, w] = dims4(&x);
+        let cs = dims4(&skip)[1];
+        let mut out = vec![0.0f32; b * (cx + cs) * 4 * h * w];
+        let sizes = [b, cx, cs, h, w];
+        resample::upsample2x_concat(&f32_values(&x), &f32_values(&skip), sizes, &mut out);
+        flex(out, [b, cx + cs, 2 * h, 2 * w])
+    }
+}
+
+fn dims4(t: &FlexTensor) -> [usize; 4] {
+    t.layout().shape().dims::<4>()
+}
+
+fn flex(values: Vec<f32>, dims: [usize; 4]) -> FlexTensor {
+    FlexTensor::new(
+        Bytes::from_elems(values),
+        Layout::contiguous(Shape::new(dims)),
+        DType::F32,
+    )
+}
+
+/// Whether a tensor may take the extension: not tracking gradients (the kernels have no
+/// backward pass) and f32 (what the Flex kernels compute in).
+/// Also off while a benchmark compares burn's operations.
+fn plain(x: &Tensor<4>) -> bool {
+    !x.is_autodiff() && x.dtype() == DType::F32 && RESAMPLE.load(Ordering::Relaxed)
+}
+
+/// 2×2 average pooling (stride 2): our kernel on Flex, burn's `avg_pool2d` on any other device
+/// and wherever gradients are tracked.
+pub fn avg_pool2x2(x: Tensor<4>) -> Tensor<4> {
+    if plain(&x) {
+        return Tensor::from_dispatch(<Dispatch as ResampleBackend>::avg_pool2x2(
+            x.into_dispatch(),
+        ));
+    }
+    avg_pool2d(x, AvgPoolOptions::new([2, 2]))
+}
+
+/// The decoder's join `cat([upsample×2(x), skip], 1)` (bilinear, half-pixel centres, as
+/// PyTorch's `align_corners = false`): one pass of our kernel on Flex, burn's `interpolate`
+/// and `cat` on other devices.
+///
+/// # Panics
+/// If `skip` is not `x`'s batch at twice its size, or `x` tracks gradients: burn-wgpu's
+/// bilinear interpolation has no usable backward pass, so training doubles by shifted sums
+/// (probunet's `upsample`).
+pub fn upsample2x_concat(x: Tensor<4>, skip: Tensor<4>) -> Tensor<4> {
+    let ([b, _, h, w], [bs, _, hs, ws]) = (x.dims(), skip.dims());
+    assert!(
+        b == bs && hs == 2 * h && ws == 2 * w,
+        "the skip must be the input's batch at twice its size"
+    );
+    assert!(!x.is_autodiff(), "upsample2x_concat has no backward pass");
+    if plain(&x) && plain(&skip) {
+        return Tensor::from_dispatch(<Dispatch as ResampleBackend>::upsample2x_concat(
+            x.into_dispatch(),
+            skip.into_dispatch(),
+        ));
+    }
+    let options = InterpolateOptions::new(InterpolateMode::Bilinear)
+        .with_align_corners(false)
+        .with_output_size([2 * h, 2 * w]);
+    Tensor::cat(vec![interpolate(x, options), skip], 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fcomb::tests::values;
+    use burn::tensor::{Device, TensorData, Tolerance};
+
+    fn tensor(dims: [usize; 4], seed: u64) -> Tensor<4> {
+        let n = dims.iter().product();
+        Tensor::from_data(TensorData::new(values(n, seed), dims), &Device::flex())
+    }
+
+    /// Our kernels agree with burn's own pooling, interpolation and concatenation (which the
+    /// extension's defaults and the gradient-tracking path call).
+    #[test]
+    fn the_kernels_match_burns_operations() {
+        for [b, c, h, w] in [[1, 3, 8, 8], [2, 5, 7, 6], [1, 64, 16, 16]] {
+            let x = tensor([b, c, h, w], 1);
+            let ours = avg_pool2x2(x.clone());
+            let burns = avg_pool2d(x, AvgPoolOptions::new([2, 2]));
+            ours.into_data()
+                .assert_approx_eq::<f32>(&burns.into_data(), Tolerance::absolute(1e-6));
+
+            let (x, skip) = (tensor([b, c, h, w], 2), tensor([b, 3, 2 * h, 2 * w], 3));
+            let ours = upsample2x_concat(x.clone(), skip.clone());
+            let options = InterpolateOptions::new(InterpolateMode::Bilinear)
+                .with_align_corners(false)
+                .with_output_size([2 * h, 2 * w]);
+            let burns = Tensor::cat(vec![interpolate(x, options), skip], 1);
+            assert_eq!(ours.dims(), [b, c + 3, 2 * h, 2 * w]);
+            ours.into_data()
+                .assert_approx_eq::<f32>(&burns.into_data(), Tolerance::absolute(1e-5));
+        }
+    }
+
+    #[test]
+    fn pooling_keeps_gradients_through_burns_op() {
+        let x = tensor([1, 2, 4, 4], 4).autodiff().require_grad();
+        let grads = avg_pool2x2(x.clone()).sum().backward();
+        let grad = x.grad(&grads).expect("a gradient");
+        grad.into_data().assert_approx_eq::<f32>(
+            &TensorData::new(vec![0.25f32; 32], [1, 2, 4, 4]),
+            Tolerance::absolute(1e-7),
+        );
+    }
+}
