@@ -5,6 +5,7 @@
 //! multi-rater crops and `model_io.rs` holds what the model-using commands share.
 
 mod calibrate;
+mod data_stats;
 mod dataset;
 mod device;
 mod eval;
@@ -52,6 +53,10 @@ enum Command {
     /// its samples and each image's raters: puts the prior's mass where the decoder draws each
     /// hypothesis in the right shares.
     FitPrior(fit_prior::FitPriorArgs),
+    /// How the raters of a multi-rater folder agree: slices by how many drew, empty masks by
+    /// lesion size, lesions by how many raters marked them, and the empty share on subset B of
+    /// a sampler that knows only the lesion's size. No model involved.
+    DataStats(data_stats::DataStatsArgs),
     /// Sample an image: N sample masks, an uncertainty (entropy) map and the mean-latent mask
     /// as PNGs.
     Sample(sample::SampleArgs),
@@ -68,6 +73,7 @@ fn main() -> anyhow::Result<()> {
         Command::Eval(args) => eval::run(&args),
         Command::Calibrate(args) => calibrate::run(&args),
         Command::FitPrior(args) => fit_prior::run(&args),
+        Command::DataStats(args) => data_stats::run(&args),
         Command::Sample(args) => sample::run(&args),
         Command::Export(args) => export::run(&args),
     }
