@@ -101,7 +101,7 @@ fn avx512_chosen() -> bool {
 }
 
 /// Operations a backend runs with ProbSeg's own kernels.
-#[backend_extension(Flex)]
+#[backend_extension(Flex, Autodiff)]
 pub trait Conv3x3Backend: Backend {
     /// `act(conv2d(x, weight) + bias)` for 3×3 kernels, stride 1, padding 1; `relu` picks the
     /// activation (ReLU or none).
@@ -174,8 +174,9 @@ pub(crate) fn f32_values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
 }
 
 /// `act(conv2d(x, weight) + bias)` for a 3×3 convolution with stride 1 and padding 1: our
-/// kernels on the Flex device ([`kernel_for`] picks), burn's `conv2d` (+ `relu`) anywhere
-/// else — WebGPU, and autodiff devices, whose backward pass needs burn's differentiable ops.
+/// kernels on the Flex device ([`kernel_for`] picks), also while training (autodiff: the
+/// backward pass of `crate::conv_autodiff` runs the input's gradient through them too);
+/// burn's `conv2d` (+ `relu`) on any other device (WebGPU).
 pub fn conv3x3_bias_act(
     x: Tensor<4>,
     weight: Tensor<4>,
@@ -184,13 +185,11 @@ pub fn conv3x3_bias_act(
 ) -> Tensor<4> {
     let dims = weight.dims();
     debug_assert_eq!([dims[2], dims[3]], [3, 3], "a 3×3 kernel");
-    let plain = |t: DType, autodiff: bool| t == DType::F32 && !autodiff;
     let [_, c_in, h, w] = x.dims();
+    let f32s = [x.dtype(), weight.dtype(), bias.dtype()] == [DType::F32; 3];
     let ours = kernel_for(c_in, dims[0], h, w) != Conv3x3Kernel::Burn
         && x.device() == Device::flex()
-        && plain(x.dtype(), x.is_autodiff())
-        && plain(weight.dtype(), weight.is_autodiff())
-        && plain(bias.dtype(), bias.is_autodiff());
+        && f32s;
     if ours {
         let out = <Dispatch as Conv3x3Backend>::conv3x3_bias_act(
             x.into_dispatch(),

@@ -11,6 +11,7 @@
 
 pub mod burn_op;
 pub mod conv3x3;
+mod conv_autodiff;
 pub mod fcomb;
 pub mod fcomb_op;
 pub mod layers;

@@ -19,6 +19,7 @@ pub(crate) unsafe trait Vector: Copy {
     unsafe fn store(self, p: *mut f32);
     /// `acc + a·b` (fused where the instruction set has it).
     unsafe fn mul_add(a: Self, b: Self, acc: Self) -> Self;
+    /// `max(x, 0)`, NaN kept as NaN (as burn's ReLU: a diverged input must stay visible).
     unsafe fn relu(self) -> Self;
     unsafe fn add(self, b: Self) -> Self;
     unsafe fn sub(self, b: Self) -> Self;
@@ -48,7 +49,7 @@ unsafe impl Vector for Scalar {
     }
     #[inline(always)]
     unsafe fn relu(self) -> Self {
-        Scalar(self.0.max(0.0))
+        Scalar(if self.0 < 0.0 { 0.0 } else { self.0 })
     }
     #[inline(always)]
     unsafe fn add(self, b: Self) -> Self {
@@ -92,7 +93,8 @@ mod x86 {
         }
         #[inline(always)]
         unsafe fn relu(self) -> Self {
-            Avx2(unsafe { _mm256_max_ps(self.0, _mm256_setzero_ps()) })
+            // maxps returns its second operand where either is NaN.
+            Avx2(unsafe { _mm256_max_ps(_mm256_setzero_ps(), self.0) })
         }
         #[inline(always)]
         unsafe fn add(self, b: Self) -> Self {
@@ -133,7 +135,8 @@ mod x86 {
         }
         #[inline(always)]
         unsafe fn relu(self) -> Self {
-            Avx512(unsafe { _mm512_max_ps(self.0, _mm512_setzero_ps()) })
+            // As for AVX2: NaN in the second operand comes through.
+            Avx512(unsafe { _mm512_max_ps(_mm512_setzero_ps(), self.0) })
         }
         #[inline(always)]
         unsafe fn add(self, b: Self) -> Self {
@@ -199,6 +202,7 @@ mod wasm {
         }
         #[inline(always)]
         unsafe fn relu(self) -> Self {
+            // pmax(a, b) is `a < b ? b : a`: a NaN `a` comes through.
             Simd128(f32x4_pmax(self.0, f32x4_splat(0.0)))
         }
         #[inline(always)]

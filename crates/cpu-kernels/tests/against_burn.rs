@@ -139,24 +139,111 @@ fn matches_burn_on_random_shapes() {
     }
 }
 
+/// Training runs our kernel through its own backward pass (`conv_autodiff`): the output and
+/// the gradients of input, weights and biases must match burn's differentiable `conv2d`
+/// (+ ReLU) through two layers (the second's input gradient feeds the first), with and
+/// without ReLU, on shapes that take the direct kernel and both Winograd tilings.
 #[test]
-fn on_autodiff_devices_it_is_burns_differentiable_convolution() {
+fn training_gradients_match_burns_differentiable_convolution() {
+    let shapes = [
+        (2, 3, 4, 6, 5),
+        (1, 8, 12, 17, 9),
+        (1, 16, 16, 32, 32),
+        (1, 12, 8, 64, 64),
+    ];
+    for (i, &(batch, c_in, c_out, height, width)) in shapes.iter().enumerate() {
+        let shape = Conv3x3Shape {
+            batch,
+            c_in,
+            c_out,
+            height,
+            width,
+        };
+        let (x, w1, b1) = random(shape, 20 + i as u64);
+        let (r, w2, b2) = random(
+            Conv3x3Shape {
+                c_in: c_out,
+                ..shape
+            },
+            40 + i as u64,
+        );
+        for act in [true, false] {
+            // (output, then the gradients of x, w1, b1, w2, b2) of Σ r·layer2(layer1(x)).
+            let run = |ours: bool| {
+                let x = x.clone().autodiff().require_grad();
+                let (w1, w2) = (
+                    w1.clone().autodiff().require_grad(),
+                    w2.clone().autodiff().require_grad(),
+                );
+                let (b1, b2) = (
+                    b1.clone().autodiff().require_grad(),
+                    b2.clone().autodiff().require_grad(),
+                );
+                let layer = |x: Tensor<4>, w: &Tensor<4>, b: &Tensor<1>| {
+                    if ours {
+                        conv3x3_bias_act(x, w.clone(), b.clone(), act)
+                    } else {
+                        reference(&x, w, b, act)
+                    }
+                };
+                let out = layer(layer(x.clone(), &w1, &b1), &w2, &b2);
+                let grads = (out.clone() * r.clone().autodiff()).sum().backward();
+                vec![
+                    values(&out),
+                    values(&x.grad(&grads).expect("x's gradient")),
+                    values(&w1.grad(&grads).expect("w1's gradient")),
+                    values(&b1.grad(&grads).expect("b1's gradient")),
+                    values(&w2.grad(&grads).expect("w2's gradient")),
+                    values(&b2.grad(&grads).expect("b2's gradient")),
+                ]
+            };
+            let (ours, burns) = (run(true), run(false));
+            for (k, (a, b)) in ours.iter().zip(&burns).enumerate() {
+                let error = rel_error(a, b);
+                assert!(error < 1e-5, "shape {i}, relu {act}, value {k}: {error}");
+            }
+        }
+    }
+}
+
+/// A NaN input stays NaN through every form with ReLU fused, as through burn's `relu`: the
+/// page's and the CLI's divergence guards look for it (a ReLU that turned NaN into 0 once hid
+/// a poisoned fine-tuning step).
+#[test]
+fn nan_inputs_stay_nan_through_the_fused_relu() {
     let shape = Conv3x3Shape {
         batch: 1,
         c_in: 3,
-        c_out: 4,
-        height: 6,
-        width: 5,
+        c_out: 5,
+        height: 20,
+        width: 20,
     };
-    let (x, w, b) = random(shape, 9);
-    let (x, w, b) = (x.autodiff(), w.autodiff().require_grad(), b.autodiff());
-    assert!(x.device().is_autodiff());
-    let out = conv3x3_bias_act(x.clone(), w.clone(), b.clone(), true);
-    let grads = out.clone().sum().backward();
-    let grad = w.grad(&grads).expect("the weight has a gradient");
-    let expected = reference(&x, &w, &b, true);
-    assert!(rel_error(&values(&out), &values(&expected)) < 1e-6);
-    assert_eq!(grad.dims(), [4, 3, 3, 3]);
+    let (_, w, b) = random(shape, 7);
+    let (w, b) = (values(&w), values(&b));
+    let x = vec![f32::NAN; 3 * 20 * 20];
+    let kernels: [(&str, Kernel); 6] = [
+        ("direct", conv3x3),
+        ("direct scalar", conv3x3_scalar),
+        ("F(2×2)", conv3x3_winograd),
+        ("F(2×2) scalar", conv3x3_winograd_scalar),
+        ("F(4×4)", conv3x3_winograd4),
+        ("F(4×4) scalar", conv3x3_winograd4_scalar),
+    ];
+    #[cfg(target_arch = "x86_64")]
+    let forms = [true, false];
+    #[cfg(not(target_arch = "x86_64"))]
+    let forms = [true];
+    for avx512 in forms {
+        #[cfg(target_arch = "x86_64")]
+        cpu_kernels::set_avx512(avx512);
+        for (name, kernel) in kernels {
+            let mut out = vec![0.0; shape.output_len()];
+            kernel(&x, &w, &b, shape, true, &mut out);
+            assert!(out.iter().all(|v| v.is_nan()), "{name} (AVX-512 {avx512})");
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    cpu_kernels::set_avx512(true);
 }
 
 #[test]

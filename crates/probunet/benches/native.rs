@@ -82,14 +82,13 @@ impl Variant {
     }
 }
 
-/// Rows measured in alternation (each variant once per run), so all see the same machine
-/// load: ProbSeg's kernels as shipped (Winograd for the wide layers, direct for the rest, our
-/// pooling and upsampling), the direct kernel alone, burn-flex's convolution for every layer,
-/// (on a CPU with AVX-512) our kernels in their AVX2 form, and burn-flex's pooling and
-/// interpolation.
-fn time_kernel_ab(label: &str, runs: usize, mut f: impl FnMut(), device: &Device) -> [Row; 6] {
+/// The kernel variants of the inference A/B rows: ProbSeg's kernels as shipped (Winograd for
+/// the wide layers, direct for the rest, our pooling and upsampling), F(2×2) only, the direct
+/// kernel alone, burn-flex's convolution for every layer, (on a CPU with AVX-512) our kernels
+/// in their AVX2 form, and burn-flex's pooling and interpolation.
+fn inference_variants() -> [Variant; 6] {
     let shipped = Variant::SHIPPED;
-    let variants = [
+    [
         shipped,
         Variant {
             label: "F(2×2) where F(4×4) runs",
@@ -102,13 +101,7 @@ fn time_kernel_ab(label: &str, runs: usize, mut f: impl FnMut(), device: &Device
             winograd4: false,
             ..shipped
         },
-        Variant {
-            label: "burn-flex convolutions only",
-            conv: false,
-            winograd: false,
-            winograd4: false,
-            ..shipped
-        },
+        BURN_CONVOLUTIONS,
         Variant {
             label: "our kernels' AVX2 form",
             avx512: false,
@@ -119,8 +112,27 @@ fn time_kernel_ab(label: &str, runs: usize, mut f: impl FnMut(), device: &Device
             resample: false,
             ..shipped
         },
-    ];
-    let mut times = variants.map(|_| Vec::new());
+    ]
+}
+
+/// Every 3×3 convolution through burn-flex (training too: forward and backward).
+const BURN_CONVOLUTIONS: Variant = Variant {
+    label: "burn-flex convolutions only",
+    conv: false,
+    winograd: false,
+    winograd4: false,
+    ..Variant::SHIPPED
+};
+
+/// Rows measured in alternation (each variant once per run), so all see the same machine load.
+fn time_variants(
+    label: &str,
+    variants: &[Variant],
+    runs: usize,
+    mut f: impl FnMut(),
+    device: &Device,
+) -> Vec<Row> {
+    let mut times = vec![Vec::new(); variants.len()];
     for run in 0..=runs {
         for (variant, times) in variants.iter().zip(times.iter_mut()) {
             variant.apply();
@@ -132,16 +144,20 @@ fn time_kernel_ab(label: &str, runs: usize, mut f: impl FnMut(), device: &Device
             }
         }
     }
-    shipped.apply();
-    let rows = [0, 1, 2, 3, 4, 5].map(|i| {
-        times[i].sort();
-        Row {
-            label: format!("{label}, {}", variants[i].label),
-            peer: None,
-            median: times[i][times[i].len() / 2],
-            min: times[i][0],
-        }
-    });
+    Variant::SHIPPED.apply();
+    let rows: Vec<Row> = variants
+        .iter()
+        .zip(times)
+        .map(|(variant, mut times)| {
+            times.sort();
+            Row {
+                label: format!("{label}, {}", variant.label),
+                peer: None,
+                median: times[times.len() / 2],
+                min: times[0],
+            }
+        })
+        .collect();
     for row in &rows {
         eprintln!(
             "{:<44} median {:>9.1?}  min {:>9.1?}",
@@ -289,14 +305,16 @@ fn main() {
         },
         &device,
     ));
-    rows.extend(time_kernel_ab(
+    rows.extend(time_variants(
         "A/B (a) encode",
+        &inference_variants(),
         runs,
         || read(model.encode(x.clone()).projection),
         &device,
     ));
-    rows.extend(time_kernel_ab(
+    rows.extend(time_variants(
         "A/B (a)+(c) encode + 16 samples",
+        &inference_variants(),
         runs,
         || {
             let e = model.encode(x.clone());
@@ -340,6 +358,17 @@ fn main() {
             },
             &device,
         ));
+        if b == 1 {
+            rows.extend(time_variants(
+                "A/B (e) training step, batch 1",
+                &[Variant::SHIPPED, BURN_CONVOLUTIONS],
+                runs.div_ceil(2).max(3),
+                || {
+                    let _ = trainer.step(&batch).values();
+                },
+                &device,
+            ));
+        }
     }
 
     finish(&preset, s, runs, &rows);
