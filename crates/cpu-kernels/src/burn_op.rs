@@ -11,6 +11,7 @@ use burn::tensor::{Bytes, DType, Device, Shape, Tensor};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::conv3x3::{Conv3x3Shape, conv3x3};
+use crate::weight_grad::{WeightGradShape, conv3x3_weight_grad};
 use crate::winograd::{conv3x3_winograd, conv3x3_winograd4};
 
 static DIRECT_CONV: AtomicBool = AtomicBool::new(true);
@@ -115,6 +116,17 @@ pub trait Conv3x3Backend: Backend {
         let out = Self::conv2d(x, weight, Some(bias), options);
         if relu { Self::relu(out) } else { out }
     }
+
+    /// The weights' gradient of that convolution (before its activation) from its input `x`
+    /// and output gradient `grad`; `weight` gives the shape.
+    fn conv3x3_weight_grad(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
+        Self::conv2d_weight_backward(x, weight, grad, options)
+    }
 }
 
 impl Conv3x3Backend for Flex {
@@ -150,6 +162,25 @@ impl Conv3x3Backend for Flex {
         FlexTensor::new(
             Bytes::from_elems(out),
             Layout::contiguous(Shape::new([batch, c_out, height, width])),
+            DType::F32,
+        )
+    }
+
+    fn conv3x3_weight_grad(x: FlexTensor, weight: FlexTensor, grad: FlexTensor) -> FlexTensor {
+        let [batch, c_in, height, width] = dims4(&x);
+        let c_out = dims4(&weight)[0];
+        let shape = WeightGradShape {
+            batch,
+            c_in,
+            c_out,
+            height,
+            width,
+        };
+        let mut out = vec![0.0f32; c_out * c_in * 9];
+        conv3x3_weight_grad(&f32_values(&x), &f32_values(&grad), shape, &mut out);
+        FlexTensor::new(
+            Bytes::from_elems(out),
+            Layout::contiguous(Shape::new([c_out, c_in, 3, 3])),
             DType::F32,
         )
     }

@@ -5,8 +5,8 @@
 //! the input's gradient, the weights' gradient), and burn-flex's are the generic im2col path
 //! our kernel replaced at inference. The input's gradient of a 3×3 "same" convolution is itself
 //! one: the output's gradient convolved with the kernel rotated by 180° and its channel axes
-//! swapped. So the forward pass and the input's gradient both run our kernel; the weights'
-//! gradient (a reduction over pixels, another shape of problem) and the bias's stay burn's.
+//! swapped. So the forward pass and the input's gradient both run our kernel, the weights'
+//! gradient (a reduction over pixels) its own ([`crate::weight_grad`]); the bias's stays burn's.
 //! A fused ReLU gates the gradient by the output it kept, as burn's `relu` does.
 
 use burn::backend::autodiff::NodeId;
@@ -17,7 +17,6 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, TensorMetadata};
 use burn::tensor::Shape;
-use burn::tensor::ops::ConvOptions;
 
 use crate::burn_op::Conv3x3Backend;
 
@@ -53,7 +52,7 @@ impl<B: Conv3x3Backend> Backward<B, 3> for Conv3x3BiasAct {
             grads.register::<B>(node.id, grad_x);
         }
         if let Some(node) = node_weight {
-            let grad_weight = B::conv2d_weight_backward(x.clone(), weight, grad.clone(), options());
+            let grad_weight = B::conv3x3_weight_grad(x.clone(), weight, grad.clone());
             grads.register::<B>(node.id, grad_weight);
         }
         if let Some(node) = node_bias {
@@ -72,10 +71,6 @@ fn input_gradient<B: Conv3x3Backend>(
     let turned = B::float_flip(B::float_swap_dims(weight, 0, 1), &[2, 3]);
     let zero = B::float_zeros(Shape::new([c_in]), &grad.device(), grad.dtype().into());
     B::conv3x3_bias_act(grad, turned, zero, false)
-}
-
-fn options() -> ConvOptions<2> {
-    ConvOptions::new([1, 1], [1, 1], [1, 1], 1)
 }
 
 impl<B: Conv3x3Backend, C: CheckpointStrategy> Conv3x3Backend for Autodiff<B, C> {

@@ -19,6 +19,7 @@ mod parallel;
 pub mod resample;
 pub mod resample_op;
 mod vector;
+pub mod weight_grad;
 pub mod winograd;
 
 pub use burn_op::{
