@@ -141,6 +141,51 @@ fn the_fused_fcomb_head_matches_its_layers_in_wasm() {
     );
 }
 
+/// Fine-tuning on the CPU as the page runs it (simd128): our kernels' gradients of a 3×3
+/// layer (input, weights: `cpu_kernels::weight_grad`, bias) against burn's differentiable
+/// `conv2d` + ReLU.
+#[wasm_bindgen_test]
+fn training_gradients_match_burns_in_wasm() {
+    use burn::tensor::activation::relu;
+    use burn::tensor::module::conv2d;
+    use burn::tensor::ops::ConvOptions;
+    use burn::tensor::{Device, Distribution, Tensor};
+
+    let d = Device::flex();
+    let normal = Distribution::Normal(0.0, 1.0);
+    let x = Tensor::<4>::random([2, 5, 19, 13], normal, &d);
+    let w = Tensor::<4>::random([7, 5, 3, 3], normal, &d);
+    let b = Tensor::<1>::random([7], normal, &d);
+    let r = Tensor::<4>::random([2, 7, 19, 13], normal, &d);
+    let run = |ours: bool| {
+        let (x, w, b) = (
+            x.clone().autodiff().require_grad(),
+            w.clone().autodiff().require_grad(),
+            b.clone().autodiff().require_grad(),
+        );
+        let out = if ours {
+            cpu_kernels::conv3x3_bias_act(x.clone(), w.clone(), b.clone(), true)
+        } else {
+            let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
+            relu(conv2d(x.clone(), w.clone(), Some(b.clone()), options))
+        };
+        let grads = (out * r.clone().autodiff()).sum().backward();
+        [
+            x.grad(&grads).unwrap().reshape([-1]),
+            w.grad(&grads).unwrap().reshape([-1]),
+            b.grad(&grads).unwrap(),
+        ]
+    };
+    for (name, (ours, burns)) in ["input", "weights", "bias"]
+        .iter()
+        .zip(run(true).into_iter().zip(run(false)))
+    {
+        let scale = burns.clone().abs().max().into_scalar::<f32>();
+        let err = (ours - burns).abs().max().into_scalar::<f32>();
+        assert!(err / scale < 1e-5, "{name}: relative error {}", err / scale);
+    }
+}
+
 #[wasm_bindgen_test]
 fn preference_parses_the_query() {
     assert_eq!(Preference::from_query(Some("WebGPU")), Preference::WebGpu);
