@@ -6,8 +6,9 @@
 //!
 //! The kernels work on plain f32 slices ([`conv3x3::conv3x3`]) and reach models through
 //! [`conv3x3_bias_act`], which runs them on burn's Flex (CPU) backend through a backend
-//! extension and falls back to burn's own operations everywhere else (WebGPU, and autodiff
-//! while training), so a model calls one function whatever its device.
+//! extension — while training too, with a backward pass of its own (the input's gradient
+//! through the same kernels, the weights' through [`weight_grad`]) — and falls back to burn's
+//! own operations everywhere else (WebGPU), so a model calls one function whatever its device.
 
 pub mod burn_op;
 pub mod conv3x3;

@@ -89,8 +89,8 @@ impl ConvBlock {
 }
 
 /// `conv` on `x`, then ReLU if `relu`: a 3×3 "same" convolution goes through ProbSeg's own CPU
-/// kernel with bias and ReLU fused ([`cpu_kernels::conv3x3_bias_act`], which falls back to
-/// burn's ops on other devices and while training); any other through burn's.
+/// kernel with bias and ReLU fused ([`cpu_kernels::conv3x3_bias_act`]: on the CPU, training
+/// included; burn's ops on other devices); any other through burn's.
 pub(crate) fn conv_act(conv: &Conv2d, x: Tensor<4>, act: bool) -> Tensor<4> {
     let same_3x3 = conv.kernel_size == [3, 3]
         && conv.stride == [1, 1]
