@@ -11,7 +11,7 @@ use burn::tensor::{Bytes, DType, Device, Shape, Tensor};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::conv3x3::{Conv3x3Shape, conv3x3};
-use crate::weight_grad::{WeightGradShape, conv3x3_weight_grad};
+use crate::weight_grad::conv3x3_weight_grad;
 use crate::winograd::{conv3x3_winograd, conv3x3_winograd4};
 
 static DIRECT_CONV: AtomicBool = AtomicBool::new(true);
@@ -136,17 +136,9 @@ impl Conv3x3Backend for Flex {
         bias: FlexTensor,
         relu: bool,
     ) -> FlexTensor {
-        let [batch, c_in, height, width] = dims4(&x);
-        let c_out = dims4(&weight)[0];
-        let shape = Conv3x3Shape {
-            batch,
-            c_in,
-            c_out,
-            height,
-            width,
-        };
+        let shape = shape_of(&x, &weight);
         let mut out = vec![0.0f32; shape.output_len()];
-        let kernel = match kernel_for(c_in, c_out, height, width) {
+        let kernel = match kernel_for(shape.c_in, shape.c_out, shape.height, shape.width) {
             Conv3x3Kernel::Winograd4 => conv3x3_winograd4,
             Conv3x3Kernel::Winograd => conv3x3_winograd,
             _ => conv3x3,
@@ -161,21 +153,19 @@ impl Conv3x3Backend for Flex {
         );
         FlexTensor::new(
             Bytes::from_elems(out),
-            Layout::contiguous(Shape::new([batch, c_out, height, width])),
+            Layout::contiguous(Shape::new([
+                shape.batch,
+                shape.c_out,
+                shape.height,
+                shape.width,
+            ])),
             DType::F32,
         )
     }
 
     fn conv3x3_weight_grad(x: FlexTensor, weight: FlexTensor, grad: FlexTensor) -> FlexTensor {
-        let [batch, c_in, height, width] = dims4(&x);
-        let c_out = dims4(&weight)[0];
-        let shape = WeightGradShape {
-            batch,
-            c_in,
-            c_out,
-            height,
-            width,
-        };
+        let shape = shape_of(&x, &weight);
+        let (c_in, c_out) = (shape.c_in, shape.c_out);
         let mut out = vec![0.0f32; c_out * c_in * 9];
         conv3x3_weight_grad(&f32_values(&x), &f32_values(&grad), shape, &mut out);
         FlexTensor::new(
@@ -183,6 +173,18 @@ impl Conv3x3Backend for Flex {
             Layout::contiguous(Shape::new([c_out, c_in, 3, 3])),
             DType::F32,
         )
+    }
+}
+
+/// The convolution's sizes from its input `[N, C_in, H, W]` and weight `[C_out, C_in, 3, 3]`.
+fn shape_of(x: &FlexTensor, weight: &FlexTensor) -> Conv3x3Shape {
+    let [batch, c_in, height, width] = dims4(x);
+    Conv3x3Shape {
+        batch,
+        c_in,
+        c_out: dims4(weight)[0],
+        height,
+        width,
     }
 }
 

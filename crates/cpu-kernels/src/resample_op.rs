@@ -7,7 +7,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, Flex, backend_extension};
 use burn::tensor::module::{avg_pool2d, interpolate};
 use burn::tensor::ops::{AvgPoolOptions, InterpolateMode, InterpolateOptions};
-use burn::tensor::{Bytes, DType, Shape, Tensor};
+use burn::tensor::{Bytes, DType, Device, Shape, Tensor};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -69,17 +69,20 @@ fn flex(values: Vec<f32>, dims: [usize; 4]) -> FlexTensor {
     )
 }
 
-/// Whether a tensor may take the extension: not tracking gradients (the kernels have no
-/// backward pass) and f32 (what the Flex kernels compute in).
-/// Also off while a benchmark compares burn's operations.
-fn plain(x: &Tensor<4>) -> bool {
-    !x.is_autodiff() && x.dtype() == DType::F32 && RESAMPLE.load(Ordering::Relaxed)
+/// Whether a tensor takes our kernels: on the Flex device (the extension is routed to Flex
+/// only; another device's tensor there would panic), not tracking gradients (the kernels have
+/// no backward pass), f32 (what they compute in), and not turned off by a benchmark.
+fn ours(x: &Tensor<4>) -> bool {
+    x.device() == Device::flex()
+        && !x.is_autodiff()
+        && x.dtype() == DType::F32
+        && RESAMPLE.load(Ordering::Relaxed)
 }
 
 /// 2×2 average pooling (stride 2): our kernel on Flex, burn's `avg_pool2d` on any other device
-/// and wherever gradients are tracked.
+/// (WebGPU) and wherever gradients are tracked.
 pub fn avg_pool2x2(x: Tensor<4>) -> Tensor<4> {
-    if plain(&x) {
+    if ours(&x) {
         return Tensor::from_dispatch(<Dispatch as ResampleBackend>::avg_pool2x2(
             x.into_dispatch(),
         ));
@@ -102,7 +105,7 @@ pub fn upsample2x_concat(x: Tensor<4>, skip: Tensor<4>) -> Tensor<4> {
         "the skip must be the input's batch at twice its size"
     );
     assert!(!x.is_autodiff(), "upsample2x_concat has no backward pass");
-    if plain(&x) && plain(&skip) {
+    if ours(&x) && ours(&skip) {
         return Tensor::from_dispatch(<Dispatch as ResampleBackend>::upsample2x_concat(
             x.into_dispatch(),
             skip.into_dispatch(),
@@ -146,6 +149,26 @@ mod tests {
             ours.into_data()
                 .assert_approx_eq::<f32>(&burns.into_data(), Tolerance::absolute(1e-5));
         }
+    }
+
+    /// Tensors our kernels must not take go to burn's operations, with the same values.
+    #[test]
+    fn gradient_tracking_and_switched_off_kernels_take_burns_operations() {
+        let x = tensor([1, 3, 6, 4], 5);
+        assert!(ours(&x));
+        assert!(!ours(&x.clone().autodiff()));
+        set_resample_kernels(false);
+        let (burns, skip) = (avg_pool2x2(x.clone()), tensor([1, 2, 12, 8], 6));
+        let joined = upsample2x_concat(x.clone(), skip.clone());
+        set_resample_kernels(true);
+        burns.into_data().assert_approx_eq::<f32>(
+            &avg_pool2x2(x.clone()).into_data(),
+            Tolerance::absolute(1e-6),
+        );
+        joined.into_data().assert_approx_eq::<f32>(
+            &upsample2x_concat(x, skip).into_data(),
+            Tolerance::absolute(1e-5),
+        );
     }
 
     #[test]

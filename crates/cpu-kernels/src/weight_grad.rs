@@ -10,21 +10,12 @@
 //! vector `OB` channels. Positions are taken a chunk at a time so the `g` and input rows of a
 //! chunk stay in cache while every channel pair passes over them.
 
+use crate::conv3x3::Conv3x3Shape;
 use crate::parallel::{for_each_group, parallel_groups};
 use crate::vector::{Scalar, Vector};
 
 /// Positions of one chunk (per image), a multiple of every vector width.
 const CHUNK: usize = 1024;
-
-/// Sizes of one weight gradient: `batch` images of `c_in` input and `c_out` output channels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WeightGradShape {
-    pub batch: usize,
-    pub c_in: usize,
-    pub c_out: usize,
-    pub height: usize,
-    pub width: usize,
-}
 
 /// `out` `[c_out, c_in, 3, 3]` = the weights' gradient of a 3×3 convolution (stride 1, zero
 /// padding 1) with input `x` `[batch, c_in, h, w]` and output gradient `grad`
@@ -32,8 +23,8 @@ pub struct WeightGradShape {
 ///
 /// # Panics
 /// If a slice's length does not match `shape`.
-pub fn conv3x3_weight_grad(x: &[f32], grad: &[f32], shape: WeightGradShape, out: &mut [f32]) {
-    let WeightGradShape {
+pub fn conv3x3_weight_grad(x: &[f32], grad: &[f32], shape: Conv3x3Shape, out: &mut [f32]) {
+    let Conv3x3Shape {
         batch,
         c_in,
         c_out,
@@ -68,12 +59,7 @@ pub fn conv3x3_weight_grad(x: &[f32], grad: &[f32], shape: WeightGradShape, out:
 }
 
 /// The portable form (and the reference the SIMD forms are tested against).
-pub fn conv3x3_weight_grad_scalar(
-    x: &[f32],
-    grad: &[f32],
-    shape: WeightGradShape,
-    out: &mut [f32],
-) {
+pub fn conv3x3_weight_grad_scalar(x: &[f32], grad: &[f32], shape: Conv3x3Shape, out: &mut [f32]) {
     assert_eq!(
         out.len(),
         shape.c_out * shape.c_in * 9,
@@ -167,12 +153,12 @@ impl Chunk<'_> {
 fn run<const OB: usize>(
     x: &[f32],
     grad: &[f32],
-    shape: WeightGradShape,
+    shape: Conv3x3Shape,
     out: &mut [f32],
     lanes: usize,
     block: BlockFn,
 ) {
-    let WeightGradShape {
+    let Conv3x3Shape {
         batch,
         c_in,
         c_out,
@@ -255,7 +241,7 @@ mod tests {
     use crate::fcomb::tests::values;
 
     /// The definition, in f64.
-    fn reference(x: &[f32], g: &[f32], s: WeightGradShape) -> Vec<f64> {
+    fn reference(x: &[f32], g: &[f32], s: Conv3x3Shape) -> Vec<f64> {
         let (h, w) = (s.height as isize, s.width as isize);
         let mut out = vec![0.0; s.c_out * s.c_in * 9];
         for n in 0..s.batch {
@@ -293,7 +279,7 @@ mod tests {
             (1, 4, 3, 40, 40),
         ];
         for (seed, &(batch, c_in, c_out, height, width)) in shapes.iter().enumerate() {
-            let shape = WeightGradShape {
+            let shape = Conv3x3Shape {
                 batch,
                 c_in,
                 c_out,
