@@ -171,27 +171,28 @@ fn run<const OB: usize>(
     let plane = (row_len + 2 * pw + 2).max((h + 2) * pw);
     let blocks = c_out.div_ceil(OB);
     let per_task = blocks.div_ceil(parallel_groups(blocks));
-    // `[block][ob][c][tap]`, summed over images and chunks.
+    let images: Vec<(Vec<f32>, Vec<f32>)> = (0..batch)
+        .map(|n| {
+            let x = &x[n * c_in * h * w..][..c_in * h * w];
+            let grad = &grad[n * c_out * h * w..][..c_out * h * w];
+            let rows = gradient_rows(grad, blocks * OB, h, w, row_len);
+            (bordered(x, c_in, h, w, plane), rows)
+        })
+        .collect();
+    // `[block][ob][c][tap]`, summed over images and chunks; each task owns its blocks' sums
+    // and passes over every image (one task per thread for the whole layer).
     let mut sums = vec![0.0f32; blocks * OB * c_in * 9];
-    for n in 0..batch {
-        let bordered = bordered(&x[n * c_in * h * w..][..c_in * h * w], c_in, h, w, plane);
-        let rows = gradient_rows(
-            &grad[n * c_out * h * w..][..c_out * h * w],
-            blocks * OB,
-            h,
-            w,
-            row_len,
-        );
-        for start in (0..row_len).step_by(CHUNK) {
-            let chunk = Chunk {
-                bordered: &bordered,
-                rows: &rows,
-                plane,
-                row_len,
-                pw,
-                positions: start..(start + CHUNK).min(row_len),
-            };
-            for_each_group(&mut sums, per_task * OB * c_in * 9, |task, sums| {
+    for_each_group(&mut sums, per_task * OB * c_in * 9, |task, sums| {
+        for (bordered, rows) in &images {
+            for start in (0..row_len).step_by(CHUNK) {
+                let chunk = Chunk {
+                    bordered,
+                    rows,
+                    plane,
+                    row_len,
+                    pw,
+                    positions: start..(start + CHUNK).min(row_len),
+                };
                 for (k, sums) in sums.chunks_mut(OB * c_in * 9).enumerate() {
                     for c in 0..c_in {
                         let mut taps = [[0.0f32; 9]; OB];
@@ -202,9 +203,9 @@ fn run<const OB: usize>(
                         }
                     }
                 }
-            });
+            }
         }
-    }
+    });
     // Output channel `o` is row `o` of the sums: blocks of OB consecutive channels.
     out.copy_from_slice(&sums[..c_out * c_in * 9]);
 }
