@@ -103,10 +103,10 @@ bench: bench-peers bench-native-run bench-web-run
 	PEERS_DIR=$(PEERS_DIR) node bench/report.mjs
 
 bench-native: bench-peers bench-native-run
-	PEERS_DIR=$(PEERS_DIR) node bench/report.mjs
+	PEERS_DIR=$(PEERS_DIR) node bench/report.mjs native
 
 bench-web: bench-peers bench-web-run
-	PEERS_DIR=$(PEERS_DIR) node bench/report.mjs
+	PEERS_DIR=$(PEERS_DIR) node bench/report.mjs web
 
 bench-peers:
 	@[[ -f $(PEERS_DIR)/run.sh ]] || { mkdir -p $(PEERS_DIR) && cp -r ../shared/peers/. $(PEERS_DIR)/ && chmod -R u+w $(PEERS_DIR); }

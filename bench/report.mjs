@@ -140,9 +140,14 @@ function nativeTable() {
   return lines.join("\n");
 }
 
+// `node bench/report.mjs [web] [native]`: the tables this command measured (default: both).
+// The others keep what their own run wrote: every command reruns the peers, and rewriting a
+// table now would pair today's peer figures with an older run's own.
+const asked = process.argv.slice(2);
+const measured = (name) => asked.length === 0 || asked.includes(name);
 let doc = readFileSync(join(repoRoot, "BENCHMARKS.md"), "utf8");
 for (const [name, table] of [["web", webTable()], ["native", nativeTable()]]) {
-  if (!table) continue;
+  if (!table || !measured(name)) continue;
   const start = `<!-- bench:${name} -->`;
   const end = `<!-- /bench:${name} -->`;
   const re = new RegExp(`${start}[\\s\\S]*?${end}`);
