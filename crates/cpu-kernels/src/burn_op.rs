@@ -152,16 +152,7 @@ impl Conv3x3Backend for Flex {
             relu,
             &mut out,
         );
-        FlexTensor::new(
-            Bytes::from_elems(out),
-            Layout::contiguous(Shape::new([
-                shape.batch,
-                shape.c_out,
-                shape.height,
-                shape.width,
-            ])),
-            DType::F32,
-        )
+        f32_tensor(out, &[shape.batch, shape.c_out, shape.height, shape.width])
     }
 
     fn conv3x3_weight_grad(x: FlexTensor, weight: FlexTensor, grad: FlexTensor) -> FlexTensor {
@@ -174,11 +165,7 @@ impl Conv3x3Backend for Flex {
         let (c_in, c_out) = (shape.c_in, shape.c_out);
         let mut out = vec![0.0f32; c_out * c_in * 9];
         conv3x3_weight_grad(&f32_values(&x), &f32_values(&grad), shape, &mut out);
-        FlexTensor::new(
-            Bytes::from_elems(out),
-            Layout::contiguous(Shape::new([c_out, c_in, 3, 3])),
-            DType::F32,
-        )
+        f32_tensor(out, &[c_out, c_in, 3, 3])
     }
 }
 
@@ -194,8 +181,17 @@ fn shape_of(x: &FlexTensor, weight: &FlexTensor) -> Conv3x3Shape {
     }
 }
 
-fn dims4(t: &FlexTensor) -> [usize; 4] {
+pub(crate) fn dims4(t: &FlexTensor) -> [usize; 4] {
     t.layout().shape().dims::<4>()
+}
+
+/// A contiguous f32 tensor of `dims` holding `values`.
+pub(crate) fn f32_tensor(values: Vec<f32>, dims: &[usize]) -> FlexTensor {
+    FlexTensor::new(
+        Bytes::from_elems(values),
+        Layout::contiguous(Shape::from(dims.to_vec())),
+        DType::F32,
+    )
 }
 
 /// The tensor's values, without a copy where it is contiguous f32 already.

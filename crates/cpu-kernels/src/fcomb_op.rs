@@ -1,14 +1,14 @@
 //! The fused fcomb head ([`crate::fcomb`]) as a burn operation: a backend extension routed to
 //! Flex, and burn's own operations everywhere else.
 
-use burn::backend::flex::{FlexTensor, Layout};
+use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, Flex, backend_extension};
-use burn::tensor::{Bytes, DType, Shape, Slice, Tensor};
+use burn::tensor::{Shape, Slice, Tensor};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::burn_op::f32_values;
+use crate::burn_op::{f32_tensor, f32_values};
 use crate::fcomb::{FcombHead, fcomb_margins};
 
 static FUSED: AtomicBool = AtomicBool::new(true);
@@ -142,11 +142,7 @@ impl FcombBackend for Flex {
             &f32_values(&offsets),
             &mut margins,
         );
-        FlexTensor::new(
-            Bytes::from_elems(margins),
-            Layout::contiguous(Shape::new([sizes.samples, sizes.pixels])),
-            DType::F32,
-        )
+        f32_tensor(margins, &[sizes.samples, sizes.pixels])
     }
 }
 
@@ -203,14 +199,6 @@ mod tests {
     use super::*;
     use crate::fcomb::tests::values;
 
-    fn flex(values: Vec<f32>, dims: &[usize]) -> FlexTensor {
-        FlexTensor::new(
-            Bytes::from_elems(values),
-            Layout::contiguous(Shape::from(dims.to_vec())),
-            DType::F32,
-        )
-    }
-
     /// The kernel Flex runs and the default other backends run give the same margins.
     #[test]
     fn the_kernel_matches_burns_operations() {
@@ -223,12 +211,12 @@ mod tests {
         let (n, p, l, px) = (sizes.samples, sizes.channels, sizes.layers, sizes.pixels);
         let inputs = || {
             (
-                flex(values(p * px, 1), &[p, px]),
-                flex(values(n * p, 2), &[n, p]),
-                flex(values(l * p * p, 3), &[l, p, p]),
-                flex(values(l * p, 4), &[l, p]),
-                flex(values(p, 5), &[1, p]),
-                flex(vec![-0.125], &[1, 1]),
+                f32_tensor(values(p * px, 1), &[p, px]),
+                f32_tensor(values(n * p, 2), &[n, p]),
+                f32_tensor(values(l * p * p, 3), &[l, p, p]),
+                f32_tensor(values(l * p, 4), &[l, p]),
+                f32_tensor(values(p, 5), &[1, p]),
+                f32_tensor(vec![-0.125], &[1, 1]),
             )
         };
         let (a, b, c, d, e, f) = inputs();

@@ -3,8 +3,8 @@
 //!
 //! Why: burn-flex's `avg_pool2d` and `interpolate` are generic (any kernel, stride, padding,
 //! scale), computing every output's source window and weights per pixel, in f64 for
-//! `interpolate`; the paper model spent about a fifth of its native encode in them (a `perf`
-//! profile of `BENCH_ENCODE_LOOP`, BENCHMARKS.md). Both operations here have fixed weights — ¼
+//! `interpolate`; a `perf` profile of the native encode found them among its largest costs
+//! (BENCHMARKS.md has the figures). Both operations here have fixed weights — ¼
 //! for the pool; ¾ and ¼ for an exact doubling with half-pixel centres (PyTorch's
 //! `align_corners = false`): `out[2i] = ¾·x[i] + ¼·x[i−1]`, `out[2i+1] = ¾·x[i] + ¼·x[i+1]`,
 //! the neighbour clamped at the border — so they are plain loops the compiler vectorises.

@@ -1,17 +1,17 @@
 //! The resampling kernels ([`crate::resample`]) as burn operations: a backend extension routed
-//! to Flex, and burn's own operations everywhere else.
+//! to Flex, and burn's own operations for every other tensor ([`avg_pool2x2`],
+//! [`upsample2x_concat`] choose).
 
-use burn::backend::TensorMetadata;
-use burn::backend::flex::{FlexTensor, Layout};
+use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, Flex, backend_extension};
 use burn::tensor::module::{avg_pool2d, interpolate};
 use burn::tensor::ops::{AvgPoolOptions, InterpolateMode, InterpolateOptions};
-use burn::tensor::{Bytes, DType, Device, Shape, Tensor};
+use burn::tensor::{DType, Device, Tensor};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::burn_op::f32_values;
+use crate::burn_op::{dims4, f32_tensor, f32_values};
 use crate::resample;
 
 static RESAMPLE: AtomicBool = AtomicBool::new(true);
@@ -22,21 +22,15 @@ pub fn set_resample_kernels(enabled: bool) {
     RESAMPLE.store(enabled, Ordering::Relaxed);
 }
 
-/// The U-Net's resampling with ProbSeg's kernels.
+/// The U-Net's resampling with ProbSeg's kernels. Only Flex implements it: the functions below
+/// call it for Flex tensors alone and give every other tensor burn's operations.
 #[backend_extension(Flex)]
 pub trait ResampleBackend: Backend {
     /// 2×2 average pooling, stride 2, no padding.
-    fn avg_pool2x2(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        Self::avg_pool2d(x, [2, 2], [2, 2], [0, 0], true, false)
-    }
+    fn avg_pool2x2(x: FloatTensor<Self>) -> FloatTensor<Self>;
 
     /// `cat([upsample×2(x), skip], 1)`, bilinear with half-pixel centres.
-    fn upsample2x_concat(x: FloatTensor<Self>, skip: FloatTensor<Self>) -> FloatTensor<Self> {
-        let [_, _, h, w] = x.shape().dims::<4>();
-        let options = InterpolateOptions::new(InterpolateMode::Bilinear).with_align_corners(false);
-        let up = Self::interpolate(x, [2 * h, 2 * w], options);
-        Self::float_cat(vec![up, skip], 1)
-    }
+    fn upsample2x_concat(x: FloatTensor<Self>, skip: FloatTensor<Self>) -> FloatTensor<Self>;
 }
 
 impl ResampleBackend for Flex {
@@ -44,7 +38,7 @@ impl ResampleBackend for Flex {
         let [b, c, h, w] = dims4(&x);
         let mut out = vec![0.0f32; b * c * (h / 2) * (w / 2)];
         resample::avg_pool2x2(&f32_values(&x), [b, c, h, w], &mut out);
-        flex(out, [b, c, h / 2, w / 2])
+        f32_tensor(out, &[b, c, h / 2, w / 2])
     }
 
     fn upsample2x_concat(x: FlexTensor, skip: FlexTensor) -> FlexTensor {
@@ -53,20 +47,8 @@ impl ResampleBackend for Flex {
         let mut out = vec![0.0f32; b * (cx + cs) * 4 * h * w];
         let sizes = [b, cx, cs, h, w];
         resample::upsample2x_concat(&f32_values(&x), &f32_values(&skip), sizes, &mut out);
-        flex(out, [b, cx + cs, 2 * h, 2 * w])
+        f32_tensor(out, &[b, cx + cs, 2 * h, 2 * w])
     }
-}
-
-fn dims4(t: &FlexTensor) -> [usize; 4] {
-    t.layout().shape().dims::<4>()
-}
-
-fn flex(values: Vec<f32>, dims: [usize; 4]) -> FlexTensor {
-    FlexTensor::new(
-        Bytes::from_elems(values),
-        Layout::contiguous(Shape::new(dims)),
-        DType::F32,
-    )
 }
 
 /// Whether a tensor takes our kernels: on the Flex device (the extension is routed to Flex

@@ -24,28 +24,14 @@ const CHUNK: usize = 1024;
 /// # Panics
 /// If a slice's length does not match `shape`.
 pub fn conv3x3_weight_grad(x: &[f32], grad: &[f32], shape: Conv3x3Shape, out: &mut [f32]) {
-    let Conv3x3Shape {
-        batch,
-        c_in,
-        c_out,
-        height: h,
-        width: w,
-    } = shape;
-    assert_eq!(x.len(), batch * c_in * h * w, "input length");
-    assert_eq!(grad.len(), batch * c_out * h * w, "gradient length");
-    assert_eq!(out.len(), c_out * c_in * 9, "weight gradient length");
-    out.fill(0.0);
-    if batch * h * w == 0 || out.is_empty() {
-        return;
-    }
+    // Register blocks: with AVX-512's 32 registers two output channels (18 accumulators; three
+    // spilled), else one (9 accumulators, the gradient and one input vector).
     #[cfg(target_arch = "x86_64")]
     if crate::vector::avx512_chosen() {
         return run::<2>(x, grad, shape, out, 16, block_avx512);
     }
     #[cfg(target_arch = "x86_64")]
     if crate::vector::avx2_available() {
-        // 16 ymm registers: 9 accumulators, the gradient and one input vector (AVX-512 has 32:
-        // two output channels, 18 accumulators; three spilled).
         return run::<1>(x, grad, shape, out, 8, block_avx2);
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -53,22 +39,14 @@ pub fn conv3x3_weight_grad(x: &[f32], grad: &[f32], shape: Conv3x3Shape, out: &m
         planes.block::<crate::vector::Simd128, 1>(block, c, sums)
     });
     #[allow(unreachable_code)]
-    run::<1>(x, grad, shape, out, 1, |planes, block, c, sums| {
-        planes.block::<Scalar, 1>(block, c, sums)
-    })
+    conv3x3_weight_grad_scalar(x, grad, shape, out)
 }
 
 /// The portable form (and the reference the SIMD forms are tested against).
+///
+/// # Panics
+/// If a slice's length does not match `shape`.
 pub fn conv3x3_weight_grad_scalar(x: &[f32], grad: &[f32], shape: Conv3x3Shape, out: &mut [f32]) {
-    assert_eq!(
-        out.len(),
-        shape.c_out * shape.c_in * 9,
-        "weight gradient length"
-    );
-    out.fill(0.0);
-    if shape.batch * shape.height * shape.width == 0 || out.is_empty() {
-        return;
-    }
     run::<1>(x, grad, shape, out, 1, |planes, block, c, sums| {
         planes.block::<Scalar, 1>(block, c, sums)
     })
@@ -165,6 +143,13 @@ fn run<const OB: usize>(
         height: h,
         width: w,
     } = shape;
+    assert_eq!(x.len(), batch * c_in * h * w, "input length");
+    assert_eq!(grad.len(), batch * c_out * h * w, "gradient length");
+    assert_eq!(out.len(), c_out * c_in * 9, "weight gradient length");
+    out.fill(0.0);
+    if batch * h * w == 0 || out.is_empty() {
+        return;
+    }
     let pw = w + 2;
     let row_len = (h * pw).next_multiple_of(lanes);
     // Reads reach position `row_len − 1 + 2·pw + 2`.
@@ -316,5 +301,19 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    #[should_panic(expected = "gradient length")]
+    fn every_form_refuses_a_short_gradient() {
+        let shape = Conv3x3Shape {
+            batch: 1,
+            c_in: 2,
+            c_out: 3,
+            height: 4,
+            width: 4,
+        };
+        let mut out = vec![0.0; 3 * 2 * 9];
+        conv3x3_weight_grad_scalar(&[0.0; 32], &[0.0; 47], shape, &mut out);
     }
 }

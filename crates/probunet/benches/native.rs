@@ -3,7 +3,8 @@
 //! `cargo bench -p probunet --bench native` — prints a Markdown table of medians (and minima).
 //! `BENCH_RUNS=n` sets the timed runs per row (default 15); `BENCH_PRESET=small|tiny` another model;
 //! `BENCH_SKIP_SLOW=1` leaves out the naive and training rows (a quick look at sampling);
-//! `BENCH_ENCODE_LOOP=n` only runs encode n times and prints nothing (for `perf record`).
+//! `BENCH_ENCODE_LOOP=n` only runs encode n times, `BENCH_TRAIN_LOOP=n` only n training steps at
+//! batch 8, and prints nothing (for `perf record`).
 //! Rows follow `shared/peers/NOTES.md` so they compare one to one with the PyTorch figures;
 //! `BENCH_JSON=path` also writes them as JSON (with the peers' key of each row) for
 //! `bench/report.mjs`, which puts them beside the peers' figures of the same run.
@@ -202,12 +203,25 @@ fn main() {
         let _ = t.sum().into_scalar::<f32>();
     };
 
-    if let Some(n) = std::env::var("BENCH_ENCODE_LOOP")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-    {
+    let training_batch = |b: usize| Batch {
+        images: image(b, s, 2, &device),
+        masks: Tensor::<3, Int>::zeros([b, s, s], &device),
+    };
+    let loops = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+    };
+    if let Some(n) = loops("BENCH_ENCODE_LOOP") {
         for _ in 0..n {
             read(model.encode(x.clone()).projection);
+        }
+        return;
+    }
+    if let Some(n) = loops("BENCH_TRAIN_LOOP") {
+        let (batch, mut trainer) = (training_batch(8), Trainer::new(model, TrainerConfig::new()));
+        for _ in 0..n {
+            let _ = trainer.step(&batch).values();
         }
         return;
     }
@@ -339,10 +353,7 @@ fn main() {
         &device,
     ));
     for b in [1usize, 8] {
-        let batch = Batch {
-            images: image(b, s, 2, &device),
-            masks: Tensor::<3, Int>::zeros([b, s, s], &device),
-        };
+        let batch = training_batch(b);
         let mut trainer = Trainer::new(model.clone(), TrainerConfig::new());
         let label = format!("(e) training step, batch {b}");
         let peer = if b == 1 { "e_train_b1" } else { "e_train_b8" };
