@@ -135,6 +135,13 @@ for (const { name, webgpu, query } of [
       // 1,200 training steps: the nodule is in most samples of this case (12 of 16 natively),
       // empty ones remain (README: subset B).
       assert.ok(shown.empty <= shown.samples / 2, `the nodule is found: ${JSON.stringify(shown)}`);
+      // The empty samples are counted and explained where they are shown.
+      if (shown.empty > 0) {
+        assert.equal(shown.emptyNote, ` · ${shown.empty} with nothing outlined (why?)`);
+        assert.match(await page.locator("#empty-note").getAttribute("title"), /LIDC/);
+      } else {
+        assert.equal(shown.emptyNote, null);
+      }
       assert.equal(await page.locator("#teaching .hypothesis-row").count(), 4);
       assert.ok(
         (await page.locator("#teaching .hypothesis-row[data-predicted]").count()) === 4,

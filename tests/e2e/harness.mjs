@@ -216,6 +216,7 @@ export async function waitForAnalysis(page, timeout = 180_000) {
       tiles: document.querySelectorAll("#gallery .sample-tile canvas").length,
       distinct: Number(gallery.dataset.distinct),
       empty: Number(gallery.dataset.empty),
+      emptyNote: document.querySelector("#empty-note")?.textContent ?? null,
       uncertainPixels: Number(stats.dataset.uncertainPixels),
       latentCells: document.querySelectorAll("#latent-map .latent-cell canvas").length,
       scaleRows: [...document.querySelectorAll("#scale-rows .scale-row")].map((row) => ({

@@ -1,13 +1,14 @@
 //! `probunet`: the native command line of the probabilistic U-Net.
 //!
 //! This file holds only the clap definitions and dispatch; each subcommand lives in its own
-//! module (`synth.rs`, `train.rs`, `eval.rs`, `calibrate.rs`, `fit_prior.rs`, `sample.rs`, `export.rs`); `dataset/` reads
+//! module (`synth.rs`, `train.rs`, `eval.rs`, `calibrate.rs`, `fit_prior.rs`, `data_stats.rs`, `empty_odds/`, `sample.rs`, `export.rs`); `dataset/` reads
 //! multi-rater crops and `model_io.rs` holds what the model-using commands share.
 
 mod calibrate;
 mod data_stats;
 mod dataset;
 mod device;
+mod empty_odds;
 mod eval;
 mod export;
 mod fit_prior;
@@ -57,6 +58,11 @@ enum Command {
     /// lesion size, lesions by how many raters marked them, and the empty share on subset B of
     /// a sampler that knows only the lesion's size. No model involved.
     DataStats(data_stats::DataStatsArgs),
+    /// How well the image alone predicts how many raters leave a slice empty: trains a
+    /// classifier (the prior net's shape, one output) on the training patients and reports, on
+    /// the validation patients, its calibration and the subset-B empty share of a sampler that
+    /// follows it.
+    EmptyOdds(empty_odds::EmptyOddsArgs),
     /// Sample an image: N sample masks, an uncertainty (entropy) map and the mean-latent mask
     /// as PNGs.
     Sample(sample::SampleArgs),
@@ -74,6 +80,7 @@ fn main() -> anyhow::Result<()> {
         Command::Calibrate(args) => calibrate::run(&args),
         Command::FitPrior(args) => fit_prior::run(&args),
         Command::DataStats(args) => data_stats::run(&args),
+        Command::EmptyOdds(args) => empty_odds::run(&args),
         Command::Sample(args) => sample::run(&args),
         Command::Export(args) => export::run(&args),
     }
