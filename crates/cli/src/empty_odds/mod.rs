@@ -29,6 +29,7 @@ use probunet::{Learner, ProbUNet, ProbUNetConfig, SeededRng};
 use crate::dataset::{self, MultiRaterSlice, PatientSplit};
 use crate::device;
 use crate::model_io::to_vec;
+use crate::train::Preset;
 pub use report::OddsReport;
 
 /// Options of `probunet empty-odds`.
@@ -61,6 +62,11 @@ pub struct EmptyOddsArgs {
     /// Side of the centre crop the network sees (the LIDC model's input: 64).
     #[arg(long, default_value_t = 64, value_name = "PX")]
     pub side: u32,
+
+    /// Whose prior net the classifier copies: small (the shipped model's) or paper (Kohl et
+    /// al.'s, twice as wide).
+    #[arg(long, value_enum, default_value_t = Preset::Small)]
+    pub preset: Preset,
 }
 
 pub fn run(args: &EmptyOddsArgs) -> Result<()> {
@@ -83,10 +89,11 @@ pub fn run(args: &EmptyOddsArgs) -> Result<()> {
         args.data.display()
     );
     println!(
-        "{} training slices, {} validation slices; the prior net's architecture (small preset) \
+        "{} training slices, {} validation slices; the prior net's architecture ({} preset) \
          with one output on {}",
         train.len(),
         held_out.len(),
+        args.preset.name(),
         device::describe()
     );
     let config = OddsConfig {
@@ -98,7 +105,7 @@ pub fn run(args: &EmptyOddsArgs) -> Result<()> {
     let started = Instant::now();
     let mut last = None;
     train_classifier(
-        &ProbUNetConfig::small(),
+        &args.preset.config(),
         &train,
         &config,
         &device::device(),
