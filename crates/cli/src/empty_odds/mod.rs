@@ -109,11 +109,12 @@ pub fn run(args: &EmptyOddsArgs) -> Result<()> {
         &train,
         &config,
         &device::device(),
-        |step, classifier| {
+        |step, learner| {
             if step % args.eval_every != 0 && step != config.steps {
                 return Ok(());
             }
-            let report = OddsReport::of(&predict(classifier, &held_out)?, &held_out);
+            let classifier = learner.inference_model();
+            let report = OddsReport::of(&predict(&classifier, &held_out)?, &held_out);
             println!(
                 "\nstep {step} ({:.0} s): {}",
                 started.elapsed().as_secs_f64(),
@@ -146,14 +147,15 @@ fn new_classifier(shape: &ProbUNetConfig, seed: u64, device: &Device) -> Gaussia
     ProbUNet::new_seeded(&shape.clone().with_latent_dim(1), seed, device).prior
 }
 
-/// Trains a classifier on `slices` and calls `after_step(step, classifier)` after every step
-/// (1-based) with the current weights, autodiff off; stops at the first error it returns.
+/// Trains a classifier on `slices` and calls `after_step(step, learner)` after every step
+/// (1-based; `learner.inference_model()` gives the current weights); stops at the first error
+/// it returns.
 pub fn train_classifier(
     shape: &ProbUNetConfig,
     slices: &[MultiRaterSlice],
     config: &OddsConfig,
     device: &Device,
-    mut after_step: impl FnMut(usize, &GaussianEncoder) -> Result<()>,
+    mut after_step: impl FnMut(usize, &Learner<GaussianEncoder>) -> Result<()>,
 ) -> Result<()> {
     let mut learner = Learner::new(new_classifier(shape, config.seed, device).train(), None);
     let mut rng = SeededRng::new(config.seed ^ 0x0DD5);
@@ -171,7 +173,7 @@ pub fn train_classifier(
             let loss = (softplus(logits.clone(), 1.0) - logits * target).mean();
             (GradientsParams::from_grads(loss.backward(), model), ())
         });
-        after_step(step, &learner.inference_model())?;
+        after_step(step, &learner)?;
     }
     Ok(())
 }
@@ -252,8 +254,8 @@ mod tests {
             &slices,
             &config,
             &Device::flex(),
-            |_, model| {
-                last = Some(predict(model, &slices)?);
+            |_, learner| {
+                last = Some(predict(&learner.inference_model(), &slices)?);
                 Ok(())
             },
         )
