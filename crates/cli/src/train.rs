@@ -42,7 +42,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         .with_context(|| format!("creating {}", args.out.display()))?;
 
     let device = crate::device::device();
-    let (model, start, seconds_before) = initial_model(args, &config, size, &device)?;
+    let (model, start, seconds_before, resumed) = initial_model(args, &config, size, &device)?;
     let schedule = schedule(args);
     let loss = LossConfig::new()
         .with_beta(args.beta)
@@ -50,6 +50,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         .with_free_bits(args.free_bits)
         .with_foreground_weight(args.fg_weight);
     let mut trainer = step::trainer(model, args.deterministic, loss, args.grad_clip);
+    if let Some(weights) = &resumed {
+        checkpoint::resume_optimizer(trainer.learner_mut(), weights)?;
+    }
     let what = if args.deterministic {
         "deterministic U-Net baseline"
     } else {
@@ -126,6 +129,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
                 &args.out,
                 &checkpoint::checkpoint_stem(done),
                 &model,
+                &trainer.learner().optimizer_state()?,
                 &meta(done, last),
                 Precision::Full,
             )?;
@@ -139,6 +143,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         &args.out,
         "final",
         &model,
+        &trainer.learner().optimizer_state()?,
         &meta(args.steps, last),
         Precision::Full,
     )?;
@@ -188,15 +193,21 @@ fn schedule(args: &TrainArgs) -> Schedule {
     }
 }
 
-/// A fresh seeded model at step 0, or the resumed checkpoint with its step and time so far.
+/// A fresh seeded model at step 0, or the resumed checkpoint with its step, time so far and
+/// path.
 fn initial_model(
     args: &TrainArgs,
     config: &ProbUNetConfig,
     size: usize,
     device: &burn::tensor::Device,
-) -> Result<(ProbUNet, usize, f64)> {
+) -> Result<(ProbUNet, usize, f64, Option<PathBuf>)> {
     let Some(resume) = &args.resume else {
-        return Ok((ProbUNet::new_seeded(config, args.seed, device), 0, 0.0));
+        return Ok((
+            ProbUNet::new_seeded(config, args.seed, device),
+            0,
+            0.0,
+            None,
+        ));
     };
     let path = checkpoint::resolve_resume(resume)?;
     let (model, meta) = model_io::load_model(&path, device)?;
@@ -249,7 +260,7 @@ fn initial_model(
     eprintln!("resuming from {} at step {}", path.display(), meta.step);
     // The run's contract replaces the checkpoint's: β may change between stages.
     let model = model.with_input(config.input.clone());
-    Ok((model, meta.step, meta.train_seconds))
+    Ok((model, meta.step, meta.train_seconds, Some(path)))
 }
 
 /// The current weights, refusing to hand out non-finite ones (they are never written).

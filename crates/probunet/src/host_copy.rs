@@ -29,6 +29,23 @@ pub async fn copy_to_host(model: &ProbUNet) -> Result<ProbUNet, ReadError> {
     Ok(model.clone().map(&mut place))
 }
 
+/// Every float parameter of `model`, flattened and concatenated in visiting order: what two
+/// models' weights are compared by (tests, the CLI's finiteness check). Reads synchronously, so
+/// not for WebGPU tensors in the browser.
+pub fn parameter_values<M: Module>(model: &M) -> Result<Vec<f32>, ReadError> {
+    let mut gather = Gather(Vec::new());
+    model.visit(&mut gather);
+    let mut values = Vec::new();
+    for tensor in gather.0 {
+        let data = tensor.into_data().convert::<f32>();
+        let read = data
+            .try_to_vec::<f32>()
+            .map_err(|error| ReadError::new(format!("{error:?}")))?;
+        values.extend(read);
+    }
+    Ok(values)
+}
+
 /// Collects the float parameters, flattened, in visiting order.
 struct Gather(Vec<Tensor<1>>);
 

@@ -37,9 +37,9 @@ pub use explore::{
 };
 pub use finetune::{Augmentation, FineTuneConfig, FineTuneError, FineTuner, Pair, held_out_ged};
 pub use gaussian_encoder::{DiagonalGaussian, LOG_SIGMA_BOUNDS};
-pub use host_copy::copy_to_host;
+pub use host_copy::{copy_to_host, parameter_values};
 pub use init::SeededRng;
-pub use learner::Learner;
+pub use learner::{Learner, OptimizerStateError};
 pub use loss::{LossConfig, LossParts, LossValues};
 pub use model::{Encoded, ProbUNet, Samples, TrainOutput, argmax_masks, one_hot};
 pub use train::{Batch, Trainer, TrainerConfig};

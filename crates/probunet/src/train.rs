@@ -118,6 +118,16 @@ impl Trainer {
         self.learner.inference_model()
     }
 
+    /// The learner, whose Adam state a checkpoint keeps ([`Learner::optimizer_state`]).
+    pub fn learner(&self) -> &Learner<ProbUNet> {
+        &self.learner
+    }
+
+    /// The learner, to resume its Adam state ([`Learner::resume_optimizer`]).
+    pub fn learner_mut(&mut self) -> &mut Learner<ProbUNet> {
+        &mut self.learner
+    }
+
     /// Ends training, returning the model for inference.
     pub fn into_model(self) -> ProbUNet {
         self.inference_model()

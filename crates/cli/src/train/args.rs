@@ -210,9 +210,10 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 500, value_name = "N")]
     pub checkpoint_every: usize,
 
-    /// Continue from a checkpoint file, or from the newest checkpoint in a folder: weights and
-    /// step count are restored, the schedule and data continue where they were (Adam's moment
-    /// estimates restart; a larger --steps than the original run stretches the LR schedule).
+    /// Continue from a checkpoint file, or from the newest checkpoint in a folder: weights, step
+    /// count and Adam's state (the `.adam` file beside the weights; weights without one, such as
+    /// an f16 export, resume with Adam afresh) are restored, the schedule and data continue
+    /// where they were (a larger --steps than the original run stretches the LR schedule).
     #[arg(long, value_name = "PATH")]
     pub resume: Option<PathBuf>,
 

@@ -1,15 +1,19 @@
 //! Checkpoints: full-precision weights plus the run's metadata, written so that a crash or a
 //! diverged step never leaves a half-written or poisoned file behind.
 //!
-//! `DIR/checkpoint-00001000.bpk` + `.json` every `--checkpoint-every` steps (the newest few are
-//! kept), `DIR/final.bpk` + `final.json` at the end. Files are written under a temporary name and
-//! renamed, and weights are checked finite before they are written at all.
+//! `DIR/checkpoint-00001000.bpk` + `.json` + `.adam` every `--checkpoint-every` steps (the
+//! newest few are kept), `DIR/final.bpk` + `final.json` + `final.adam` at the end. The `.adam`
+//! file is Adam's state, so a run resumed from a checkpoint takes exactly the steps the
+//! uninterrupted run would have; weights without one (an f16 export, a committed stage) resume
+//! with Adam afresh, and the run says so. Files are written under a temporary name and renamed,
+//! and weights are checked finite before they are written at all.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use burn::module::Module;
 use probunet::weights::StoredModel;
-use probunet::{Precision, save_weights};
+use probunet::{Learner, Precision, save_weights};
 
 use crate::model_io::{RunMeta, meta_path, read_meta};
 
@@ -21,17 +25,20 @@ pub fn checkpoint_stem(step: usize) -> String {
     format!("checkpoint-{step:08}")
 }
 
-/// Writes `dir/stem.bpk` and its sidecar `dir/stem.json`; returns the weights path.
+/// Writes `dir/stem.bpk`, Adam's `optimizer_state` as `dir/stem.adam` and the sidecar
+/// `dir/stem.json`; returns the weights path.
 pub fn write<M: StoredModel>(
     dir: &Path,
     stem: &str,
     model: &M,
+    optimizer_state: &[u8],
     meta: &RunMeta,
     precision: Precision,
 ) -> Result<PathBuf> {
     let weights = dir.join(format!("{stem}.bpk"));
     let bytes = save_weights(model, precision).context("serialising the weights")?;
     write_atomic(&weights, &bytes)?;
+    write_atomic(&optimizer_path(&weights), optimizer_state)?;
     let json = serde_json::to_string_pretty(meta)? + "\n";
     write_atomic(&meta_path(&weights), json.as_bytes())?;
     Ok(weights)
@@ -59,12 +66,43 @@ pub fn list(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
+/// Where the Adam state of `weights` lies: `stem.adam` beside `stem.bpk`.
+pub fn optimizer_path(weights: &Path) -> PathBuf {
+    weights.with_extension("adam")
+}
+
+/// Continues `learner`'s Adam from the state saved beside `weights`, or says that Adam starts
+/// afresh when there is none. A file that is there but unreadable stops the run: continuing
+/// with a silently reset optimiser is what the file exists to prevent.
+pub fn resume_optimizer<M: Module>(learner: &mut Learner<M>, weights: &Path) -> Result<()> {
+    let path = optimizer_path(weights);
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            learner.resume_optimizer(&bytes).with_context(|| {
+                format!(
+                    "{} does not hold Adam's state (delete it to resume with Adam afresh)",
+                    path.display()
+                )
+            })?;
+            eprintln!("Adam continues from {}", path.display());
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => eprintln!(
+            "no Adam state beside {} (no {}): Adam starts afresh",
+            weights.display(),
+            path.display()
+        ),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+    Ok(())
+}
+
 /// Deletes all but the newest [`KEEP`] checkpoints.
 pub fn prune(dir: &Path) -> Result<()> {
     let all = list(dir)?;
     for old in &all[..all.len().saturating_sub(KEEP)] {
         std::fs::remove_file(old).with_context(|| format!("removing {}", old.display()))?;
         let _ = std::fs::remove_file(meta_path(old));
+        let _ = std::fs::remove_file(optimizer_path(old));
     }
     Ok(())
 }

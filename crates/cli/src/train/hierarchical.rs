@@ -43,11 +43,12 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         .with_top_k(args.top_k)
         .with_rate(args.geco_rate);
 
-    let (model, start, seconds_before, state) = match &args.resume {
+    let (model, start, seconds_before, state, resumed) = match &args.resume {
         None => (
             HierarchicalProbUNet::new_seeded(&config, args.seed, &device),
             0,
             0.0,
+            None,
             None,
         ),
         Some(resume) => {
@@ -77,7 +78,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
                 meta.step
             );
             eprintln!("resuming from {} at step {}", path.display(), meta.step);
-            (model, meta.step, meta.train_seconds, meta.geco)
+            (model, meta.step, meta.train_seconds, meta.geco, Some(path))
         }
     };
     if let Some(lambda) = args.geco_lambda {
@@ -91,6 +92,9 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         state.lambda = lambda;
     }
     let mut trainer = HpuTrainer::new(model, geco, args.grad_clip).with_state(state);
+    if let Some(weights) = &resumed {
+        checkpoint::resume_optimizer(trainer.learner_mut(), weights)?;
+    }
     let schedule = super::schedule(args);
     eprintln!(
         "training the hierarchical probabilistic U-Net ({} preset, {} parameters) at {size}×{size} on {}, steps {start}..{}, batch {}, GECO κ {} top-k {}, tensors on {}",
@@ -152,6 +156,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
                 &args.out,
                 &checkpoint::checkpoint_stem(done),
                 &model,
+                &trainer.learner().optimizer_state()?,
                 &meta(done, last, &trainer),
                 Precision::Full,
             )?;
@@ -164,6 +169,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         &args.out,
         "final",
         &model,
+        &trainer.learner().optimizer_state()?,
         &meta(args.steps, last, &trainer),
         Precision::Full,
     )?;

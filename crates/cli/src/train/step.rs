@@ -3,9 +3,7 @@
 //! overwriting good weights.
 
 use anyhow::Result;
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::tensor::Tensor;
-use probunet::{LossConfig, LossValues, ProbUNet, Trainer, TrainerConfig};
+use probunet::{LossConfig, LossValues, ProbUNet, Trainer, TrainerConfig, parameter_values};
 
 use super::source::{HostBatch, noise_rng};
 use crate::model_io::to_vec;
@@ -44,15 +42,5 @@ pub fn ignores_latent(model: &ProbUNet) -> Result<bool> {
 
 /// Whether every parameter of `model` is finite (checked before any checkpoint is written).
 pub fn all_finite(model: &ProbUNet) -> bool {
-    struct Finite(bool);
-    impl ModuleVisitor for Finite {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            if self.0 {
-                self.0 = to_vec(param.val()).is_ok_and(|v| v.iter().all(|x| x.is_finite()));
-            }
-        }
-    }
-    let mut visitor = Finite(true);
-    model.visit(&mut visitor);
-    visitor.0
+    parameter_values(model).is_ok_and(|values| values.iter().all(|v| v.is_finite()))
 }

@@ -1,6 +1,8 @@
 //! Training on the synthetic benchmark: checkpoints, resume, eval, export and sample; the NaN
 //! guard; the deterministic baseline.
 
+use std::path::Path;
+
 use super::common::*;
 
 #[test]
@@ -11,6 +13,8 @@ fn train_checkpoint_resume_eval_export_sample() {
     args.extend(["--steps", "4", "--checkpoint-every", "2", "--out", s(&run)]);
     ok(&args);
     assert!(run.join("checkpoint-00000002.bpk").exists());
+    assert!(run.join("checkpoint-00000002.adam").exists());
+    assert!(run.join("final.adam").exists());
     assert_eq!(read_json(&run.join("final.json"))["step"], 4);
 
     // Resume from the folder's most advanced weights (final, step 4) and continue to step 6.
@@ -30,6 +34,7 @@ fn train_checkpoint_resume_eval_export_sample() {
         text.contains("resuming from") && text.contains("final.bpk at step 4"),
         "{text}"
     );
+    assert!(text.contains("Adam continues from"), "{text}");
     let meta = read_json(&run.join("final.json"));
     assert_eq!(meta["step"], 6);
     assert_eq!(meta["size"], 32);
@@ -259,4 +264,52 @@ fn deterministic_baseline_trains_and_evaluates_as_such() {
         "no prior to fit",
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_resumed_run_takes_the_steps_of_the_uninterrupted_one() {
+    let dir = out_dir("resume-adam");
+    let (straight, resumed) = (dir.join("straight"), dir.join("resumed"));
+    let train = |out: &Path, extra: &[&str]| {
+        let mut args = TRAIN.to_vec();
+        args.extend(["--steps", "6", "--checkpoint-every", "2", "--out", s(out)]);
+        args.extend(extra);
+        ok(&args)
+    };
+    train(&straight, &[]);
+    let checkpoint = straight.join("checkpoint-00000004.bpk");
+    let weights = |path: &Path| {
+        let model =
+            probunet::weights::load_weights_file(path, &burn::tensor::Device::flex()).unwrap();
+        probunet::parameter_values(&model).unwrap()
+    };
+
+    // With Adam's state the resumed run's final weights are the uninterrupted run's, exactly.
+    let text = train(&resumed, &["--resume", s(&checkpoint)]);
+    assert!(text.contains("Adam continues from"), "{text}");
+    assert!(weights(&resumed.join("final.bpk")) == weights(&straight.join("final.bpk")));
+
+    // Without it Adam starts afresh, the run says so, and its weights differ.
+    std::fs::remove_file(straight.join("checkpoint-00000004.adam")).unwrap();
+    let text = train(&resumed, &["--resume", s(&checkpoint)]);
+    assert!(text.contains("Adam starts afresh"), "{text}");
+    assert!(weights(&resumed.join("final.bpk")) != weights(&straight.join("final.bpk")));
+
+    // A file that is not Adam's state stops the run with a message, before any step.
+    std::fs::write(straight.join("checkpoint-00000004.adam"), b"not adam").unwrap();
+    let mut args = TRAIN.to_vec();
+    args.extend([
+        "--steps",
+        "6",
+        "--out",
+        s(&resumed),
+        "--resume",
+        s(&checkpoint),
+    ]);
+    let out = probunet(&args);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && text.contains("does not hold Adam's state"),
+        "{text}"
+    );
 }

@@ -68,4 +68,14 @@ impl HpuTrainer {
     pub fn inference_model(&self) -> HierarchicalProbUNet {
         self.learner.inference_model()
     }
+
+    /// The learner, whose Adam state a checkpoint keeps ([`Learner::optimizer_state`]).
+    pub fn learner(&self) -> &Learner<HierarchicalProbUNet> {
+        &self.learner
+    }
+
+    /// The learner, to resume its Adam state ([`Learner::resume_optimizer`]).
+    pub fn learner_mut(&mut self) -> &mut Learner<HierarchicalProbUNet> {
+        &mut self.learner
+    }
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use burn::tensor::{Int, Tensor, TensorData};
 use probunet::{
     Batch, LossConfig, Precision, ProbUNet, ProbUNetConfig, SeededRng, Trainer, TrainerConfig,
-    argmax_masks, load_weights, save_weights,
+    argmax_masks, load_weights, parameter_values, save_weights,
 };
 
 use crate::common::*;
@@ -147,4 +147,53 @@ fn one_batch_overfit_makes_prior_samples_produce_both_masks() {
         like_a >= N / 10 && like_b >= N / 10,
         "A: {like_a}, B: {like_b} of {N}"
     );
+}
+
+#[test]
+fn a_run_resumed_with_its_adam_state_is_the_run_it_continues() {
+    let d = device();
+    let (img, a, _) = ambiguous_case();
+    let batch = Batch {
+        images: Tensor::from_data(TensorData::new(img, [1, 1, S, S]), &d),
+        masks: Tensor::<3, Int>::from_data(TensorData::new(a, [1, S, S]), &d),
+    };
+    let config = TrainerConfig::new().with_learning_rate(1e-3);
+    let run = |trainer: &mut Trainer, steps: std::ops::Range<usize>| {
+        for step in steps {
+            trainer.step_with(&batch, step, 1e-3, &mut SeededRng::new(step as u64));
+        }
+    };
+    let mut straight = Trainer::new(
+        ProbUNet::new_seeded(&ProbUNetConfig::tiny(), 0, &d),
+        config.clone(),
+    );
+    run(&mut straight, 0..3);
+    // What a checkpoint at step 3 holds: full-precision weights and Adam's state.
+    let weights = save_weights(&straight.inference_model(), Precision::Full).unwrap();
+    let state = straight.learner().optimizer_state().unwrap();
+    run(&mut straight, 3..6);
+    let expected = parameter_values(&straight.inference_model()).unwrap();
+
+    let resumed = |state: Option<&[u8]>| {
+        let mut trainer = Trainer::new(load_weights(&weights, &d).unwrap(), config.clone());
+        if let Some(state) = state {
+            trainer.learner_mut().resume_optimizer(state).unwrap();
+        }
+        run(&mut trainer, 3..6);
+        parameter_values(&trainer.inference_model()).unwrap()
+    };
+    assert!(
+        resumed(Some(&state)) == expected,
+        "resumed with Adam's state"
+    );
+    // Restarted Adam takes other steps: the comparison above can fail.
+    assert!(resumed(None) != expected, "resumed without Adam's state");
+
+    // Bytes that are no Adam state are refused, and the learner still trains.
+    let mut trainer = Trainer::new(load_weights(&weights, &d).unwrap(), config);
+    let refused = trainer.learner_mut().resume_optimizer(b"not a burnpack");
+    assert!(refused.unwrap_err().to_string().contains("Adam's state"));
+    run(&mut trainer, 3..4);
+    let values = parameter_values(&trainer.inference_model()).unwrap();
+    assert!(values.iter().all(|v| v.is_finite()));
 }
