@@ -51,7 +51,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         .with_foreground_weight(args.fg_weight);
     let mut trainer = step::trainer(model, args.deterministic, loss, args.grad_clip);
     if let Some(weights) = &resumed {
-        checkpoint::resume_optimizer(trainer.learner_mut(), weights)?;
+        checkpoint::resume_optimizer(trainer.learner_mut(), weights, start)?;
     }
     let what = if args.deterministic {
         "deterministic U-Net baseline"

@@ -6,7 +6,9 @@
 //! file is Adam's state, so a run resumed from a checkpoint takes exactly the steps the
 //! uninterrupted run would have; weights without one (an f16 export, a committed stage) resume
 //! with Adam afresh, and the run says so. Files are written under a temporary name and renamed,
-//! and weights are checked finite before they are written at all.
+//! and weights are checked finite before they are written at all. The `.adam` file starts with
+//! a tag and the step it belongs to, so a stale one (a crash between two renames of `final`) is
+//! noticed.
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +19,9 @@ use probunet::{Learner, Precision, save_weights};
 
 use crate::model_io::{RunMeta, meta_path, read_meta};
 
+/// The first bytes of a `.adam` file.
+const ADAM_TAG: &[u8] = b"probunet-adam\n";
+
 /// Checkpoints kept on disk (older ones are deleted as new ones arrive).
 pub const KEEP: usize = 3;
 
@@ -25,8 +30,8 @@ pub fn checkpoint_stem(step: usize) -> String {
     format!("checkpoint-{step:08}")
 }
 
-/// Writes `dir/stem.bpk`, Adam's `optimizer_state` as `dir/stem.adam` and the sidecar
-/// `dir/stem.json`; returns the weights path.
+/// Writes `dir/stem.bpk`, Adam's `optimizer_state` as `dir/stem.adam` (after [`ADAM_TAG`] and
+/// the step, 8 bytes little-endian) and the sidecar `dir/stem.json`; returns the weights path.
 pub fn write<M: StoredModel>(
     dir: &Path,
     stem: &str,
@@ -38,7 +43,10 @@ pub fn write<M: StoredModel>(
     let weights = dir.join(format!("{stem}.bpk"));
     let bytes = save_weights(model, precision).context("serialising the weights")?;
     write_atomic(&weights, &bytes)?;
-    write_atomic(&optimizer_path(&weights), optimizer_state)?;
+    let mut tagged = ADAM_TAG.to_vec();
+    tagged.extend_from_slice(&(meta.step as u64).to_le_bytes());
+    tagged.extend_from_slice(optimizer_state);
+    write_atomic(&optimizer_path(&weights), &tagged)?;
     let json = serde_json::to_string_pretty(meta)? + "\n";
     write_atomic(&meta_path(&weights), json.as_bytes())?;
     Ok(weights)
@@ -71,19 +79,36 @@ pub fn optimizer_path(weights: &Path) -> PathBuf {
     weights.with_extension("adam")
 }
 
-/// Continues `learner`'s Adam from the state saved beside `weights`, or says that Adam starts
-/// afresh when there is none. A file that is there but unreadable stops the run: continuing
-/// with a silently reset optimiser is what the file exists to prevent.
-pub fn resume_optimizer<M: Module>(learner: &mut Learner<M>, weights: &Path) -> Result<()> {
+/// Continues `learner`'s Adam from the state saved beside `weights` (at `step`), or says that
+/// Adam starts afresh when there is none or it belongs to another step. A file that is there
+/// but unreadable stops the run: continuing with a silently reset optimiser is what the file
+/// exists to prevent.
+pub fn resume_optimizer<M: Module>(
+    learner: &mut Learner<M>,
+    weights: &Path,
+    step: usize,
+) -> Result<()> {
     let path = optimizer_path(weights);
     match std::fs::read(&path) {
         Ok(bytes) => {
-            learner.resume_optimizer(&bytes).with_context(|| {
+            let unreadable = || {
                 format!(
                     "{} does not hold Adam's state (delete it to resume with Adam afresh)",
                     path.display()
                 )
-            })?;
+            };
+            let Some((saved_step, state)) = untag(&bytes) else {
+                bail!(unreadable());
+            };
+            if saved_step != step as u64 {
+                eprintln!(
+                    "{} belongs to step {saved_step}, the weights to step {step}: Adam starts \
+                     afresh",
+                    path.display()
+                );
+                return Ok(());
+            }
+            learner.resume_optimizer(state).with_context(unreadable)?;
             eprintln!("Adam continues from {}", path.display());
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => eprintln!(
@@ -94,6 +119,13 @@ pub fn resume_optimizer<M: Module>(learner: &mut Learner<M>, weights: &Path) -> 
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     }
     Ok(())
+}
+
+/// The step and the optimiser record of a `.adam` file's bytes; `None` without the tag.
+fn untag(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    let rest = bytes.strip_prefix(ADAM_TAG)?;
+    let (step, state) = rest.split_first_chunk::<8>()?;
+    Some((u64::from_le_bytes(*step), state))
 }
 
 /// Deletes all but the newest [`KEEP`] checkpoints.

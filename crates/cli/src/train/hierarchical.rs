@@ -93,7 +93,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     }
     let mut trainer = HpuTrainer::new(model, geco, args.grad_clip).with_state(state);
     if let Some(weights) = &resumed {
-        checkpoint::resume_optimizer(trainer.learner_mut(), weights)?;
+        checkpoint::resume_optimizer(trainer.learner_mut(), weights, start)?;
     }
     let schedule = super::schedule(args);
     eprintln!(

@@ -295,6 +295,16 @@ fn a_resumed_run_takes_the_steps_of_the_uninterrupted_one() {
     assert!(text.contains("Adam starts afresh"), "{text}");
     assert!(weights(&resumed.join("final.bpk")) != weights(&straight.join("final.bpk")));
 
+    // The state of another step (a stale file) is noticed: Adam starts afresh, the run says so.
+    std::fs::copy(
+        straight.join("checkpoint-00000002.adam"),
+        straight.join("checkpoint-00000004.adam"),
+    )
+    .unwrap();
+    let text = train(&resumed, &["--resume", s(&checkpoint)]);
+    assert!(text.contains("belongs to step 2"), "{text}");
+    assert!(weights(&resumed.join("final.bpk")) != weights(&straight.join("final.bpk")));
+
     // A file that is not Adam's state stops the run with a message, before any step.
     std::fs::write(straight.join("checkpoint-00000004.adam"), b"not adam").unwrap();
     let mut args = TRAIN.to_vec();
