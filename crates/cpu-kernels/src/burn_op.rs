@@ -113,8 +113,7 @@ pub trait Conv3x3Backend: Backend {
         bias: FloatTensor<Self>,
         relu: bool,
     ) -> FloatTensor<Self> {
-        let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
-        let out = Self::conv2d(x, weight, Some(bias), options);
+        let out = Self::conv2d(x, weight, Some(bias), same_3x3());
         if relu { Self::relu(out) } else { out }
     }
 
@@ -125,8 +124,7 @@ pub trait Conv3x3Backend: Backend {
         weight: FloatTensor<Self>,
         grad: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
-        Self::conv2d_weight_backward(x, weight, grad, options)
+        Self::conv2d_weight_backward(x, weight, grad, same_3x3())
     }
 }
 
@@ -159,14 +157,17 @@ impl Conv3x3Backend for Flex {
         let shape = shape_of(&x, &weight);
         // Up to 8×8 burn's GEMM was as fast or faster (`cargo bench -p cpu-kernels`).
         if shape.height * shape.width <= 64 {
-            let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
-            return Self::conv2d_weight_backward(x, weight, grad, options);
+            return Self::conv2d_weight_backward(x, weight, grad, same_3x3());
         }
-        let (c_in, c_out) = (shape.c_in, shape.c_out);
-        let mut out = vec![0.0f32; c_out * c_in * 9];
+        let mut out = vec![0.0f32; shape.weight_len()];
         conv3x3_weight_grad(&f32_values(&x), &f32_values(&grad), shape, &mut out);
-        f32_tensor(out, &[c_out, c_in, 3, 3])
+        f32_tensor(out, &[shape.c_out, shape.c_in, 3, 3])
     }
+}
+
+/// Stride 1, padding 1, dilation 1, one group: the 3×3 "same" convolution every op here is.
+fn same_3x3() -> ConvOptions<2> {
+    ConvOptions::new([1, 1], [1, 1], [1, 1], 1)
 }
 
 /// The convolution's sizes from its input `[N, C_in, H, W]` and weight `[C_out, C_in, 3, 3]`.
@@ -234,8 +235,7 @@ pub fn conv3x3_bias_act(
         );
         return Tensor::from_dispatch(out);
     }
-    let options = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
-    let out = conv2d(x, weight, Some(bias), options);
+    let out = conv2d(x, weight, Some(bias), same_3x3());
     if act_relu { relu(out) } else { out }
 }
 

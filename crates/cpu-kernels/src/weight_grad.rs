@@ -143,9 +143,9 @@ fn run<const OB: usize>(
         height: h,
         width: w,
     } = shape;
-    assert_eq!(x.len(), batch * c_in * h * w, "input length");
-    assert_eq!(grad.len(), batch * c_out * h * w, "gradient length");
-    assert_eq!(out.len(), c_out * c_in * 9, "weight gradient length");
+    assert_eq!(x.len(), shape.input_len(), "input length");
+    assert_eq!(grad.len(), shape.output_len(), "gradient length");
+    assert_eq!(out.len(), shape.weight_len(), "weight gradient length");
     out.fill(0.0);
     if batch * h * w == 0 || out.is_empty() {
         return;
@@ -192,7 +192,7 @@ fn run<const OB: usize>(
         }
     });
     // Output channel `o` is row `o` of the sums: blocks of OB consecutive channels.
-    out.copy_from_slice(&sums[..c_out * c_in * 9]);
+    out.copy_from_slice(&sums[..out.len()]);
 }
 
 /// The image in zero-bordered planes of `plane` values each (`(h+2)×(w+2)` and a zero tail).

@@ -3,6 +3,7 @@
 //! burn-store serialises with synchronous reads, which WebGPU in the browser cannot do (the
 //! main thread may not wait on the GPU). So a model trained on WebGPU is first copied to flex
 //! here, one `into_data_async` per parameter, and then saved like any other.
+//! [`parameter_values`] is the blocking read for native code and tests.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor, TensorData};

@@ -207,7 +207,7 @@ fn logits(classifier: &GaussianEncoder, images: Tensor<4>) -> Tensor<1> {
 
 /// The slices' images as a `[B, 1, S, S]` batch, each mirrored left–right where `flips` says.
 fn images(slices: &[&MultiRaterSlice], flips: &[bool], device: &Device) -> Tensor<4> {
-    let side = (slices[0].image.len() as f64).sqrt() as usize;
+    let side = slices[0].image.len().isqrt(); // the contract makes every image square
     let mut data = Vec::with_capacity(slices.len() * side * side);
     for (slice, &flip) in slices.iter().zip(flips) {
         for row in slice.image.chunks(side) {
